@@ -32,6 +32,25 @@ export interface Config {
   readonly lambdaEndpoint: string | undefined;
   /** JSON file mapping rotation function ARNs to an Invoke URL or a local command (argv). */
   readonly rotationFunctionsFile: string | undefined;
+  /** YAML or JSON fixtures applied idempotently at start and after every reset. */
+  readonly seedFile: string | undefined;
+  /** JSON lines shaped like CloudTrail events, one per call. */
+  readonly auditLogFile: string | undefined;
+  /** undefined: plain HTTP. */
+  readonly tls: TlsConfig | undefined;
+  /** Answer browser preflights and expose the AWS response headers (browser SDKs need both). */
+  readonly cors: boolean;
+}
+
+export interface TlsConfig {
+  /** PEM files; both undefined with selfSigned: a localhost certificate is made in the data dir. */
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  readonly selfSigned: boolean;
+  /** PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS). */
+  readonly caFile: string | undefined;
+  /** Key-exchange groups for Node's ecdhCurve, e.g. "X25519MLKEM768:X25519". */
+  readonly groups: string | undefined;
 }
 
 
@@ -48,6 +67,10 @@ export const defaults: Config = Object.freeze({
   pkcs11: Object.freeze({ modulePath: DEFAULT_PKCS11_MODULE, tokenLabel: undefined, pin: undefined, pinFile: undefined }),
   lambdaEndpoint: undefined,
   rotationFunctionsFile: undefined,
+  seedFile: undefined,
+  auditLogFile: undefined,
+  tls: undefined,
+  cors: true,
 });
 
 export const usage = `Usage: secretslite [options]
@@ -68,6 +91,14 @@ Options (each also an environment variable):
   --pin-file FILE           SECRETSLITE_PIN_FILE           file holding that PIN
   --lambda-endpoint URL     SECRETSLITE_LAMBDA_ENDPOINT    Lambda Invoke API that runs rotation functions (LocalStack)
   --rotation-functions FILE SECRETSLITE_ROTATION_FUNCTIONS JSON: function ARN → Invoke URL or local command (argv)
+  --seed FILE               SECRETSLITE_SEED               YAML or JSON fixtures applied at start and on every reset
+  --audit-log FILE          SECRETSLITE_AUDIT_LOG          append a CloudTrail-shaped JSON line per call
+  --tls                     SECRETSLITE_TLS=1              serve HTTPS with a self-signed localhost certificate in the data dir
+  --tls-cert FILE           SECRETSLITE_TLS_CERT           serve HTTPS with this PEM certificate (needs --tls-key)
+  --tls-key FILE            SECRETSLITE_TLS_KEY            PEM private key of --tls-cert
+  --tls-ca FILE             SECRETSLITE_TLS_CA             require client certificates signed by this PEM CA (mutual TLS)
+  --tls-groups LIST         SECRETSLITE_TLS_GROUPS         key-exchange groups, e.g. X25519MLKEM768:X25519 (OpenSSL 3.5+)
+  --no-cors                 SECRETSLITE_NO_CORS=1          no CORS headers (browser SDKs then cannot call it)
   --help                    print this text
 `;
 
@@ -91,6 +122,14 @@ const options = {
   "pin-file": { type: "string" },
   "lambda-endpoint": { type: "string" },
   "rotation-functions": { type: "string" },
+  seed: { type: "string" },
+  "audit-log": { type: "string" },
+  tls: { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-groups": { type: "string" },
+  "no-cors": { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -161,6 +200,21 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     throw new ConfigError(`--lambda-endpoint must be an http:// or https:// URL, not '${lambdaEndpoint}'`);
   }
   const rotationFunctionsFile = text("rotation-functions");
+  const seedFile = text("seed");
+  const auditLogFile = text("audit-log");
+
+  const tlsCert = text("tls-cert");
+  const tlsKey = text("tls-key");
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError("--tls-cert and --tls-key go together");
+  const selfSigned = flag("tls") ?? false;
+  if (selfSigned && tlsCert !== undefined) throw new ConfigError("--tls makes its own certificate: leave out --tls-cert/--tls-key, or --tls");
+  const tlsCa = text("tls-ca");
+  const tlsGroups = text("tls-groups");
+  const tlsOn = selfSigned || tlsCert !== undefined;
+  if (!tlsOn && (tlsCa !== undefined || tlsGroups !== undefined)) {
+    throw new ConfigError("--tls-ca and --tls-groups need HTTPS: add --tls, or --tls-cert with --tls-key");
+  }
+  const absolute = (file: string | undefined): string | undefined => (file === undefined ? undefined : path.resolve(file));
 
   return Object.freeze({
     host: text("host") ?? defaults.host,
@@ -179,6 +233,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       pinFile: pinFile === undefined ? undefined : path.resolve(pinFile),
     }),
     lambdaEndpoint,
-    rotationFunctionsFile: rotationFunctionsFile === undefined ? undefined : path.resolve(rotationFunctionsFile),
+    rotationFunctionsFile: absolute(rotationFunctionsFile),
+    seedFile: absolute(seedFile),
+    auditLogFile: absolute(auditLogFile),
+    tls: tlsOn
+      ? Object.freeze({ certFile: absolute(tlsCert), keyFile: absolute(tlsKey), selfSigned, caFile: absolute(tlsCa), groups: tlsGroups })
+      : undefined,
+    cors: !(flag("no-cors") ?? false),
   });
 }

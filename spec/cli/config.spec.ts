@@ -1,0 +1,34 @@
+import path from "node:path";
+import { ConfigError, parseConfig } from "../../src/config";
+
+describe("parseConfig: issue-5 options", () => {
+  it("reads --seed, --audit-log and the TLS flags as absolute paths, from flags or SECRETSLITE_* variables", () => {
+    const fromFlags = parseConfig(
+      ["--seed", "fixtures/seed.yaml", "--audit-log", "audit.jsonl", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-ca", "ca.pem", "--tls-groups", "X25519"],
+      {},
+    );
+    expect(fromFlags?.seedFile).toBe(path.resolve("fixtures/seed.yaml"));
+    expect(fromFlags?.auditLogFile).toBe(path.resolve("audit.jsonl"));
+    expect(fromFlags?.tls).toEqual({
+      certFile: path.resolve("c.pem"),
+      keyFile: path.resolve("k.pem"),
+      selfSigned: false,
+      caFile: path.resolve("ca.pem"),
+      groups: "X25519",
+    });
+    expect(fromFlags?.cors).toBe(true);
+
+    const fromEnv = parseConfig([], { SECRETSLITE_SEED: "s.json", SECRETSLITE_TLS: "1", SECRETSLITE_NO_CORS: "true" });
+    expect(fromEnv?.seedFile).toBe(path.resolve("s.json"));
+    expect(fromEnv?.tls?.selfSigned).toBe(true);
+    expect(fromEnv?.cors).toBe(false);
+    expect(parseConfig(["--no-cors"], {})?.cors).toBe(false);
+    expect(parseConfig([], {})?.tls).toBeUndefined();
+  });
+
+  it("refuses TLS flag combinations that cannot work", () => {
+    expect(() => parseConfig(["--tls-cert", "c.pem"], {})).toThrow(new ConfigError("--tls-cert and --tls-key go together"));
+    expect(() => parseConfig(["--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {})).toThrow(ConfigError);
+    expect(() => parseConfig(["--tls-ca", "ca.pem"], {})).toThrow(/need HTTPS/);
+  });
+});
