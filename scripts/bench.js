@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The project's benchmark: hot-path throughput and latency of a built secretslite against a bare
 // node:http JSON echo server measured in the same run, over loopback, with pre-signed SigV4 requests.
-// Each server runs in its own child process; autocannon drives them from this one.
+// A third server, the token floor (bare plus one SoftHSM2 call per request), shows what any token-backed
+// server can reach here. Each server runs in its own child process; autocannon drives them from this one.
 // Usage: npm run bench [-- --seconds 5 --profile --scale]
 //   --scale also compares GetSecretValue with 1,000 and with 100,000 stored secrets (takes a few minutes).
 "use strict";
@@ -42,8 +43,46 @@ const server = http.createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
 `;
 
-function startProcess(args, name) {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * The token floor: the bare server plus exactly one SoftHSM2 AES-GCM call per request, the least any
+ * server must do whose keys are only usable inside the token. Its figures bound what secretslite can reach
+ * on this machine; it takes the token's settings from the environment the bench gives it.
+ */
+const TOKEN_FLOOR_SERVER = `
+const http = require("node:http");
+const pkcs11js = require(process.env.BENCH_PKCS11JS);
+const lib = new pkcs11js.PKCS11();
+lib.load(process.env.BENCH_PKCS11_MODULE);
+lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === process.env.BENCH_TOKEN_LABEL);
+const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+lib.C_Login(session, pkcs11js.CKU_USER, process.env.BENCH_PIN);
+const key = lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+  { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+  { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+  { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+  { type: pkcs11js.CKA_ENCRYPT, value: true },
+  { type: pkcs11js.CKA_TOKEN, value: false },
+]);
+const iv = Buffer.alloc(12, 7);
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const input = JSON.parse(Buffer.concat(chunks).toString() || "{}");
+    const plaintext = Buffer.alloc(32, 1);
+    lib.C_EncryptInit(session, { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, aad: Buffer.from(req.headers["x-amz-target"] || ""), tagBits: 128 } }, key);
+    const sealed = lib.C_Encrypt(session, plaintext, Buffer.allocUnsafe(plaintext.length + 16));
+    const body = JSON.stringify({ echo: input, sealed: sealed.toString("base64") });
+    res.writeHead(200, { "Content-Type": "application/x-amz-json-1.1", "Content-Length": Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+`;
+
+function startProcess(args, name, env = process.env) {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {
@@ -200,10 +239,23 @@ async function main() {
   console.log(`secretslite bench: ${SECONDS}s per run, node ${process.version}, ${os.cpus().length} cores; c = concurrent connections`);
 
   const bare = await startProcess([bareScript], "bare node:http");
+  const floorScript = path.join(work, "token-floor.js");
+  writeFileSync(floorScript, TOKEN_FLOOR_SERVER);
+  const { ensureSoftHsmToken } = require("../dist/crypto/softhsm-bootstrap");
+  const floorToken = await ensureSoftHsmToken(path.join(work, "floor-token"));
+  const floor = await startProcess([floorScript], "token floor", {
+    ...process.env,
+    SOFTHSM2_CONF: floorToken.softhsmConfigPath,
+    BENCH_PKCS11JS: require.resolve("pkcs11js"),
+    BENCH_PKCS11_MODULE: floorToken.modulePath,
+    BENCH_TOKEN_LABEL: floorToken.tokenLabel,
+    BENCH_PIN: floorToken.pin,
+  });
   const rows = [];
   try {
     // The same body sizes as the real requests, so the bare figures are a fair ceiling.
     const bareRequests = new Map();
+    const floorRequests = new Map();
     for (const mode of [
       { name: "default", args: [] },
       { name: "verify-signatures", args: ["--verify-signatures", "--credentials-file", credentialsFile] },
@@ -218,6 +270,8 @@ async function main() {
             const bareKey = `${operation}/${c}`;
             if (!bareRequests.has(bareKey)) bareRequests.set(bareKey, await load(bare, request, c));
             const ceiling = bareRequests.get(bareKey);
+            if (!floorRequests.has(bareKey)) floorRequests.set(bareKey, await load(floor, request, c));
+            const tokenFloor = floorRequests.get(bareKey);
             const measured = await load(server, request, c);
             const row = {
               mode: mode.name,
@@ -227,7 +281,11 @@ async function main() {
               "p50 ms": fmt(measured.p50),
               "p99 ms": fmt(measured.p99),
               "bare req/s": Math.round(ceiling.rps),
+              "bare p99": fmt(ceiling.p99),
               "× bare": (measured.rps / ceiling.rps).toFixed(2),
+              "floor req/s": Math.round(tokenFloor.rps),
+              "floor p99": fmt(tokenFloor.p99),
+              "floor × bare": (tokenFloor.rps / ceiling.rps).toFixed(2),
             };
             rows.push(row);
             console.log(JSON.stringify(row));
@@ -249,6 +307,7 @@ async function main() {
     }
   } finally {
     await stopProcess(bare);
+    await stopProcess(floor);
     rmSync(work, { recursive: true, force: true });
   }
   console.table(rows);
