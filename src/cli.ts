@@ -25,6 +25,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return;
   }
   process.stdout.write(`secretslite listening on ${running.url}\n`);
+  // After the ready line, which scripts wait for as the first line; clients need this file to trust the server.
+  if (running.tlsCertificate !== undefined) {
+    process.stdout.write(`secretslite certificate ${running.tlsCertificate} (self-signed for localhost, 127.0.0.1 and ::1: clients trust it as their CA bundle)\n`);
+  }
 
   const stop = (signal: NodeJS.Signals): void => {
     process.stderr.write(`secretslite: ${signal}, closing\n`);

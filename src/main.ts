@@ -1,23 +1,25 @@
 // Composition root: config → store → key store → services → server.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createAdminApp } from "./admin/app";
+import { AuditLog } from "./audit/audit-log";
 import type { Config } from "./config";
 import type { KeyStore } from "./crypto/key-store";
 import { openPkcs11KeyStore } from "./crypto/pkcs11-key-store";
-import { ensureSoftHsmToken, readPin } from "./crypto/softhsm-bootstrap";
+import { acquireInMemoryToken, ensureSoftHsmToken, readPin, type InMemoryToken } from "./crypto/softhsm-bootstrap";
 import { createLogger, type Logger } from "./logger";
 import { createAwsEndpoint } from "./protocol/json11";
 import { loadCredentialsFile, SignatureVerifier } from "./protocol/sigv4";
 import { listen } from "./server";
+import { serverTls } from "./tls/server-options";
 import { systemClock, type Clock } from "./services/context";
 import { startKmsDomain, type KmsDomain } from "./services/kms/domain";
 import { startSecretsDomain, type SecretsDomain } from "./services/secretsmanager/domain";
 import { Replicas } from "./services/secretsmanager/replication";
 import { Rotations } from "./services/secretsmanager/rotation";
 import { loadRotationFunctions, RotationFunctions, urlTarget } from "./services/secretsmanager/rotation-functions";
+import { applySeed, checkSeed, concatPlans, readSeedFile, selects, wipePartitions, type PartitionSelector, type SeedPlan } from "./seed";
 import { everything } from "./storage/keys";
 import { openLevelStore, openMemoryStore } from "./storage/level-store";
 import type { Store } from "./storage/store";
@@ -26,15 +28,22 @@ export interface StartOptions {
   /** Tests inject a clock to reach deletion windows and day boundaries. */
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** A seed document already parsed (the shape of a --seed file), applied after config.seedFile's, and on every reset. */
+  readonly seed?: unknown;
 }
 
 export interface RunningSecretslite {
-  /** `http://HOST:PORT`, the endpoint to give SDKs and the CLI. */
+  /** `http://HOST:PORT` (`https://` with TLS), the endpoint to give SDKs and the CLI. */
   readonly url: string;
+  /** The self-signed certificate `--tls` made or reused: clients trust it as their CA bundle. */
+  readonly tlsCertificate: string | undefined;
   readonly host: string;
   readonly port: number;
-  /** Wipes every account and region, backing keys included. */
-  reset(): Promise<void>;
+  /**
+   * Wipes every account and region, backing keys included, and applies the seed again; with a partition, only that
+   * account, region, or account's region (src/seed/reset.ts says how replicas across the cut are kept consistent).
+   */
+  reset(partition?: PartitionSelector): Promise<void>;
   /** Stops listening and closes LevelDB and the token; removes an --in-memory token. */
   close(): Promise<void>;
 }
@@ -58,32 +67,53 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     process.env,
   );
 
+  // Seed files are read once, here: a bad one stops the start before anything opens, and resets re-apply this plan.
+  const seedPlan: SeedPlan = concatPlans([
+    ...(config.seedFile === undefined ? [] : [readSeedFile(config.seedFile, config.defaultAccount)]),
+    ...(options.seed === undefined ? [] : [checkSeed(options.seed, "options.seed", config.defaultAccount)]),
+  ]);
+  /** Health says ready only once the seed is in, so a suite that waits for it never sees a half-seeded server. */
+  let seeded = false;
+
   let store: Store | undefined;
   let keyStore: KeyStore | undefined;
   let kms: KmsDomain | undefined;
   let secrets: SecretsDomain | undefined;
   let rotations: Rotations | undefined;
   let replicas: Replicas | undefined;
-  let temporaryDir: string | undefined;
+  let inMemoryToken: InMemoryToken | undefined;
+  let auditLog: AuditLog | undefined;
 
-  const reset = async (): Promise<void> => {
-    if (store === undefined || keyStore === undefined || kms === undefined) throw new Error("secretslite is not started");
-    kms.usage.clear();
-    await store.clear();
-    kms.keys.forgetCached();
-    keyStore.forgetAll();
-    // Wrapped backing keys and sealed values must leave the data files, not only the index.
-    await store.compact(everything.gte, everything.lt);
+  const reset = async (partition: PartitionSelector = {}): Promise<void> => {
+    if (store === undefined || keyStore === undefined || kms === undefined || secrets === undefined) throw new Error("secretslite is not started");
+    if (partition.account === undefined && partition.region === undefined) {
+      kms.usage.clear();
+      await store.clear();
+      kms.keys.forgetCached();
+      keyStore.forgetAll();
+      // Wrapped backing keys and sealed values must leave the data files, not only the index.
+      await store.compact(everything.gte, everything.lt);
+    } else {
+      await wipePartitions({ store, keyStore, kms, secrets }, partition);
+    }
+    await applySeed(seedPlan, { kms, secrets }, clock, (scope) => selects(partition, scope));
+    // Replicas the wipe sent back to InProgress are copied again before the reset answers.
+    await secrets.replicas?.sweep();
   };
 
   const admin = createAdminApp({
     version: packageVersion(),
     nodeVersion: process.version,
-    health: () => (store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() }),
+    health: () => (!seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() }),
     reset,
   });
+  // Like the functions file, read before listening: a bad certificate, key or group stops the start at once.
+  const tls = config.tls === undefined ? undefined : await serverTls(config.tls, config.inMemory ? undefined : config.dataDir, logger);
   // Listening first lets /_secretslite/health answer 503 while the token opens.
-  const http = await listen(config.host, config.port, admin);
+  const http = await listen(config.host, config.port, admin, { tls: tls?.options, cors: config.cors }).catch((error: unknown) => {
+    tls?.release();
+    throw error;
+  });
 
   const closeResources = async (): Promise<void> => {
     await rotations?.close();
@@ -92,18 +122,28 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     await kms?.close();
     await keyStore?.close();
     await store?.close();
-    if (temporaryDir !== undefined) rmSync(temporaryDir, { recursive: true, force: true });
+    // After the key store: its close is what lets the last user finalise before the token goes.
+    inMemoryToken?.release();
+    tls?.release();
+    // Last: everything that could still make a call is closed, and what is queued reaches the file.
+    await auditLog?.close();
   };
 
   try {
+    auditLog = config.auditLogFile === undefined ? undefined : AuditLog.open(config.auditLogFile);
     if (config.inMemory) {
-      temporaryDir = mkdtempSync(path.join(os.tmpdir(), "secretslite-"));
       store = await openMemoryStore();
     } else {
       mkdirSync(config.dataDir, { recursive: true });
       store = await openLevelStore(path.join(config.dataDir, "db"));
     }
-    keyStore = await openKeyStore(config, temporaryDir ?? config.dataDir);
+    if (config.inMemory && config.pkcs11.tokenLabel === undefined) {
+      // PKCS#11 is per process: in-memory instances share one temporary token, each with its own root key.
+      inMemoryToken = await acquireInMemoryToken(config.pkcs11.modulePath);
+      keyStore = await openPkcs11KeyStore({ ...inMemoryToken.token, ephemeralRootKey: true });
+    } else {
+      keyStore = await openKeyStore(config, config.dataDir);
+    }
     kms = await startKmsDomain(store, keyStore, clock, logger);
     secrets = await startSecretsDomain(store, clock, logger);
     const kmsDomain = kms;
@@ -117,6 +157,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     });
     const secretsDomain: SecretsDomain = { ...secrets, rotations, replicas };
     secrets = secretsDomain;
+    await applySeed(seedPlan, { kms, secrets }, clock);
   } catch (error) {
     await http.close();
     await closeResources();
@@ -131,10 +172,13 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       clock,
       domains: { kms, secrets },
       logger,
+      audit: auditLog,
     }),
   );
 
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
+  seeded = true;
+
+  const url = `${tls === undefined ? "http" : "https"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
   try {
     // Rotation functions call back into this server, so rotations that fell due while it was down start now.
     await rotations.start(url);
@@ -148,6 +192,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   let closing: Promise<void> | undefined;
   return {
     url,
+    tlsCertificate: tls?.selfSignedCertFile,
     host: config.host,
     port: http.port,
     reset,

@@ -1,12 +1,14 @@
-// The node:http listener: POST / goes to the AWS endpoint, everything else to the express admin app.
+// The node:http (or node:https) listener: CORS, then POST / to the AWS endpoint, everything else to the express admin app.
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TlsOptions } from "node:tls";
 import type { Express } from "express";
 import type { AwsEndpoint } from "./protocol/json11";
 
 export interface HttpServer {
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   readonly host: string;
   readonly port: number;
   /** Installs the AWS endpoint once storage and the key store are ready; until then AWS calls get 503. */
@@ -19,9 +21,63 @@ const NOT_READY = JSON.stringify({
   message: "secretslite is starting: storage and the key store are not open yet.",
 });
 
-export async function listen(host: string, port: number, admin: Express): Promise<HttpServer> {
+export interface ListenOptions {
+  /** HTTPS with these settings (src/tls/server-options.ts); plain HTTP when undefined. */
+  readonly tls?: TlsOptions;
+  /** Answer browser preflights and expose the AWS response headers. */
+  readonly cors?: boolean;
+}
+
+/** What the SDK v3 sends from a browser: SigV4's headers, the JSON protocol's, and the SDK's own
+ * (browsers forbid setting User-Agent, so the SDK sends x-amz-user-agent; retries add amz-sdk-*). */
+const CORS_ALLOWED_HEADERS = [
+  "authorization",
+  "content-type",
+  "x-amz-date",
+  "x-amz-target",
+  "x-amz-security-token",
+  "x-amz-content-sha256",
+  "x-amz-user-agent",
+  "amz-sdk-invocation-id",
+  "amz-sdk-request",
+  "x-amzn-trace-id",
+];
+/** Browsers hide every response header not listed here; the SDKs read these three (the error type and the clock skew). */
+const CORS_EXPOSED_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, Date";
+const CORS_METHODS = "POST, GET, OPTIONS";
+/** Chrome caps the preflight cache at 2 hours, Firefox at 24. */
+const CORS_MAX_AGE = "7200";
+
+/** True when the request was a preflight, answered here. Headers are set before any handler writes, so errors carry them too. */
+function applyCors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const origin = req.headers.origin;
+  res.setHeader("Access-Control-Allow-Origin", origin ?? "*");
+  if (origin !== undefined) res.setHeader("Vary", "Origin");
+  if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+    // Also allow what the page asks for beyond the AWS headers (tracing middleware, say): refusing it
+    // would only break the browser's call, and the endpoint checks everything that matters itself.
+    const requested = (req.headers["access-control-request-headers"] ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name !== "" && !CORS_ALLOWED_HEADERS.includes(name));
+    res.writeHead(204, {
+      "Access-Control-Allow-Methods": CORS_METHODS,
+      "Access-Control-Allow-Headers": [...CORS_ALLOWED_HEADERS, ...requested].join(", "),
+      "Access-Control-Max-Age": CORS_MAX_AGE,
+      "Content-Length": 0,
+    });
+    res.end();
+    return true;
+  }
+  res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS);
+  return false;
+}
+
+export async function listen(host: string, port: number, admin: Express, options: ListenOptions = {}): Promise<HttpServer> {
   let aws: AwsEndpoint | undefined;
-  const server = http.createServer((req, res) => {
+  const cors = options.cors ?? true;
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (cors && applyCors(req, res)) return;
     // Only the exact path `/` is the AWS endpoint: the SDKs and the CLI always post there.
     if (req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?"))) {
       if (aws !== undefined) return aws(req, res);
@@ -34,7 +90,8 @@ export async function listen(host: string, port: number, admin: Express): Promis
       return;
     }
     admin(req, res);
-  });
+  };
+  const server = options.tls === undefined ? http.createServer(handle) : https.createServer(options.tls, handle);
   // SDK clients keep connections alive; the server must outlast their idle timeout so sockets are not cut mid-request.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,10 +1,17 @@
 // The express app behind the AWS endpoint: /_secretslite/health and /_secretslite/reset.
-import express, { type Express } from "express";
+import express, { type Express, type Request } from "express";
+
+/** One account, one region, or one account's region; neither means everything. */
+export interface ResetPartition {
+  readonly account?: string;
+  readonly region?: string;
+}
 
 export interface AdminState {
-  /** undefined until storage and the key store are open. */
+  /** undefined until storage and the key store are open and the seed is applied. */
   readonly health: () => { storage: string; keyStore: { ok: boolean; kind: string; detail: string } } | undefined;
-  readonly reset: () => Promise<void>;
+  /** Wipes (a partition, or everything) and applies the seed again. */
+  readonly reset: (partition?: ResetPartition) => Promise<void>;
   readonly version: string;
   readonly nodeVersion: string;
 }
@@ -26,16 +33,22 @@ export function createAdminApp(state: AdminState): Express {
     });
   });
 
-  app.post("/_secretslite/reset", async (_req, res, next) => {
+  app.post("/_secretslite/reset", async (req, res) => {
+    const partition = resetPartition(req);
+    if (typeof partition === "string") {
+      res.status(400).json({ status: "refused", message: partition });
+      return;
+    }
+    if (state.health() === undefined) {
+      res.status(503).json({ status: "starting" });
+      return;
+    }
     try {
-      if (state.health() === undefined) {
-        res.status(503).json({ status: "starting" });
-        return;
-      }
-      await state.reset();
-      res.json({ status: "reset" });
+      await state.reset(partition);
+      res.json({ status: "reset", ...partition });
     } catch (error) {
-      next(error);
+      // A seed that no longer applies (a key it names was changed to refuse it, say) is the likely cause: say so.
+      res.status(500).json({ status: "failed", message: error instanceof Error ? error.message : String(error) });
     }
   });
 
@@ -44,4 +57,22 @@ export function createAdminApp(state: AdminState): Express {
   });
 
   return app;
+}
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+/** The reset's `?account=&region=`, or why they are refused. */
+function resetPartition(req: Request): ResetPartition | string {
+  const query = req.query as Record<string, unknown>;
+  const unknown = Object.keys(query).filter((name) => name !== "account" && name !== "region");
+  if (unknown.length > 0) return `Unknown parameter ${unknown.join(", ")}: reset takes account and region.`;
+  const { account, region } = query;
+  if (account !== undefined && (typeof account !== "string" || !ACCOUNT.test(account))) {
+    return `account must be one 12-digit account id, not ${JSON.stringify(account)}.`;
+  }
+  if (region !== undefined && (typeof region !== "string" || !REGION.test(region))) {
+    return `region must be one region name such as eu-west-1, not ${JSON.stringify(region)}.`;
+  }
+  return { ...(account === undefined ? {} : { account }), ...(region === undefined ? {} : { region }) };
 }

@@ -22,6 +22,12 @@ export class KeyStoreIntegrityError extends Error {
 export interface KeyStore {
   /** Generates a fresh AES-256 backing key inside the token and returns it wrapped by the root key. */
   createBackingKey(): Promise<Uint8Array>;
+  /**
+   * Takes raw AES-256 material from outside (imported key material, Origin EXTERNAL) into the token and returns it
+   * wrapped by the root key, like createBackingKey; the material is written nowhere else. The caller zeroes its copy.
+   * Optional: a key store that cannot take outside material leaves it out, and importing is then refused.
+   */
+  importBackingKey?(material: Uint8Array): Promise<Uint8Array>;
   /** AES-256-GCM under the backing key, inside the token. Returns ciphertext ‖ 16-byte tag. */
   seal(backingKey: WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer;
   /** Reverses seal; throws KeyStoreIntegrityError when the tag does not verify. */

@@ -5,6 +5,7 @@ import { endianness } from "node:os";
 import { resolve } from "node:path";
 import type { PKCS11, Template as Pkcs11Template } from "pkcs11js";
 import { KeyStoreIntegrityError, type KeyStore, type KeyStoreHealth, type WrappedBackingKey } from "./key-store";
+import { setSoftHsmConfigEnvironment, softHsmConfigEnvironment } from "./softhsm-bootstrap";
 
 export interface Pkcs11KeyStoreOptions {
   readonly modulePath: string;
@@ -13,6 +14,12 @@ export interface Pkcs11KeyStoreOptions {
   /** Set for SoftHSM2: exported as SOFTHSM2_CONF before the module initialises (SoftHSM reads it only then). */
   readonly softhsmConfigPath?: string;
   readonly rootKeyLabel?: string;
+  /**
+   * Make a fresh root key as a session object instead of finding or creating one on the token: nothing
+   * outlives close(), and stores sharing the token never look it up, as they find only token objects
+   * (--in-memory instances).
+   */
+  readonly ephemeralRootKey?: boolean;
   /** How many unwrapped backing keys stay in the token as session objects; the least recently used go first. */
   readonly handleCacheSize?: number;
 }
@@ -96,7 +103,9 @@ export async function openPkcs11KeyStore(options: Pkcs11KeyStoreOptions): Promis
     const syncSession = slot.open(RW_SESSION);
     sessions.push(syncSession);
     login(shared.lib, syncSession, options.tokenLabel, options.pin);
-    const rootKey = findOrCreateRootKey(syncSession, rootKeyLabel);
+    const rootKey = options.ephemeralRootKey === true
+      ? generateRootKey(syncSession, rootKeyLabel, false)
+      : findOrCreateRootKey(syncSession, rootKeyLabel);
     for (let i = 0; i < POOL_SESSIONS; i++) sessions.push(slot.open(RW_SESSION));
     return new Pkcs11KeyStore({
       shared,
@@ -165,6 +174,21 @@ class Pkcs11KeyStore implements KeyStore {
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) this.onIdle?.();
+    }
+  }
+
+  async importBackingKey(material: Uint8Array): Promise<Uint8Array> {
+    this.assertOpen();
+    if (material.length !== AES_256_BYTES) throw new RangeError(`Imported key material must be ${AES_256_BYTES} bytes, not ${material.length}`);
+    const session = this.syncSession.handle;
+    // A session object, extractable only so the root key can wrap it, destroyed right after: the material
+    // exists outside the caller's buffer only inside the token, and afterwards only wrapped.
+    const handle = this.lib.C_CreateObject(session, importedKeyTemplate(asBuffer(material)));
+    try {
+      const wrapped = this.lib.C_WrapKey(session, WRAP_MECHANISM, this.rootKey.handle, handle, Buffer.alloc(WRAPPED_BACKING_KEY_BYTES));
+      return Buffer.from(wrapped);
+    } finally {
+      this.destroyHandle(handle);
     }
   }
 
@@ -351,7 +375,7 @@ function acquireModule(modulePath: string, softhsmConfigPath: string | undefined
     shared = { module, lib: module.lib, refs: 0, softhsmConfigPath: undefined, ownsInitialisation: false, manufacturer: "" };
     sharedModules.set(path, shared);
   }
-  if (configPath !== undefined) process.env.SOFTHSM2_CONF = configPath;
+  if (configPath !== undefined) setSoftHsmConfigEnvironment(configPath);
   try {
     shared.lib.C_Initialize({ flags: CKF_OS_LOCKING_OK });
     shared.ownsInitialisation = true;
@@ -367,7 +391,7 @@ function acquireModule(modulePath: string, softhsmConfigPath: string | undefined
     if (shared.ownsInitialisation) shared.lib.C_Finalize();
     throw error;
   }
-  const fromEnvironment = process.env.SOFTHSM2_CONF;
+  const fromEnvironment = softHsmConfigEnvironment();
   shared.softhsmConfigPath = configPath ?? (fromEnvironment === undefined ? undefined : resolve(fromEnvironment));
   shared.refs = 1;
   return shared;
@@ -389,7 +413,7 @@ function findTokenSlot(module: graphene.Module, tokenLabel: string): graphene.Sl
   if (slot === undefined) {
     throw new Error(
       `No PKCS#11 token labelled '${tokenLabel}' in ${module.libFile}` +
-        ` (SOFTHSM2_CONF=${process.env.SOFTHSM2_CONF ?? "unset"}); initialise one or check the configuration`,
+        ` (SOFTHSM2_CONF=${softHsmConfigEnvironment() ?? "unset"}); initialise one or check the configuration`,
     );
   }
   if (others.length > 0) throw new Error(`${matches.length} PKCS#11 tokens are labelled '${tokenLabel}'; relabel all but one`);
@@ -409,27 +433,8 @@ function login(lib: PKCS11, session: graphene.Session, tokenLabel: string, pin: 
 function findOrCreateRootKey(session: graphene.Session, label: string): graphene.SecretKey {
   const found = session.find({ class: graphene.ObjectClass.SECRET_KEY, token: true, label });
   if (found.length > 1) throw new Error(`${found.length} PKCS#11 keys are labelled '${label}'; the root key must be unique`);
-  if (found.length === 0) {
-    // Made once per token and sync on purpose: no other open of this process can interleave and create a twin.
-    return session.generateKey(graphene.KeyGenMechanism.AES, {
-      class: graphene.ObjectClass.SECRET_KEY,
-      keyType: graphene.KeyType.AES,
-      valueLen: AES_256_BYTES,
-      label,
-      token: true,
-      private: true,
-      sensitive: true,
-      extractable: false,
-      encrypt: false,
-      decrypt: false,
-      sign: false,
-      verify: false,
-      derive: false,
-      wrap: true,
-      unwrap: true,
-      modifiable: false,
-    });
-  }
+  // Made once per token and sync on purpose: no other open of this process can interleave and create a twin.
+  if (found.length === 0) return generateRootKey(session, label, true);
   const rootKey = found.items(0).toType<graphene.SecretKey>();
   // A key someone else put under our label could be extractable, and every backing key with it.
   const attributes = rootKey.getAttribute({ keyType: null, extractable: null, sensitive: null, wrap: null, unwrap: null });
@@ -443,6 +448,28 @@ function findOrCreateRootKey(session: graphene.Session, label: string): graphene
     throw new Error(`The PKCS#11 key '${label}' is not a sensitive, non-extractable AES wrapping key; refusing it as the root key`);
   }
   return rootKey;
+}
+
+/** `token: false` makes a session object, gone when `session` closes. */
+function generateRootKey(session: graphene.Session, label: string, token: boolean): graphene.SecretKey {
+  return session.generateKey(graphene.KeyGenMechanism.AES, {
+    class: graphene.ObjectClass.SECRET_KEY,
+    keyType: graphene.KeyType.AES,
+    valueLen: AES_256_BYTES,
+    label,
+    token,
+    private: true,
+    sensitive: true,
+    extractable: false,
+    encrypt: false,
+    decrypt: false,
+    sign: false,
+    verify: false,
+    derive: false,
+    wrap: true,
+    unwrap: true,
+    modifiable: false,
+  });
 }
 
 // Session object, extractable only so the root key can wrap it; it is destroyed right after.
@@ -467,6 +494,26 @@ function generateBackingKey(session: graphene.Session): Promise<graphene.SecretK
       },
       (error, key) => (error !== null || key === null ? reject(error ?? new Error("C_GenerateKey returned no key")) : resolveKey(key)),
     );
+  });
+}
+
+// Outside material as a session object that can only be wrapped: the template of generateBackingKey plus the value.
+function importedKeyTemplate(value: Buffer): Pkcs11Template {
+  return graphene.Template.toPkcs11({
+    class: graphene.ObjectClass.SECRET_KEY,
+    keyType: graphene.KeyType.AES,
+    value,
+    token: false,
+    private: true,
+    sensitive: true,
+    extractable: true,
+    encrypt: false,
+    decrypt: false,
+    sign: false,
+    verify: false,
+    derive: false,
+    wrap: false,
+    unwrap: false,
   });
 }
 

@@ -2,9 +2,11 @@
 
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { access, appendFile, link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { access, appendFile, link, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { isMainThread } from "node:worker_threads";
 
 export const DEFAULT_SOFTHSM_MODULE_PATH = "/usr/lib/softhsm/libsofthsm2.so";
 export const DEFAULT_TOKEN_LABEL = "secretslite";
@@ -65,8 +67,11 @@ export async function ensureSoftHsmToken(dir: string, options: EnsureSoftHsmToke
     // refuses as ambiguous, for good): first starts take turns.
     await withLock(join(root, "init.lock"), async () => {
       if ((await initialisedLabels(markerPath)).includes(tokenLabel)) return;
-      // The marker may be missing after a crash between init and marker write: ask the token itself.
-      const existing = parseTokenLabels(await softhsmUtil(["--show-slots"], softhsmConfigPath));
+      // The marker may be missing after a crash between init and marker write: ask the token itself. SoftHSM
+      // keeps a directory per token, so an empty tokens directory (every in-memory start) spares that spawn.
+      const existing = (await readdir(tokensDir)).length === 0
+        ? []
+        : parseTokenLabels(await softhsmUtil(["--show-slots"], softhsmConfigPath));
       if (!existing.includes(tokenLabel)) {
         // The SO PIN only guards re-initialisation and user-PIN resets. Recovery here is deleting `dir`
         // (the user PIN sits beside the token anyway), so a stored SO PIN would be a second secret on
@@ -81,6 +86,93 @@ export async function ensureSoftHsmToken(dir: string, options: EnsureSoftHsmToke
     });
   }
   return { modulePath, softhsmConfigPath, tokenLabel, pin };
+}
+
+/**
+ * SoftHSM reads SOFTHSM2_CONF with getenv() once, at C_Initialize, from the real process environment.
+ * Jest runs each test file with its own `process` whose env is a plain copy, so writing there would
+ * never reach SoftHSM. Buffer comes from the host realm, so its Function constructor evaluates in the
+ * host's global scope, where `process` is the real one; in plain Node this is simply `process`.
+ */
+const hostProcess = (Buffer.constructor as FunctionConstructor)("return process")() as NodeJS.Process;
+
+/** Points SoftHSM at `softhsmConfigPath` (or its default when undefined) for the next C_Initialize in this process. */
+export function setSoftHsmConfigEnvironment(softhsmConfigPath: string | undefined): void {
+  // A worker thread's process.env is its own copy whatever we do, and C_Initialize is per process anyway.
+  if (!isMainThread) {
+    throw new Error(
+      "secretslite's own SoftHSM token must be opened on the main thread: SoftHSM reads SOFTHSM2_CONF from the " +
+        "process environment, which a worker thread cannot set (start secretslite in a global setup, or use a " +
+        "test runner pool of processes rather than threads)",
+    );
+  }
+  for (const env of new Set([hostProcess.env, process.env])) {
+    if (softhsmConfigPath === undefined) delete env.SOFTHSM2_CONF;
+    else env.SOFTHSM2_CONF = softhsmConfigPath;
+  }
+}
+
+/** The SOFTHSM2_CONF that SoftHSM will read (see setSoftHsmConfigEnvironment). */
+export function softHsmConfigEnvironment(): string | undefined {
+  return hostProcess.env.SOFTHSM2_CONF;
+}
+
+export interface InMemoryToken {
+  readonly token: SoftHsmToken;
+  /** Call once this user's key store is closed; the last release removes the token and its directory. */
+  release(): void;
+}
+
+interface InMemoryHome {
+  readonly dir: string;
+  readonly token: Promise<SoftHsmToken>;
+  readonly removeAtExit: () => void;
+  /** SOFTHSM2_CONF before this home: a token configured by the user is found again once the home is gone. */
+  readonly previousConfig: string | undefined;
+  users: number;
+}
+
+/**
+ * Every --in-memory instance of this process shares one temporary SoftHSM token. PKCS#11 initialises
+ * once per process and SoftHSM reads its config only then, so one config is all a process can have;
+ * and SoftHSM 2.6 does not see tokens that softhsm2-util creates after C_Initialize. Instances are
+ * isolated by their root keys instead: each makes its own as a session object (see the key store's
+ * ephemeralRootKey), which no other instance looks up and which dies with its sessions, so the token
+ * itself never holds anything of theirs.
+ */
+let inMemoryHome: InMemoryHome | undefined;
+
+export async function acquireInMemoryToken(modulePath: string = DEFAULT_SOFTHSM_MODULE_PATH): Promise<InMemoryToken> {
+  let home = inMemoryHome;
+  if (home === undefined) {
+    // The "secretslite-" prefix is what a user finds in TMPDIR after a crash.
+    const dir = mkdtempSync(join(tmpdir(), "secretslite-"));
+    const removeAtExit = (): void => rmSync(dir, { recursive: true, force: true });
+    hostProcess.once("exit", removeAtExit);
+    const token = ensureSoftHsmToken(join(dir, "token"), { modulePath });
+    home = { dir, token, removeAtExit, previousConfig: softHsmConfigEnvironment(), users: 0 };
+    inMemoryHome = home;
+  }
+  const acquired = home;
+  acquired.users++;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    acquired.users--;
+    if (acquired.users > 0) return;
+    if (inMemoryHome === acquired) inMemoryHome = undefined;
+    hostProcess.off("exit", acquired.removeAtExit);
+    acquired.removeAtExit();
+    if (softHsmConfigEnvironment() === join(acquired.dir, "token", "softhsm2.conf")) setSoftHsmConfigEnvironment(acquired.previousConfig);
+  };
+  try {
+    const token = await acquired.token;
+    return { token: { ...token, modulePath: resolve(modulePath) }, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
 
 /** The user PIN of a token secretslite did not create: given directly (from the environment) or in a file. */

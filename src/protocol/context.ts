@@ -1,4 +1,5 @@
 // Builds the RequestContext: the caller's account and region from SigV4, the clock, the domains.
+import type { RequestAudit } from "../audit/events";
 import type { Clock, RequestContext } from "../services/context";
 import { partitionOf } from "../services/context";
 import type { KmsDomain } from "../services/kms/domain";
@@ -19,6 +20,7 @@ export function createRequestContext(
   defaultAccount: string,
   clock: Clock,
   domains: Domains,
+  audit?: RequestAudit,
 ): RequestContext {
   const accessKeyId = auth.credential.accessKeyId;
   const region = auth.credential.region;
@@ -32,5 +34,6 @@ export function createRequestContext(
     now: clock.now(),
     kms: domains.kms,
     secrets: domains.secrets,
+    audit,
   };
 }

@@ -1,10 +1,12 @@
 // The AWS JSON-1.1 endpoint: size cap → content type → JSON → target → auth → validation → operation → encode.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AuditLog } from "../audit/audit-log";
+import { recordCall, requestAudit } from "../audit/events";
 import { AwsError, internalFailure, requestEntityTooLarge, serializationError, unknownOperation } from "../errors";
 import { models, type ServiceName } from "../generated";
 import type { Logger } from "../logger";
-import type { Clock, Operation } from "../services/context";
+import type { Clock, Operation, RequestContext } from "../services/context";
 import { kmsOperations } from "../services/kms";
 import { secretsManagerOperations } from "../services/secretsmanager";
 import { createRequestContext, type Domains } from "./context";
@@ -49,12 +51,19 @@ export interface AwsEndpointOptions {
   readonly clock: Clock;
   readonly domains: Domains;
   readonly logger: Logger;
+  /** --audit-log: each call's CloudTrail-shaped event goes there; without it none is built. */
+  readonly audit?: AuditLog | undefined;
 }
 
 export type AwsEndpoint = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   const { maxBodyBytes, logger } = options;
+  const debugRequests = logger.enabled("debug");
+
+  /** The debug line of each request: what was called and how it ended, never a body. */
+  const logRequest = (requestId: string, started: number | undefined, operation: string | undefined, status: number, code: string | undefined): void =>
+    logger.debug("request", { requestId, operation, status, code, ms: started === undefined ? undefined : Math.round((performance.now() - started) * 1000) / 1000 });
 
   const send = (res: ServerResponse, requestId: string, status: number, body: string, errorType?: string): void => {
     const headers: Record<string, string | number> = {
@@ -67,22 +76,26 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     res.end(body);
   };
 
-  const sendError = (res: ServerResponse, requestId: string, error: unknown, service: ServiceName | undefined): void => {
+  const sendError = (res: ServerResponse, requestId: string, error: unknown, service: ServiceName | undefined): { code: string; status: number } => {
     const awsError = error instanceof AwsError ? error : internalFailure(error);
     const shape = service === undefined ? undefined : models[service].errorShapes[awsError.code];
     const status = awsError.status ?? (shape?.fault ? 500 : 400);
     // 501 is an answer (an operation not built yet), not a fault worth an error line.
     if (status >= 500 && status !== 501) logger.error("internal failure", { requestId, code: awsError.code, cause: awsError.cause ?? error });
-    else logger.debug("request failed", { requestId, code: awsError.code, message: awsError.message });
     // AWS leaves the message out when it has none (InvalidCiphertextException, UnknownOperationException).
     const body = JSON.stringify(
       awsError.message === "" ? { __type: awsError.code } : { __type: awsError.code, [shape?.messageMember ?? "message"]: awsError.message },
     );
     send(res, requestId, status, body, awsError.code);
+    return { code: awsError.code, status };
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer, started: number): Promise<void> => {
     let service: ServiceName | undefined;
+    let operationName = "";
+    // Set once the caller is known (its signature checked in strict mode): from then on, failures are audited too.
+    let audited: RequestContext | undefined;
+    let input: unknown;
     try {
       const contentType = (req.headers["content-type"] ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
       if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
@@ -98,28 +111,35 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       const target = req.headers["x-amz-target"];
       const dot = typeof target === "string" ? target.indexOf(".") : -1;
       const entry = dot > 0 ? SERVICES.get((target as string).slice(0, dot)) : undefined;
-      const operationName = dot > 0 ? (target as string).slice(dot + 1) : "";
+      operationName = dot > 0 ? (target as string).slice(dot + 1) : "";
       if (entry === undefined || !entry.modelled.has(operationName)) throw unknownOperation();
       service = entry.service;
 
       const auth = parseAuthorization(req.headers, entry.signingName);
-      const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains);
+      const audit = options.audit === undefined ? undefined : requestAudit(options.audit, req, auth.credential.accessKeyId);
+      const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains, audit);
       options.verifier?.verify(auth, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body }, entry.signingName, ctx.now);
+      audited = ctx;
 
-      const input = decodeInput(entry.service, operationName, json);
+      input = decodeInput(entry.service, operationName, json);
       const operation = entry.operations[operationName];
       if (operation === undefined) {
         throw new AwsError("NotImplementedException", `secretslite does not implement ${target} yet.`, { status: 501 });
       }
       const output = await operation(input, ctx);
       send(res, requestId, 200, JSON.stringify(toWire(output ?? {})));
+      if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
+      if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output });
     } catch (error) {
-      sendError(res, requestId, error, service);
+      const { code, status } = sendError(res, requestId, error, service);
+      if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);
+      if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error });
     }
   };
 
   return (req, res) => {
     const requestId = randomUUID();
+    const started = debugRequests ? performance.now() : 0;
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > maxBodyBytes) {
       rejectOversized(req, res, requestId);
@@ -140,7 +160,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (!rejected) void handle(req, res, requestId, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+      if (!rejected) void handle(req, res, requestId, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received), started);
     });
     req.on("error", (error) => logger.debug("request stream failed", { requestId, error }));
   };
@@ -148,7 +168,8 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   /** Answers 413 at once and closes the connection after, so the rest of the body is never buffered. */
   function rejectOversized(req: IncomingMessage, res: ServerResponse, requestId: string): void {
     res.setHeader("Connection", "close");
-    sendError(res, requestId, requestEntityTooLarge(maxBodyBytes), undefined);
+    const { code, status } = sendError(res, requestId, requestEntityTooLarge(maxBodyBytes), undefined);
+    if (debugRequests) logRequest(requestId, undefined, undefined, status, code);
     req.resume();
   }
 }

@@ -1,4 +1,5 @@
 // What every operation receives: who is calling where, when, and the services' domain objects.
+import type { RequestAudit } from "../audit/events";
 import type { KmsDomain } from "./kms/domain";
 import type { SecretsDomain } from "./secretsmanager/domain";
 
@@ -17,6 +18,8 @@ export interface RequestContext {
   readonly now: Date;
   readonly kms: KmsDomain;
   readonly secrets: SecretsDomain;
+  /** Only with --audit-log: the caller and the log its calls' events go to. */
+  readonly audit?: RequestAudit | undefined;
 }
 
 // `any` on the defaults lets service tables hold operations of different request types.

@@ -58,6 +58,18 @@ export const lockName = (scope: Partition, service: ServiceKey, kind: RecordKind
  */
 export const GLOBAL: Partition = { account: "_", region: "_" };
 
+/** Bounds of every record of one account, or of one account and region (a partition reset). */
+export const scopeRange = (account: string, region?: string): { gte: string; lt: string } => {
+  const start = region === undefined ? account + SEP : account + SEP + region + SEP;
+  return { gte: start, lt: start + END };
+};
+
+/** The account and region a stored key belongs to (GLOBAL's for the GLOBAL records). */
+export const partitionOfKey = (key: string): Partition => {
+  const [account = "", region = ""] = key.split(SEP, 2);
+  return { account, region };
+};
+
 /** Every record: each key starts with a 12-digit account id or GLOBAL's `_`. For reset and whole-store compaction. */
 export const everything = { gte: "0", lt: "\x7f" } as const;
 

@@ -48,9 +48,13 @@ export class KeyUsage {
     return this.flushing;
   }
 
-  /** Forgets what is pending (reset): a later flush must not bring wiped keys' usage back. */
-  clear(): void {
-    this.pending = new Map();
+  /** Forgets what is pending, or what `matches` by storage key (reset): a later flush must not bring wiped keys' usage back. */
+  clear(matches?: (recordKey: string) => boolean): void {
+    if (matches === undefined) {
+      this.pending = new Map();
+      return;
+    }
+    for (const key of [...this.pending.keys()]) if (matches(key)) this.pending.delete(key);
   }
 
   /** Forgets one key's usage, pending and stored (its key is being destroyed). */

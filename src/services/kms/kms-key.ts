@@ -1,13 +1,14 @@
 // KmsKey: the stored KMS key record, its ARN and metadata, how identifiers resolve to it, and its lifecycle.
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { KeyMetadata } from "@aws-sdk/client-kms";
 import type { KeyStore, WrappedBackingKey } from "../../crypto/key-store";
 import { kindRange, lockName, recordKey } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
+import { AwsError } from "../../errors";
 import type { Clock, Scope } from "../context";
 import { awsManagedKeyDescription } from "./aws-managed";
 import { defaultKeyPolicy } from "./key-policy";
-import { aliasesNotSupported, aliasNotFound, invalidKeyId, keyNotFound } from "./errors";
+import { aliasesNotSupported, aliasNotFound, invalidKeyId, keyNotFound, unsupportedOperation } from "./errors";
 import { entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry } from "./key-schedule";
 import type { KeyUsage } from "./key-usage";
 
@@ -55,6 +56,8 @@ export interface KmsKeyRecord extends StoredValue {
   readonly backingKeys: readonly BackingKeyRecord[];
   /** Optional so records written before rotation existed still read as "rotation disabled". */
   readonly rotation?: RotationSchedule | undefined;
+  /** Origin EXTERNAL only, set once material is imported (DescribeKey shows ExpirationModel then). */
+  readonly expirationModel?: "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
 }
 
 export interface KmsAliasRecord extends StoredValue {
@@ -76,7 +79,8 @@ export const keyArn = (scope: Scope, keyId: string): string =>
 export const aliasArn = (scope: Scope, aliasName: string): string =>
   `arn:${scope.partition}:kms:${scope.region}:${scope.account}:${aliasName}`;
 
-const KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+/** A key id as AWS forms them: a UUID, or `mrk-` and 32 hex digits for a multi-Region key. */
+export const KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const ARN = /^arn:([^:]+):kms:([^:]*):([^:]*):(.*)$/;
 
 
@@ -87,6 +91,8 @@ const ARN = /^arn:([^:]+):kms:([^:]*):([^:]*):(.*)$/;
 export type KeyIdForms = "any" | "key";
 
 export interface NewKmsKey {
+  /** A fixed id (seed fixtures); a fresh UUID or `mrk-` id otherwise. The caller makes sure it is free. */
+  readonly keyId?: string;
   readonly description?: string;
   readonly origin?: "AWS_KMS" | "EXTERNAL";
   readonly multiRegion?: boolean;
@@ -114,7 +120,7 @@ function nextRotation(rotation: RotationSchedule, nowMs: number): RotationSchedu
 }
 
 function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingKeys: BackingKeyRecord[]): KmsKeyRecord {
-  const keyId = props.multiRegion ? "mrk-" + randomBytes(16).toString("hex") : randomUUID();
+  const keyId = props.keyId ?? (props.multiRegion ? "mrk-" + randomBytes(16).toString("hex") : randomUUID());
   const keyManager = props.keyManager ?? "CUSTOMER";
   return {
     v: 1,
@@ -376,11 +382,46 @@ export class KmsKeys {
     await this.load(scope, entry.keyId, nowMs);
   }
 
-  /** Forgets every cached record (reset wipes the store under it). */
-  forgetCached(): void {
+  /** Forgets every cached record, or those whose storage key `matches` (reset wipes the store under it). */
+  forgetCached(matches?: (recordKey: string) => boolean): void {
     // A read under way during the wipe must not cache what it saw.
     this.writes++;
-    this.records.clear();
+    if (matches === undefined) {
+      this.records.clear();
+      return;
+    }
+    for (const name of [...this.records.keys()]) if (matches(name)) this.records.delete(name);
+  }
+
+  /**
+   * Imports 32 bytes of key material into an Origin EXTERNAL key, the core ImportKeyMaterial will share (seed
+   * fixtures use it now): the key store wraps the material under the root key, the record keeps only that, and a
+   * PendingImport key becomes Enabled. The KeyMaterialId depends on the key id and the material alone, so a
+   * ciphertext made anywhere with the same id and material opens here. Importing the same material again changes
+   * nothing; other material is refused, as AWS refuses it for a key that already had material.
+   */
+  async importMaterial(scope: Scope, keyId: string, material: Uint8Array, now: Date): Promise<KmsKeyRecord> {
+    if (this.keyStore.importBackingKey === undefined) throw unsupportedOperation("This key store cannot import key material.");
+    const materialId = importedKeyMaterialId(keyId, material);
+    const present = await this.get(scope, keyId);
+    if (present !== undefined && present.backingKeys.some((backingKey) => backingKey.id === materialId)) return present;
+    // The token call happens before the lock, as for every backing key.
+    const wrapped = Buffer.from(await this.keyStore.importBackingKey(material)).toString("base64");
+    return this.update(scope, keyId, (current) => {
+      if (current.origin !== "EXTERNAL") {
+        throw unsupportedOperation(`${current.arn} origin is ${current.origin} which is not valid for this operation.`);
+      }
+      if (current.backingKeys.some((backingKey) => backingKey.id === materialId)) return current;
+      if (current.backingKeys.length > 0) {
+        throw new AwsError("IncorrectKeyMaterialException", "The key material doesn't match the key material previously imported into this key.");
+      }
+      return {
+        ...current,
+        backingKeys: [{ id: materialId, wrapped, createdAt: now.getTime() }],
+        keyState: current.keyState === "PendingImport" ? "Enabled" : current.keyState,
+        expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+      };
+    });
   }
 
   /**
@@ -425,6 +466,15 @@ export class KmsKeys {
 }
 
 /**
+ * AWS "assigns a unique identifier to the key material based on the KMS key ID and the imported key material"
+ * (ImportKeyMaterial, KeyMaterialId) without saying how. Here: HMAC-SHA256 keyed by the material over the key id,
+ * 64 hex characters like every KeyMaterialId. It reveals nothing of the material, and the same key id and material
+ * give the same id on every machine, which the self-describing ciphertexts need to open there.
+ */
+export const importedKeyMaterialId = (keyId: string, material: Uint8Array): string =>
+  createHmac("sha256", material).update(`secretslite imported key material\0${keyId}`).digest("hex");
+
+/**
  * The key store's view of one backing key, made once per record read: the key store compares the wrapped
  * bytes on every call (its handle cache must not trust the id alone), so they are decoded once, not per
  * request. A backing key record belongs to one KMS key, so it alone keys the map.
@@ -455,6 +505,8 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
     // has no replicas, so a scheduled key always shows its DeletionDate instead.
     DeletionDate: key.deletionDate === undefined ? undefined : new Date(key.deletionDate),
     Origin: key.origin,
+    // "Present only when Origin is EXTERNAL"; nothing to say before material is imported.
+    ExpirationModel: key.origin === "EXTERNAL" ? key.expirationModel : undefined,
     KeyManager: key.keyManager,
     CustomerMasterKeySpec: key.keySpec,
     KeySpec: key.keySpec,

@@ -5,6 +5,7 @@ import type {
   BatchGetSecretValueResponse,
   SecretValueEntry,
 } from "@aws-sdk/client-secrets-manager";
+import { recordCall } from "../../audit/events";
 import { AwsError } from "../../errors";
 import type { Operation, RequestContext } from "../context";
 import { idsOrFilters, maxResultsNeedsFilters, secretValueNotFoundForStage } from "./errors";
@@ -23,7 +24,7 @@ export const batchGetSecretValue: Operation<BatchGetSecretValueRequest, BatchGet
   if (ids !== undefined) {
     // Each id fails on its own, as GetSecretValue would fail for it; the rest of the batch still answers.
     const read = async (id: string) => currentValue(ctx, await ctx.secrets.secrets.requireLive(ctx.scope, id));
-    const results = await Promise.all(ids.map((id) => settle(id, () => read(id))));
+    const results = await Promise.all(ids.map((id) => settle(ctx, id, () => read(id))));
     return collect(results, undefined);
   }
 
@@ -38,17 +39,23 @@ export const batchGetSecretValue: Operation<BatchGetSecretValueRequest, BatchGet
     nextToken: input.NextToken,
     nowMs: ctx.now.getTime(),
   });
-  const results = await Promise.all(page.secrets.map((secret) => settle(secret.arn, () => currentValue(ctx, secret))));
+  const results = await Promise.all(page.secrets.map((secret) => settle(ctx, secret.arn, () => currentValue(ctx, secret))));
   return collect(results, page.nextToken);
 };
 
 type Settled = { readonly value: SecretValueEntry } | { readonly error: APIErrorType };
 
-/** An AWS error becomes the secret's Errors entry (ErrorCode and Message as the single call would send them). */
-async function settle(secretId: string, read: () => Promise<SecretValueEntry>): Promise<Settled> {
+/**
+ * An AWS error becomes the secret's Errors entry (ErrorCode and Message as the single call would send them).
+ * CloudTrail logs a GetSecretValue event for each secret a batch asks for, so the audit log does too.
+ */
+async function settle(ctx: RequestContext, secretId: string, read: () => Promise<SecretValueEntry>): Promise<Settled> {
   try {
-    return { value: await read() };
+    const value = await read();
+    if (ctx.audit !== undefined) recordCall(ctx, { service: "secretsmanager", operation: "GetSecretValue", input: { SecretId: secretId } });
+    return { value };
   } catch (error) {
+    if (ctx.audit !== undefined) recordCall(ctx, { service: "secretsmanager", operation: "GetSecretValue", input: { SecretId: secretId }, error });
     if (!(error instanceof AwsError)) throw error;
     return { error: { SecretId: secretId, ErrorCode: error.code, Message: error.message } };
   }

@@ -1,11 +1,14 @@
 // Secret versions: each value sealed under its own data key from KMS, opened, compared and re-keyed the same way.
+import { randomUUID } from "node:crypto";
 import type { DecryptRequest, GenerateDataKeyRequest, ReEncryptRequest } from "@aws-sdk/client-kms";
 import type { SecretValueEntry } from "@aws-sdk/client-secrets-manager";
 import { EnvelopeIntegrityError, openWithDataKey, sealWithDataKey } from "../../crypto/envelope";
+import { recordCall, SECRETS_MANAGER_PRINCIPAL } from "../../audit/events";
 import { AwsError } from "../../errors";
+import type { KmsOperation } from "../../generated";
 import { recordKey, secretVersionId } from "../../storage/keys";
 import type { StoredValue } from "../../storage/store";
-import type { RequestContext, Scope } from "../context";
+import type { Operation, RequestContext, Scope } from "../context";
 import { DEFAULT_SECRETS_MANAGER_KEY_ALIAS } from "../kms/aws-managed";
 import { decrypt } from "../kms/decrypt";
 import { describeKey } from "../kms/describe-key";
@@ -79,11 +82,19 @@ function asSecretsManagerError(direction: Direction, cause: AwsError): AwsError 
   }
 }
 
-/** Runs a KMS operation (the same functions external callers reach, so key states and usage apply). */
-async function viaKms<T>(direction: Direction, call: () => Promise<T>): Promise<T> {
+/**
+ * Runs a KMS operation (the same functions external callers reach, so key states and usage apply) as the request
+ * of its own that Secrets Manager sends KMS: its own request id (the one GetKeyLastUsage reports) and, with an
+ * audit log, its own event, made for the caller and invoked by Secrets Manager, as CloudTrail records it.
+ */
+async function viaKms<I, O>(ctx: RequestContext, direction: Direction, name: KmsOperation, operation: Operation<I, O>, input: I): Promise<O> {
+  const kmsCtx: RequestContext = { ...ctx, requestId: randomUUID() };
   try {
-    return await call();
+    const output = await operation(input, kmsCtx);
+    if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, output, invokedBy: SECRETS_MANAGER_PRINCIPAL });
+    return output;
   } catch (error) {
+    if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, error, invokedBy: SECRETS_MANAGER_PRINCIPAL });
     throw error instanceof AwsError ? asSecretsManagerError(direction, error) : error;
   }
 }
@@ -105,7 +116,7 @@ export async function sealVersion(
     KeySpec: "AES_256",
     EncryptionContext: dataKeyContext(secretArn, versionId),
   };
-  const dataKey = await viaKms("write", () => generateDataKey(request, ctx));
+  const dataKey = await viaKms(ctx, "write", "GenerateDataKey", generateDataKey, request);
   const plaintext = value.type === "string" ? Buffer.from(value.value, "utf8") : value.value;
   // sealWithDataKey zeroes the plaintext data key.
   const sealedValue = sealWithDataKey(dataKey.Plaintext as Buffer, valueAad(secretArn, versionId, value.type), plaintext);
@@ -135,7 +146,7 @@ export async function openVersion(ctx: RequestContext, secretArn: string, versio
     CiphertextBlob: Buffer.from(sealedDataKey.blob, "base64"),
     EncryptionContext: dataKeyContext(secretArn, version.versionId),
   };
-  const dataKey = await viaKms("read", () => decrypt(request, ctx));
+  const dataKey = await viaKms(ctx, "read", "Decrypt", decrypt, request);
   try {
     // openWithDataKey zeroes the plaintext data key.
     const plaintext = openWithDataKey(
@@ -187,7 +198,7 @@ export async function rekeyVersion(
     DestinationKeyId: storedKmsKeyId(kmsKeyId) ?? DEFAULT_SECRETS_MANAGER_KEY_ALIAS,
     DestinationEncryptionContext: context,
   };
-  const reEncrypted = await viaKms("write", () => reEncrypt(request, ctx));
+  const reEncrypted = await viaKms(ctx, "write", "ReEncrypt", reEncrypt, request);
   const kmsKeyArn = reEncrypted.KeyId ?? "";
   if (kmsKeyArn === newest.kmsKeyArn) return undefined;
   const blob = Buffer.from(reEncrypted.CiphertextBlob as Uint8Array).toString("base64");
@@ -224,7 +235,7 @@ export function newVersionId(token: string | undefined, value: SecretValue | und
 export async function checkKmsKey(ctx: RequestContext, kmsKeyId: string | undefined): Promise<void> {
   const keyId = storedKmsKeyId(kmsKeyId);
   if (keyId === undefined) return;
-  await viaKms("write", () => describeKey({ KeyId: keyId }, ctx));
+  await viaKms(ctx, "write", "DescribeKey", describeKey, { KeyId: keyId });
 }
 
 /**
