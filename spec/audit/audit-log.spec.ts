@@ -51,6 +51,8 @@ interface Run {
   readonly binaryVersion: string;
   readonly customerKeyLastUsage: string;
   readonly managedKeyLastUsage: string;
+  readonly customerKeyEventId: string;
+  readonly managedKeyEventId: string;
   /** Bytes that must never be written: plaintexts, secret values, the password, the data key; raw and base64. */
   readonly secrets: Array<{ readonly what: string; readonly bytes: Buffer }>;
 }
@@ -139,6 +141,8 @@ beforeAll(async () => {
       binaryVersion: binary.VersionId!,
       customerKeyLastUsage: customerUsage.KeyLastUsage?.KmsRequestId ?? "",
       managedKeyLastUsage: managedUsage.KeyLastUsage?.KmsRequestId ?? "",
+      customerKeyEventId: customerUsage.KeyLastUsage?.CloudTrailEventId ?? "",
+      managedKeyEventId: managedUsage.KeyLastUsage?.CloudTrailEventId ?? "",
       secrets: [
         ...known("Encrypt plaintext", plaintext),
         ...known("SecretString", Buffer.from(stringValue)),
@@ -333,6 +337,13 @@ describe("the audit file", () => {
 
     const managed = only(byRequest(run.managedKeyLastUsage));
     expect(managed).toMatchObject({ eventName: "Decrypt", userIdentity: { invokedBy: SM } });
+  });
+
+  it("uses as eventID the CloudTrailEventId that GetKeyLastUsage reports", () => {
+    expect(only(byRequest(run.customerKeyLastUsage)).eventID).toBe(run.customerKeyEventId);
+    expect(only(byRequest(run.managedKeyLastUsage)).eventID).toBe(run.managedKeyEventId);
+    // Each event has its own id: the batch's per-secret events do not reuse the request's.
+    expect(new Set(run.events.map((event) => event.eventID)).size).toBe(run.events.length);
   });
 });
 

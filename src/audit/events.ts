@@ -21,6 +21,8 @@ export interface Caller {
 export interface RequestAudit {
   readonly log: AuditLog;
   readonly caller: Caller;
+  /** The eventID of the request's own event, fixed up front so GetKeyLastUsage can report it as CloudTrailEventId. */
+  readonly eventId: string;
 }
 
 export interface AuditedCall {
@@ -33,6 +35,8 @@ export interface AuditedCall {
   readonly error?: unknown;
   /** The service that sent the request for the caller (Secrets Manager's requests to KMS). */
   readonly invokedBy?: string;
+  /** The request's own event takes RequestAudit.eventId; extra events (a batch's per-secret ones) get fresh ids. */
+  readonly eventId?: string;
 }
 
 interface AuditedContext {
@@ -94,7 +98,7 @@ export function cloudTrailEvent(ctx: AuditedContext, caller: Caller, call: Audit
     responseElements: readOnly || failed ? null : trailElements(call.output),
     ...(keyMaterialId === undefined ? {} : { additionalEventData: { keyMaterialId } }),
     requestID: ctx.requestId,
-    eventID: randomUUID(),
+    eventID: call.eventId ?? randomUUID(),
     readOnly,
     ...(resources === undefined || resources.length === 0 ? {} : { resources }),
     eventType: "AwsApiCall",
@@ -130,6 +134,7 @@ export function requestAudit(log: AuditLog, req: IncomingMessage, accessKeyId: s
   const address = req.socket.remoteAddress ?? "";
   return {
     log,
+    eventId: randomUUID(),
     caller: {
       accessKeyId,
       // IPv4 clients of a dual-stack listener show as ::ffff:a.b.c.d; CloudTrail shows a.b.c.d.

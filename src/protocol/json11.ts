@@ -129,11 +129,11 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       const output = await operation(input, ctx);
       send(res, requestId, 200, JSON.stringify(toWire(output ?? {})));
       if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
-      if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output });
+      if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output, eventId: ctx.audit.eventId });
     } catch (error) {
       const { code, status } = sendError(res, requestId, error, service);
       if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);
-      if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error });
+      if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error, eventId: audited.audit.eventId });
     }
   };
 

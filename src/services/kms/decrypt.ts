@@ -25,6 +25,6 @@ export const decrypt: Operation<DecryptRequest, DecryptResponse> = async (input,
     plaintext.fill(0);
     throw dryRunSucceeded();
   }
-  ctx.kms.usage.record(ctx.scope, key.keyId, "Decrypt", ctx.now, ctx.requestId);
+  ctx.kms.usage.record(ctx, key.keyId, "Decrypt");
   return { KeyId: key.arn, Plaintext: plaintext, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyMaterialId: keyMaterialId };
 };

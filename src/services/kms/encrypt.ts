@@ -12,6 +12,6 @@ export const encrypt: Operation<EncryptRequest, EncryptResponse> = async (input,
   if (input.DryRun) throw dryRunSucceeded();
   // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
   const { blob } = ctx.kms.ciphertexts.seal(key, input.Plaintext ?? new Uint8Array(0), input.EncryptionContext);
-  ctx.kms.usage.record(ctx.scope, key.keyId, "Encrypt", ctx.now, ctx.requestId);
+  ctx.kms.usage.record(ctx, key.keyId, "Encrypt");
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: "SYMMETRIC_DEFAULT" };
 };

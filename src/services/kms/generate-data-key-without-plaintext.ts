@@ -18,6 +18,6 @@ export const generateDataKeyWithoutPlaintext: Operation<
   const { blob, keyMaterialId } = ctx.kms.ciphertexts.seal(key, plaintext, input.EncryptionContext);
   // Nobody ever sees this copy.
   plaintext.fill(0);
-  ctx.kms.usage.record(ctx.scope, key.keyId, "GenerateDataKeyWithoutPlaintext", ctx.now, ctx.requestId);
+  ctx.kms.usage.record(ctx, key.keyId, "GenerateDataKeyWithoutPlaintext");
   return { CiphertextBlob: blob, KeyId: key.arn, KeyMaterialId: keyMaterialId };
 };

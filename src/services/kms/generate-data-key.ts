@@ -15,6 +15,6 @@ export const generateDataKey: Operation<GenerateDataKeyRequest, GenerateDataKeyR
   // node's CSPRNG makes the data key so the hot path stays at one token call (the seal).
   const plaintext = randomBytes(byteCount);
   const { blob, keyMaterialId } = ctx.kms.ciphertexts.seal(key, plaintext, input.EncryptionContext);
-  ctx.kms.usage.record(ctx.scope, key.keyId, "GenerateDataKey", ctx.now, ctx.requestId);
+  ctx.kms.usage.record(ctx, key.keyId, "GenerateDataKey");
   return { CiphertextBlob: blob, Plaintext: plaintext, KeyId: key.arn, KeyMaterialId: keyMaterialId };
 };

@@ -8,9 +8,11 @@ export const getKeyLastUsage: Operation<GetKeyLastUsageRequest, GetKeyLastUsageR
   const created = new Date(key.createdAt);
   return {
     KeyId: key.arn,
-    // secretslite has no CloudTrail, so CloudTrailEventId stays absent; KmsRequestId is the request's id.
+    // CloudTrailEventId is the audit log's eventID for that request; without --audit-log there is no event to name.
     KeyLastUsage:
-      usage === undefined ? undefined : { Operation: usage.operation, Timestamp: new Date(usage.at), KmsRequestId: usage.requestId },
+      usage === undefined
+        ? undefined
+        : { Operation: usage.operation, Timestamp: new Date(usage.at), KmsRequestId: usage.requestId, CloudTrailEventId: usage.eventId },
     // Tracking starts when secretslite creates the key.
     TrackingStartDate: created,
     KeyCreationDate: created,

@@ -1,7 +1,7 @@
 // Key last usage: kept in memory on the hot path and flushed to storage in batches, never a write per request.
 import { recordKey } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
-import type { Scope } from "../context";
+import type { RequestContext, Scope } from "../context";
 
 export type TrackedOperation = "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncrypt";
 
@@ -10,6 +10,8 @@ export interface KeyUsageRecord extends StoredValue {
   readonly operation: TrackedOperation;
   readonly at: number;
   readonly requestId: string;
+  /** The audit log's eventID for that request; absent without --audit-log (no event was written). */
+  readonly eventId?: string;
 }
 
 /** How often pending usage reaches storage; a crash loses at most this much of it. */
@@ -26,8 +28,9 @@ export class KeyUsage {
     this.timer.unref();
   }
 
-  record(scope: Scope, keyId: string, operation: TrackedOperation, at: Date, requestId: string): void {
-    this.pending.set(recordKey(scope, "kms", "kms-key-usage", keyId), { v: 1, operation, at: at.getTime(), requestId });
+  record(ctx: Pick<RequestContext, "scope" | "now" | "requestId" | "audit">, keyId: string, operation: TrackedOperation): void {
+    const record: KeyUsageRecord = { v: 1, operation, at: ctx.now.getTime(), requestId: ctx.requestId };
+    this.pending.set(recordKey(ctx.scope, "kms", "kms-key-usage", keyId), ctx.audit === undefined ? record : { ...record, eventId: ctx.audit.eventId });
   }
 
   async lastUsage(scope: Scope, keyId: string): Promise<KeyUsageRecord | undefined> {

@@ -27,8 +27,8 @@ export const reEncrypt: Operation<ReEncryptRequest, ReEncryptResponse> = async (
     // The plaintext never leaves secretslite: that is the point of ReEncrypt.
     opened.plaintext.fill(0);
   }
-  ctx.kms.usage.record(ctx.scope, source.keyId, "ReEncrypt", ctx.now, ctx.requestId);
-  if (target.keyId !== source.keyId) ctx.kms.usage.record(ctx.scope, target.keyId, "ReEncrypt", ctx.now, ctx.requestId);
+  ctx.kms.usage.record(ctx, source.keyId, "ReEncrypt");
+  if (target.keyId !== source.keyId) ctx.kms.usage.record(ctx, target.keyId, "ReEncrypt");
   return {
     CiphertextBlob: sealed.blob,
     SourceKeyId: source.arn,

@@ -88,13 +88,14 @@ function asSecretsManagerError(direction: Direction, cause: AwsError): AwsError 
  * audit log, its own event, made for the caller and invoked by Secrets Manager, as CloudTrail records it.
  */
 async function viaKms<I, O>(ctx: RequestContext, direction: Direction, name: KmsOperation, operation: Operation<I, O>, input: I): Promise<O> {
-  const kmsCtx: RequestContext = { ...ctx, requestId: randomUUID() };
+  const audit = ctx.audit === undefined ? undefined : { ...ctx.audit, eventId: randomUUID() };
+  const kmsCtx: RequestContext = { ...ctx, requestId: randomUUID(), audit };
   try {
     const output = await operation(input, kmsCtx);
-    if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, output, invokedBy: SECRETS_MANAGER_PRINCIPAL });
+    if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, output, invokedBy: SECRETS_MANAGER_PRINCIPAL, eventId: kmsCtx.audit.eventId });
     return output;
   } catch (error) {
-    if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, error, invokedBy: SECRETS_MANAGER_PRINCIPAL });
+    if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, error, invokedBy: SECRETS_MANAGER_PRINCIPAL, eventId: kmsCtx.audit.eventId });
     throw error instanceof AwsError ? asSecretsManagerError(direction, error) : error;
   }
 }
