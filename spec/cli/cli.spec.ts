@@ -1,56 +1,24 @@
 // The `secretslite` command as users run it: first start creates the token, one ready line, clean exit on signals.
 // Runs the built CLI (dist/), which `npm test` builds first.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import os from "node:os";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
+import { startCli as startCliProcess, type RunningCli } from "../support/cli-process";
 import { credentials } from "../support/server";
+import { temporaryDirs } from "../support/files";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "secretslite.js");
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly firstLine: string;
-  readonly exit: Promise<number | null>;
-  stderr(): string;
+/** Starts the built CLI; it must print its ready line first, on loopback as configured. */
+async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
+  const started = await startCliProcess(BIN, args, env);
+  expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  return started;
 }
 
-/** Starts the CLI and resolves once it prints its ready line. */
-function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const newline = stdout.indexOf("\n");
-      if (newline === -1) return;
-      const firstLine = stdout.slice(0, newline);
-      const match = /^secretslite listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(firstLine);
-      if (match === null) reject(new Error(`unexpected first line: ${firstLine}`));
-      else resolve({ child, url: match[1]!, firstLine, exit, stderr: () => stderr });
-    });
-    void exit.then((code) => reject(new Error(`exited with ${code} before ready: ${stderr}`)));
-  });
-}
-
-const tempDirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-cli-"));
-  tempDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirs("secretslite-cli-");
 
 describe("behaviour", () => {
   it("creates a SoftHSM2 token and PIN under the data dir on first start, keeps data across restarts, and exits cleanly on SIGTERM", async () => {

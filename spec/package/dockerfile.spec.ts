@@ -8,7 +8,7 @@ import path from "node:path";
 import ts from "typescript";
 import { usage } from "../../src/config";
 import { startTestServer } from "../support/server";
-import { startCli, waitForHealthy } from "./cli-process";
+import { startCli, waitForHealthy } from "../support/cli-process";
 import {
   copyOperands,
   dockerignore,

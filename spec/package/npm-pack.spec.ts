@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { credentials } from "../support/server";
-import { startCli, waitForHealthy } from "./cli-process";
+import { startCli, waitForHealthy } from "../support/cli-process";
 
 const ROOT = path.join(__dirname, "..", "..");
 const INSTALL_TIMEOUT_MS = 300_000;
@@ -127,8 +127,9 @@ describe("installed from the tarball", () => {
       "commonjs",
     );
     const esm = await probe(
-      // ESM lists a CommonJS module's non-enumerable __esModule marker as an export; require() does not.
-      `const m = await import("${manifest.name}"); console.log(JSON.stringify({ resolved: import.meta.resolve("${manifest.name}"), exports: Object.keys(m).filter((k) => k !== "default" && k !== "__esModule").sort() }))`,
+      // ESM lists a CommonJS module's non-enumerable __esModule marker as an export, and Node 23+ its whole
+      // module.exports under that name too; require() shows neither.
+      `const m = await import("${manifest.name}"); console.log(JSON.stringify({ resolved: import.meta.resolve("${manifest.name}"), exports: Object.keys(m).filter((k) => k !== "default" && k !== "__esModule" && k !== "module.exports").sort() }))`,
       project,
       "module",
     );

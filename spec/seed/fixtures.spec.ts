@@ -1,7 +1,6 @@
 // Seed fixtures through the wire: the example set in YAML and JSON, the known ciphertext, idempotent restarts, bad seeds.
 import { createDecipheriv, createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   DecryptCommand,
@@ -25,6 +24,7 @@ import { seedVersionId } from "../../src/seed/document";
 import { additionalData, parseCiphertext } from "../../src/services/kms/ciphertext";
 import { startTestServer, type TestServer } from "../support/server";
 import { testSoftHsm } from "../support/softhsm";
+import { temporaryDirs } from "../support/files";
 
 const FIXTURES = path.join(__dirname, "..", "..", "fixtures");
 const YAML_SEED = path.join(FIXTURES, "seed.yaml");
@@ -44,15 +44,7 @@ const RETIRED_KEY = "31a45bbe-fa68-43da-8e64-25d4a17b19e7";
 const PARTNER_KEY = "mrk-188b546390d75a5085fc26f020bcd2af";
 const PARTNER = { accessKeyId: "111122223333", region: "eu-west-1" };
 
-const tempDirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-seed-"));
-  tempDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirs("secretslite-seed-");
 
 async function expectFixtures(server: TestServer): Promise<void> {
   const kms = server.kms();
@@ -171,9 +163,8 @@ describe("the example fixtures", () => {
   });
 
   it("a restart on the same data dir with the seed again duplicates nothing and changes nothing, not even what callers changed", async () => {
-    const first = await startTestServer({ flags: ["--seed", YAML_SEED] });
-    const dataDir = first.dataDir;
-    tempDirs.push(dataDir);
+    const dataDir = tempDir();
+    const first = await startTestServer({ dataDir, flags: ["--seed", YAML_SEED] });
     const snapshot = async (server: TestServer) => {
       const sm = server.secretsManager();
       const rotating = await sm.send(new DescribeSecretCommand({ SecretId: "app/rotating" }));

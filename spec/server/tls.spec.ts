@@ -1,8 +1,7 @@
 // HTTPS: the --tls self-signed certificate, --tls-cert/--tls-key, mutual TLS with --tls-ca, TLS 1.2 minimum, --tls-groups.
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import { DecryptCommand, EncryptCommand, CreateKeyCommand } from "@aws-sdk/client-kms";
@@ -11,20 +10,15 @@ import request from "supertest";
 import { CLIS, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
 import { credentials, REGION, startTestServer, type TestServer } from "../support/server";
 import { cliEnv, HttpsClients, makeTestPki, run, type TestPki } from "./fixtures";
+import { temporaryDirs } from "../support/files";
 
 let pki: TestPki;
-const tempDirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-spec-tls-"));
-  tempDirs.push(dir);
-  return dir;
-};
+const tempDir = temporaryDirs("secretslite-spec-tls-");
 beforeAll(() => {
   pki = makeTestPki();
 });
 afterAll(() => {
   pki.close();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Alert 40, handshake_failure: OpenSSL 3.0 names it "sslv3 alert", 3.5 "ssl/tls alert". */

@@ -472,49 +472,38 @@ function generateRootKey(session: graphene.Session, label: string, token: boolea
   });
 }
 
-// Session object, extractable only so the root key can wrap it; it is destroyed right after.
+/**
+ * A session AES key that can do nothing but be wrapped: extractable only so the root key can wrap it, and
+ * destroyed right after. Backing keys are generated or imported this way, then live only wrapped.
+ */
+const WRAPPABLE_ONLY = {
+  keyType: graphene.KeyType.AES,
+  token: false,
+  private: true,
+  sensitive: true,
+  extractable: true,
+  encrypt: false,
+  decrypt: false,
+  sign: false,
+  verify: false,
+  derive: false,
+  wrap: false,
+  unwrap: false,
+} as const;
+
 function generateBackingKey(session: graphene.Session): Promise<graphene.SecretKey> {
   return new Promise((resolveKey, reject) => {
     session.generateKey(
       graphene.KeyGenMechanism.AES,
-      {
-        keyType: graphene.KeyType.AES,
-        valueLen: AES_256_BYTES,
-        token: false,
-        private: true,
-        sensitive: true,
-        extractable: true,
-        encrypt: false,
-        decrypt: false,
-        sign: false,
-        verify: false,
-        derive: false,
-        wrap: false,
-        unwrap: false,
-      },
+      { ...WRAPPABLE_ONLY, valueLen: AES_256_BYTES },
       (error, key) => (error !== null || key === null ? reject(error ?? new Error("C_GenerateKey returned no key")) : resolveKey(key)),
     );
   });
 }
 
-// Outside material as a session object that can only be wrapped: the template of generateBackingKey plus the value.
+// Outside material as a session object that can only be wrapped.
 function importedKeyTemplate(value: Buffer): Pkcs11Template {
-  return graphene.Template.toPkcs11({
-    class: graphene.ObjectClass.SECRET_KEY,
-    keyType: graphene.KeyType.AES,
-    value,
-    token: false,
-    private: true,
-    sensitive: true,
-    extractable: true,
-    encrypt: false,
-    decrypt: false,
-    sign: false,
-    verify: false,
-    derive: false,
-    wrap: false,
-    unwrap: false,
-  });
+  return graphene.Template.toPkcs11({ ...WRAPPABLE_ONLY, class: graphene.ObjectClass.SECRET_KEY, value });
 }
 
 function wrapKey(session: graphene.Session, rootKey: graphene.SecretKey, key: graphene.SecretKey): Promise<Buffer> {
