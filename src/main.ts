@@ -84,10 +84,19 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   let inMemoryToken: InMemoryToken | undefined;
   let auditLog: AuditLog | undefined;
 
-  const reset = async (partition: PartitionSelector = {}): Promise<void> => {
+  // Resets run one after another: two interleaved seedings would each create the same fixed-id key.
+  let resetting: Promise<void> = Promise.resolve();
+  const reset = (partition: PartitionSelector = {}): Promise<void> => {
+    const run = resetting.then(() => resetNow(partition));
+    resetting = run.catch(() => undefined);
+    return run;
+  };
+  const resetNow = async (partition: PartitionSelector): Promise<void> => {
     if (store === undefined || keyStore === undefined || kms === undefined || secrets === undefined) throw new Error("secretslite is not started");
     if (partition.account === undefined && partition.region === undefined) {
       kms.usage.clear();
+      // A flush that took its batch before the clear must land before the wipe, not after it.
+      await kms.usage.flush();
       await store.clear();
       kms.keys.forgetCached();
       keyStore.forgetAll();
@@ -110,7 +119,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   // Like the functions file, read before listening: a bad certificate, key or group stops the start at once.
   const tls = config.tls === undefined ? undefined : await serverTls(config.tls, config.inMemory ? undefined : config.dataDir, logger);
   // Listening first lets /_secretslite/health answer 503 while the token opens.
-  const http = await listen(config.host, config.port, admin, { tls: tls?.options, cors: config.cors }).catch((error: unknown) => {
+  const http = await listen(config.host, config.port, admin, { tls: tls?.options, cors: config.cors, anyOrigin: config.verifySignatures }).catch((error: unknown) => {
     tls?.release();
     throw error;
   });
@@ -130,7 +139,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   };
 
   try {
-    auditLog = config.auditLogFile === undefined ? undefined : AuditLog.open(config.auditLogFile);
+    auditLog = config.auditLogFile === undefined ? undefined : AuditLog.open(config.auditLogFile, (error) => logger.error("the audit log cannot be written; auditing stops", { file: config.auditLogFile, error }));
     if (config.inMemory) {
       store = await openMemoryStore();
     } else {

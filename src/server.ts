@@ -26,6 +26,22 @@ export interface ListenOptions {
   readonly tls?: TlsOptions;
   /** Answer browser preflights and expose the AWS response headers. */
   readonly cors?: boolean;
+  /**
+   * Pages from any origin may call (signatures are checked, so a page needs real credentials). Otherwise only
+   * pages served from this machine: with unchecked signatures any site a developer visits could read secrets.
+   */
+  readonly anyOrigin?: boolean;
+}
+
+/** Origins of pages served from this machine: localhost (and *.localhost), 127.0.0.0/8, [::1]. */
+export function isLoopbackOrigin(origin: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(origin).hostname;
+  } catch {
+    return false;
+  }
+  return hostname === "localhost" || hostname.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === "[::1]";
 }
 
 /** What the SDK v3 sends from a browser: SigV4's headers, the JSON protocol's, and the SDK's own
@@ -49,8 +65,10 @@ const CORS_METHODS = "POST, GET, OPTIONS";
 const CORS_MAX_AGE = "7200";
 
 /** True when the request was a preflight, answered here. Headers are set before any handler writes, so errors carry them too. */
-function applyCors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+function applyCors(req: http.IncomingMessage, res: http.ServerResponse, anyOrigin: boolean): boolean {
   const origin = req.headers.origin;
+  // No CORS headers for other origins: the browser then withholds the answer from the page.
+  if (origin !== undefined && !anyOrigin && !isLoopbackOrigin(origin)) return false;
   res.setHeader("Access-Control-Allow-Origin", origin ?? "*");
   if (origin !== undefined) res.setHeader("Vary", "Origin");
   if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
@@ -76,8 +94,16 @@ function applyCors(req: http.IncomingMessage, res: http.ServerResponse): boolean
 export async function listen(host: string, port: number, admin: Express, options: ListenOptions = {}): Promise<HttpServer> {
   let aws: AwsEndpoint | undefined;
   const cors = options.cors ?? true;
+  const anyOrigin = options.anyOrigin ?? false;
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (cors && applyCors(req, res)) return;
+    if (cors && applyCors(req, res, anyOrigin)) return;
+    // A bodiless POST is a "simple" request browsers send without asking: no other site's page may wipe state.
+    const origin = req.headers.origin;
+    if (req.method === "POST" && req.url?.startsWith("/_secretslite/") && origin !== undefined && !anyOrigin && !isLoopbackOrigin(origin)) {
+      res.writeHead(403, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ message: `Admin routes refuse requests from pages on ${origin}.` }));
+      return;
+    }
     // Only the exact path `/` is the AWS endpoint: the SDKs and the CLI always post there.
     if (req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?"))) {
       if (aws !== undefined) return aws(req, res);

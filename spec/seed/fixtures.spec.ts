@@ -265,7 +265,13 @@ describe("bad seeds stop the start with file, entry and field", () => {
       /\/bad\.yaml: secretsmanager\.secrets\[0\]\.secretString: must be a string, not a number$/,
     ],
     ["broken YAML", "bad.yaml", "kms: [\n", /bad\.yaml: not valid YAML: /],
-    ["broken JSON", "bad.json", "{ \"kms\": ", /bad\.json: not valid JSON: /],
+    ["broken JSON", "bad.json", "{ \"kms\": ", /bad\.json: not valid JSON/],
+    [
+      "broken JSON next to a secret: located, never quoted",
+      "bad.json",
+      '{ "secretsmanager": { "secrets": [ { "name": "a", "secretString": "hunter2" } { "name": "b" } ] } }\n',
+      /bad\.json: not valid JSON at line 1, column 79$/,
+    ],
     [
       "an alias whose key exists nowhere (found when applying)",
       "bad.yaml",

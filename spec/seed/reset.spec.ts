@@ -95,6 +95,21 @@ describe("POST /_secretslite/reset", () => {
     expect((await server.secretsManager({ accessKeyId: B, region: "eu-west-1" }).send(new GetSecretValueCommand({ SecretId: "partner/credentials" }))).SecretString).toBe("second");
   });
 
+  it("runs resets that arrive together one after another: every seeded value still opens afterwards", async () => {
+    const answers = await Promise.all([reset(), reset(), reset(`?account=${A}`), reset()]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    const sm = server.secretsManager();
+    for (const name of ["app/db", "app/api-token"]) {
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBeDefined();
+    }
+    expect((await sm.send(new ListSecretsCommand({}))).SecretList!.map((s) => s.Name).sort()).toEqual([
+      "app/api-token",
+      "app/db",
+      "app/rotating",
+      "app/tls-session-key",
+    ]);
+  });
+
   it("?account=&region= resets that partition only; the others keep their data, secrets and keys", async () => {
     const made = await fillPartitions();
     const target = { account: A, region: "us-east-1" };

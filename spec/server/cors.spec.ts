@@ -1,6 +1,6 @@
 // CORS for browser SDKs: preflight for the headers SDK v3 sends, the AWS response headers exposed, --no-cors.
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
 import { credentials, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
@@ -96,6 +96,44 @@ describe("serialization", () => {
       const health = await request(server.url).get("/_secretslite/health").set("Origin", ORIGIN);
       expect(health.status).toBe(200);
       expect(health.headers["access-control-allow-origin"]).toBe(ORIGIN);
+    });
+  });
+
+  describe("origins (signatures unchecked by default)", () => {
+    const FOREIGN = "https://attacker.example";
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer();
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it("lets pages from this machine call, and gives other sites' pages no CORS headers", async () => {
+      for (const origin of ["http://localhost:5173", "http://app.localhost", "http://127.0.0.1:8080", "http://[::1]:3000"]) {
+        const answer = await rawRequest(server, { target: "secretsmanager.ListSecrets" }).set("Origin", origin);
+        expect(answer.headers["access-control-allow-origin"]).toBe(origin);
+      }
+      const foreignPreflight = await request(server.url)
+        .options("/")
+        .set("Origin", FOREIGN)
+        .set("Access-Control-Request-Method", "POST")
+        .set("Access-Control-Request-Headers", "authorization,content-type,x-amz-target");
+      const foreign = await rawRequest(server, { target: "secretsmanager.ListSecrets" }).set("Origin", FOREIGN);
+      for (const { headers } of [foreignPreflight, foreign]) {
+        expect(Object.keys(headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+      }
+    });
+
+    it("refuses an admin POST from another site's page (a simple request needs no preflight) and keeps the data", async () => {
+      const sm = server.secretsManager();
+      await sm.send(new CreateSecretCommand({ Name: "cors/kept", SecretString: "v" }));
+      const refused = await request(server.url).post("/_secretslite/reset").set("Origin", FOREIGN);
+      expect(refused.status).toBe(403);
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: "cors/kept" }))).SecretString).toBe("v");
+      const local = await request(server.url).post("/_secretslite/reset").set("Origin", "http://localhost:3000");
+      expect(local.status).toBe(200);
+      await expect(sm.send(new GetSecretValueCommand({ SecretId: "cors/kept" }))).rejects.toThrow(/can't find/);
     });
   });
 

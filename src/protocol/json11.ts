@@ -90,6 +90,15 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     return { code: awsError.code, status };
   };
 
+  /** Logging and auditing after the answer: a failure there is logged, never answered or thrown. */
+  const afterAnswer = (requestId: string, work: () => void): void => {
+    try {
+      work();
+    } catch (error) {
+      logger.error("recording a finished request failed", { requestId, error });
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer, started: number): Promise<void> => {
     let service: ServiceName | undefined;
     let operationName = "";
@@ -128,12 +137,17 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       }
       const output = await operation(input, ctx);
       send(res, requestId, 200, JSON.stringify(toWire(output ?? {})));
-      if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
-      if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output, eventId: ctx.audit.eventId });
+      // The answer is out: nothing after it may reach the catch below and answer a second time.
+      afterAnswer(requestId, () => {
+        if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
+        if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output, eventId: ctx.audit.eventId });
+      });
     } catch (error) {
       const { code, status } = sendError(res, requestId, error, service);
-      if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);
-      if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error, eventId: audited.audit.eventId });
+      afterAnswer(requestId, () => {
+        if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);
+        if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error, eventId: audited.audit.eventId });
+      });
     }
   };
 
@@ -160,7 +174,10 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (!rejected) void handle(req, res, requestId, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received), started);
+      if (!rejected)
+        void handle(req, res, requestId, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received), started).catch((error: unknown) =>
+          logger.error("request handling failed", { requestId, error }),
+        );
     });
     req.on("error", (error) => logger.debug("request stream failed", { requestId, error }));
   };

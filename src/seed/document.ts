@@ -91,7 +91,10 @@ export function readSeedFile(file: string, defaultAccount: string): SeedPlan {
     try {
       document = JSON.parse(text);
     } catch (error) {
-      throw new SeedError(`${source}: not valid JSON: ${(error as Error).message}`);
+      // V8's message quotes the text around the mistake, which may be a secret value: give only where it is,
+      // as the YAML parser (JSON is YAML) locates it.
+      void error;
+      throw new SeedError(`${source}: not valid JSON${jsonErrorLocation(text)}`);
     }
   } else {
     try {
@@ -544,4 +547,15 @@ class Checker {
     });
     if (!holders.has(AWSCURRENT)) this.fail(`${where}.versions`, "when versions name their stages, one of them must be AWSCURRENT");
   }
+}
+
+/** " at line 3, column 7" where the YAML parser finds the mistake in broken JSON; "" when it finds none. */
+function jsonErrorLocation(text: string): string {
+  try {
+    parseYaml(text, { uniqueKeys: true });
+  } catch (error) {
+    const where = /at line \d+, column \d+/.exec((error as Error).message);
+    if (where !== null) return ` ${where[0]}`;
+  }
+  return "";
 }

@@ -55,6 +55,9 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
   const backingKeyIds: string[] = [];
   const orphanedReplicas: Array<{ scope: Scope; name: string; arn: string }> = [];
   const replicasToRemake = new Map<string, { primary: Scope; name: string; regions: Set<string> }>();
+  // Pending usage inside goes first, and a flush already under way lands before the scan sees the store.
+  kms.usage.clear(inside);
+  await kms.usage.flush();
   for await (const [key, value] of store.range<StoredValue>(range)) {
     if (!inside(key)) continue;
     doomed.push(key);
@@ -83,7 +86,6 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
     }
   }
 
-  kms.usage.clear(inside);
   for (let i = 0; i < doomed.length; i += DELETE_SLICE) {
     const ops: BatchOp[] = doomed.slice(i, i + DELETE_SLICE).map((key) => ({ type: "del", key }));
     await store.batch(ops);
