@@ -33,6 +33,10 @@ export interface ListenOptions {
   readonly anyOrigin?: boolean;
 }
 
+/** A browser page from an origin that may not call: not this machine's, and signatures unchecked. */
+const foreignPage = (req: http.IncomingMessage, anyOrigin: boolean): boolean =>
+  req.headers.origin !== undefined && !anyOrigin && !isLoopbackOrigin(req.headers.origin);
+
 /** Origins of pages served from this machine: localhost (and *.localhost), 127.0.0.0/8, [::1]. */
 export function isLoopbackOrigin(origin: string): boolean {
   let hostname: string;
@@ -68,7 +72,7 @@ const CORS_MAX_AGE = "7200";
 function applyCors(req: http.IncomingMessage, res: http.ServerResponse, anyOrigin: boolean): boolean {
   const origin = req.headers.origin;
   // No CORS headers for other origins: the browser then withholds the answer from the page.
-  if (origin !== undefined && !anyOrigin && !isLoopbackOrigin(origin)) return false;
+  if (foreignPage(req, anyOrigin)) return false;
   res.setHeader("Access-Control-Allow-Origin", origin ?? "*");
   if (origin !== undefined) res.setHeader("Vary", "Origin");
   if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
@@ -98,10 +102,9 @@ export async function listen(host: string, port: number, admin: Express, options
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (cors && applyCors(req, res, anyOrigin)) return;
     // A bodiless POST is a "simple" request browsers send without asking: no other site's page may wipe state.
-    const origin = req.headers.origin;
-    if (req.method === "POST" && req.url?.startsWith("/_secretslite/") && origin !== undefined && !anyOrigin && !isLoopbackOrigin(origin)) {
+    if (req.method === "POST" && req.url?.startsWith("/_secretslite/") && foreignPage(req, anyOrigin)) {
       res.writeHead(403, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ message: `Admin routes refuse requests from pages on ${origin}.` }));
+      res.end(JSON.stringify({ message: `Admin routes refuse requests from pages on ${req.headers.origin ?? ""}.` }));
       return;
     }
     // Only the exact path `/` is the AWS endpoint: the SDKs and the CLI always post there.
