@@ -3,8 +3,11 @@
 // node:http JSON echo server measured in the same run, over loopback, with pre-signed SigV4 requests.
 // A third server, the token floor (bare plus one SoftHSM2 call per request), shows what any token-backed
 // server can reach here. Each server runs in its own child process; autocannon drives them from this one.
-// Usage: npm run bench [-- --seconds 5 --profile --scale]
+// Usage: npm run bench [-- --seconds 5 --profile --scale --sync --operations PutSecretValue,CreateSecret]
 //   --scale also compares GetSecretValue with 1,000 and with 100,000 stored secrets (takes a few minutes).
+//   --sync also runs the write operations (CreateKey, CreateSecret, PutSecretValue) on two servers, --sync never
+//   and --sync always (fsync before each acknowledged write), alternately, and prints what the fsync costs.
+//   --operations runs only the operations named (comma-separated).
 "use strict";
 const { spawn } = require("node:child_process");
 const { mkdtempSync, rmSync, writeFileSync } = require("node:fs");
@@ -21,8 +24,13 @@ const { values } = parseArgs({
     // Writes a V8 CPU profile of the secretslite server to .bench/ (chrome://inspect, speedscope).
     profile: { type: "boolean", default: false },
     scale: { type: "boolean", default: false },
+    sync: { type: "boolean", default: false },
+    operations: { type: "string" },
   },
 });
+const ONLY = values.operations === undefined ? undefined : new Set(values.operations.split(",").map((name) => name.trim()));
+/** The operations that write on every call: what --sync compares. */
+const WRITES = new Set(["CreateKey", "CreateSecret", "PutSecretValue"]);
 const SECONDS = Number(values.seconds);
 const CONCURRENCIES = [1, 32];
 const credentials = { accessKeyId: "AKIDBENCHMARK", secretAccessKey: "benchmark-secret" };
@@ -54,7 +62,8 @@ const pkcs11js = require(process.env.BENCH_PKCS11JS);
 const lib = new pkcs11js.PKCS11();
 lib.load(process.env.BENCH_PKCS11_MODULE);
 lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === process.env.BENCH_TOKEN_LABEL);
+// PKCS#11 pads labels with blanks; some initialisers pad with NULs: strip both.
+const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.replace(/[\0 ]+$/, "") === process.env.BENCH_TOKEN_LABEL);
 const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
 lib.C_Login(session, pkcs11js.CKU_USER, process.env.BENCH_PIN);
 const key = lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
@@ -194,6 +203,9 @@ async function hotRequests(server) {
   const put = signed(server, "secretsmanager.PutSecretValue", { SecretId: putTarget(0), SecretString: "v", ClientRequestToken: token("p") });
   // Every fresh body has the same length: autocannon keeps the first Content-Length it computes.
   put.fresh = (n) => ({ SecretId: putTarget(n % putTargets), SecretString: "v".repeat(256), ClientRequestToken: token(`${run}-p-${pad(n)}`) });
+  const createKey = signed(server, "TrentService.CreateKey", { Description: "bench" });
+  // CreateKey has no idempotency token, but a fresh signature per call keeps strict mode's replay window honest.
+  createKey.fresh = () => ({ Description: "bench" });
   const create = signed(server, "secretsmanager.CreateSecret", { Name: "bench/c", SecretString: "v", ClientRequestToken: token("c") });
   create.fresh = (n) => ({ Name: `bench/new-${run}-${pad(n)}`, SecretString: "v".repeat(256), ClientRequestToken: token(`${run}-c-${pad(n)}`) });
   return [
@@ -203,7 +215,8 @@ async function hotRequests(server) {
     ["GetSecretValue", signed(server, "secretsmanager.GetSecretValue", { SecretId: "bench/secret" })],
     ["PutSecretValue", put],
     ["CreateSecret", create],
-  ];
+    ["CreateKey", createKey],
+  ].filter(([operation]) => ONLY === undefined || ONLY.has(operation));
 }
 
 const pad = (n) => String(n).padStart(8, "0");
@@ -226,6 +239,49 @@ async function atScale(work, total) {
   } finally {
     await stopProcess(server);
   }
+}
+
+/**
+ * --sync: the write operations against two servers at once, one per setting, run alternately (never, always,
+ * never, always) so a machine whose load drifts during the run weighs on both alike.
+ */
+async function syncCost(work) {
+  const never = await startSecretslite(path.join(work, "sync-never"), ["--sync", "never"]);
+  const always = await startSecretslite(path.join(work, "sync-always"), ["--sync", "always"]);
+  const syncRows = [];
+  try {
+    const neverRequests = new Map(await hotRequests(never));
+    const alwaysRequests = new Map(await hotRequests(always));
+    for (const [operation, neverRequest] of neverRequests) {
+      if (!WRITES.has(operation)) continue;
+      for (const c of CONCURRENCIES) {
+        const runs = { never: [], always: [] };
+        for (let i = 0; i < 2; i++) {
+          runs.never.push(await load(never, neverRequest, c));
+          runs.always.push(await load(always, alwaysRequests.get(operation), c));
+        }
+        const mean = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
+        const row = {
+          operation,
+          c,
+          "never req/s": Math.round(mean(runs.never, "rps")),
+          "always req/s": Math.round(mean(runs.always, "rps")),
+          "always × never": (mean(runs.always, "rps") / mean(runs.never, "rps")).toFixed(2),
+          "never p50 ms": fmt(mean(runs.never, "p50")),
+          "always p50 ms": fmt(mean(runs.always, "p50")),
+          "never p99 ms": fmt(mean(runs.never, "p99")),
+          "always p99 ms": fmt(mean(runs.always, "p99")),
+        };
+        syncRows.push(row);
+        console.log(JSON.stringify(row));
+      }
+    }
+  } finally {
+    await stopProcess(never);
+    await stopProcess(always);
+  }
+  console.log("fsync cost: --sync always (fsync before each acknowledged write) against --sync never, mean of 2 alternating runs each:");
+  console.table(syncRows);
 }
 
 const fmt = (n) => (n < 10 ? n.toFixed(2) : Math.round(n).toString());
@@ -305,6 +361,7 @@ async function main() {
       console.table(scaleRows);
       console.log(`100,000 / 1,000 secrets: ${(large.rps / small.rps).toFixed(2)}× the throughput`);
     }
+    if (values.sync) await syncCost(work);
   } finally {
     await stopProcess(bare);
     await stopProcess(floor);

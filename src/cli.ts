@@ -1,8 +1,16 @@
 // The `secretslite` command: parse the config, start, print the one ready line, close cleanly on signals.
-import { ConfigError, parseConfig, usage } from "./config";
+import path from "node:path";
+import { ConfigError, defaults, parseConfig, usage } from "./config";
 import { startSecretslite } from "./main";
+import { backupDataDir } from "./storage/backup";
+import { DataDirError } from "./storage/data-dir-check";
+import { repairDataDir } from "./storage/repair";
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  if (argv[0] === "repair" || argv[0] === "backup") {
+    process.exitCode = await dataDirCommand(argv[0], argv.slice(1));
+    return;
+  }
   let config;
   try {
     config = parseConfig(argv, process.env);
@@ -13,23 +21,22 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return;
   }
   if (config === undefined) {
-    process.stdout.write(usage);
+    process.stdout.write(`${usage}\n${commandUsage}`);
     return;
   }
+  // Files this process creates, LevelDB's from native code included, are for its user alone (the data dir's
+  // modes: src/storage/private-dir.ts). Safe here: this process is secretslite's own.
+  process.umask(0o077);
   let running;
   try {
     running = await startSecretslite(config);
   } catch (error) {
     process.stderr.write(`secretslite: could not start: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-    return;
+    // Exit now rather than when the loop drains: a start that failed half-way may hold a module or a timer, and a
+    // CLI that hangs after saying it could not start looks to a supervisor like one that started. (stderr is
+    // synchronous for files and pipes on Linux, so the message is out.)
+    process.exit(1);
   }
-  process.stdout.write(`secretslite listening on ${running.url}\n`);
-  // After the ready line, which scripts wait for as the first line; clients need this file to trust the server.
-  if (running.tlsCertificate !== undefined) {
-    process.stdout.write(`secretslite certificate ${running.tlsCertificate} (self-signed for localhost, 127.0.0.1 and ::1: clients trust it as their CA bundle)\n`);
-  }
-
   const stop = (signal: NodeJS.Signals): void => {
     process.stderr.write(`secretslite: ${signal}, closing\n`);
     running.close().then(
@@ -40,6 +47,68 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       },
     );
   };
+  // Before the lines below: a script may signal as soon as it reads the ready line, and must get a clean close.
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+
+  process.stdout.write(`secretslite listening on ${running.url}\n`);
+  // After the ready line, which scripts wait for as the first line; clients need this file to trust the server.
+  if (running.tlsCertificate !== undefined) {
+    process.stdout.write(`secretslite certificate ${running.tlsCertificate} (self-signed for localhost, 127.0.0.1 and ::1: clients trust it as their CA bundle)\n`);
+  }
+  // For the admin routes, which need it with --verify-signatures (also in <data dir>/run.json while it runs).
+  process.stdout.write(`secretslite admin token ${running.adminToken}\n`);
+}
+
+export const commandUsage = `Usage: secretslite repair [--data-dir DIR]
+       secretslite backup DIR [--data-dir DATA]
+
+  repair   copies DIR/db aside (db.damaged-TIME), keeps what checksums vouch for, runs LevelDB's repair,
+           and lists what it could not recover; exit code 1 if anything was lost. Stop the server first.
+  backup   writes a consistent copy of the data dir (one LevelDB snapshot and the token's files) into the new
+           or empty DIR, which then starts as a data dir: secretslite --data-dir DIR. Asks the running server
+           (found by DATA/run.json) to write it, or opens DATA itself when no server runs.
+  --data-dir (or SECRETSLITE_DATA_DIR) as for the server (${defaults.dataDir}).
+`;
+
+/** `secretslite repair` and `secretslite backup DIR`: the exit code (0 done, 1 failed or data lost, 2 usage). */
+async function dataDirCommand(command: "repair" | "backup", args: readonly string[]): Promise<number> {
+  const positionals = args.filter((arg, i) => !arg.startsWith("-") && args[i - 1] !== "--data-dir");
+  let config;
+  try {
+    if (args.includes("--help")) {
+      process.stdout.write(commandUsage);
+      return 0;
+    }
+    if (positionals.length !== (command === "backup" ? 1 : 0)) throw new ConfigError(command === "backup" ? "backup takes one DIR" : "repair takes no arguments but --data-dir");
+    const flags = args.filter((arg) => !positionals.includes(arg));
+    if (flags.some((arg, i) => arg.startsWith("-") && arg !== "--data-dir" && !arg.startsWith("--data-dir=") && flags[i - 1] !== "--data-dir")) {
+      throw new ConfigError(`${command} takes only --data-dir`);
+    }
+    config = parseConfig(flags, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`secretslite ${command}: ${error.message}\n\n${commandUsage}`);
+    return 2;
+  }
+  if (config === undefined) return 0;
+  process.umask(0o077);
+  try {
+    if (command === "repair") {
+      const report = await repairDataDir(config.dataDir);
+      for (const line of report.lines) process.stdout.write(`secretslite repair: ${line}\n`);
+      return report.lost ? 1 : 0;
+    }
+    const tokenHome = config.pkcs11.tokenLabel === undefined ? path.join(config.dataDir, "token") : undefined;
+    const result = await backupDataDir(config.dataDir, tokenHome, positionals[0]!);
+    process.stdout.write(
+      `secretslite backup: ${result.records} records${tokenHome === undefined ? "" : " and the token"} of ${config.dataDir} written to ${result.dir}` +
+        ` (${result.via === "server" ? "by the running server" : "directly"}); it starts as a data dir: secretslite --data-dir ${result.dir}\n`,
+    );
+    return 0;
+  } catch (error) {
+    const message = error instanceof DataDirError ? error.message : (error as Error).message;
+    process.stderr.write(`secretslite ${command}: ${message}\n`);
+    return 1;
+  }
 }

@@ -40,7 +40,19 @@ export interface Config {
   readonly tls: TlsConfig | undefined;
   /** Answer browser preflights and expose the AWS response headers (browser SDKs need both). */
   readonly cors: boolean;
+  /**
+   * Host header names served besides loopback names, IP addresses and --host (src/http-access.ts): exact
+   * names, `*.suffix`, or `*` for any (unsafe: DNS-rebinding pages get in).
+   */
+  readonly allowedHosts: readonly string[];
+  /** Connections beyond this many are closed at once. */
+  readonly maxConnections: number;
+  /** --sync: "always" fsyncs LevelDB's log before a write is acknowledged (survives power loss); "never" does not. */
+  readonly sync: SyncSetting;
 }
+
+export type SyncSetting = "always" | "never";
+const SYNC_SETTINGS: readonly SyncSetting[] = ["always", "never"];
 
 export interface TlsConfig {
   /** PEM files; both undefined with selfSigned: a localhost certificate is made in the data dir. */
@@ -71,6 +83,9 @@ export const defaults: Config = Object.freeze({
   auditLogFile: undefined,
   tls: undefined,
   cors: true,
+  allowedHosts: Object.freeze([]),
+  maxConnections: 512,
+  sync: "always",
 });
 
 export const usage = `Usage: secretslite [options]
@@ -99,6 +114,9 @@ Options (each also an environment variable):
   --tls-ca FILE             SECRETSLITE_TLS_CA             require client certificates signed by this PEM CA (mutual TLS)
   --tls-groups LIST         SECRETSLITE_TLS_GROUPS         key-exchange groups, e.g. X25519MLKEM768:X25519 (OpenSSL 3.5+)
   --no-cors                 SECRETSLITE_NO_CORS=1          no CORS headers (browser SDKs then cannot call it)
+  --allowed-hosts LIST      SECRETSLITE_ALLOWED_HOSTS      more Host names to serve than localhost, IPs and --host: a,*.b (* = any: unsafe)
+  --max-connections N       SECRETSLITE_MAX_CONNECTIONS    connections beyond this many are closed (${defaults.maxConnections})
+  --sync WHEN               SECRETSLITE_SYNC               always: fsync each write, survives power loss | never (${defaults.sync})
   --help                    print this text
 `;
 
@@ -130,6 +148,9 @@ const options = {
   "tls-ca": { type: "string" },
   "tls-groups": { type: "string" },
   "no-cors": { type: "boolean" },
+  "allowed-hosts": { type: "string" },
+  "max-connections": { type: "string" },
+  sync: { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -215,6 +236,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     throw new ConfigError("--tls-ca and --tls-groups need HTTPS: add --tls, or --tls-cert with --tls-key");
   }
   const absolute = (file: string | undefined): string | undefined => (file === undefined ? undefined : path.resolve(file));
+  const allowedHosts = parseAllowedHosts(text("allowed-hosts"));
+  const sync = text("sync") ?? defaults.sync;
+  if (!SYNC_SETTINGS.includes(sync as SyncSetting)) throw new ConfigError(`--sync must be always or never, not '${sync}'`);
 
   return Object.freeze({
     host: text("host") ?? defaults.host,
@@ -240,5 +264,22 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       ? Object.freeze({ certFile: absolute(tlsCert), keyFile: absolute(tlsKey), selfSigned, caFile: absolute(tlsCa), groups: tlsGroups })
       : undefined,
     cors: !(flag("no-cors") ?? false),
+    allowedHosts,
+    maxConnections: integer("max-connections", 1, 1_000_000) ?? defaults.maxConnections,
+    sync: sync as SyncSetting,
   });
+}
+
+/** A name as a browser puts it in Host (no port, no scheme), `*.suffix`, or `*`. */
+const HOST_PATTERN = /^(?:\*|(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*)$/;
+
+function parseAllowedHosts(raw: string | undefined): readonly string[] {
+  if (raw === undefined) return defaults.allowedHosts;
+  const names = raw.split(",").map((name) => name.trim().toLowerCase().replace(/\.$/, "")).filter((name) => name !== "");
+  for (const name of names) {
+    if (!HOST_PATTERN.test(name)) {
+      throw new ConfigError(`--allowed-hosts takes host names without scheme or port (a.example, *.example, or *), not '${name}'`);
+    }
+  }
+  return Object.freeze(names);
 }

@@ -1,13 +1,13 @@
 // Composition root: config → store → key store → services → server.
-import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createAdminApp } from "./admin/app";
 import { AuditLog } from "./audit/audit-log";
 import type { Config } from "./config";
 import type { KeyStore } from "./crypto/key-store";
 import { openPkcs11KeyStore } from "./crypto/pkcs11-key-store";
-import { acquireInMemoryToken, ensureSoftHsmToken, readPin, type InMemoryToken } from "./crypto/softhsm-bootstrap";
+import { acquireInMemoryToken, openSoftHsmKeyStore, readPin, type InMemoryToken } from "./crypto/softhsm-bootstrap";
 import { createLogger, type Logger } from "./logger";
 import { createAwsEndpoint } from "./protocol/json11";
 import { loadCredentialsFile, SignatureVerifier } from "./protocol/sigv4";
@@ -22,7 +22,10 @@ import { loadRotationFunctions, RotationFunctions, urlTarget } from "./services/
 import { applySeed, checkSeed, concatPlans, readSeedFile, selects, wipePartitions, type PartitionSelector, type SeedPlan } from "./seed";
 import { everything } from "./storage/keys";
 import { openLevelStore, openMemoryStore } from "./storage/level-store";
-import type { Store } from "./storage/store";
+import { makePrivate } from "./storage/private-dir";
+import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
+import { checkDataDir, DataDirError, describeOpenError, removeRunFile } from "./storage/data-dir-check";
+import type { RecoverableStore, Store } from "./storage/store";
 
 export interface StartOptions {
   /** Tests inject a clock to reach deletion windows and day boundaries. */
@@ -30,6 +33,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** A seed document already parsed (the shape of a --seed file), applied after config.seedFile's, and on every reset. */
   readonly seed?: unknown;
+  /** Tests wrap the storage backend to inject faults (spec/support/faulty-store.ts); the write guard goes around it. */
+  readonly wrapStoreBackend?: (backend: RecoverableStore) => RecoverableStore;
 }
 
 export interface RunningSecretslite {
@@ -39,6 +44,11 @@ export interface RunningSecretslite {
   readonly tlsCertificate: string | undefined;
   readonly host: string;
   readonly port: number;
+  /**
+   * Accepted on the admin routes (header `x-secretslite-admin-token`, or `Authorization: Bearer`); with
+   * --verify-signatures they need it (or a signed request). New at every start.
+   */
+  readonly adminToken: string;
   /**
    * Wipes every account and region, backing keys included, and applies the seed again; with a partition, only that
    * account, region, or account's region (src/seed/reset.ts says how replicas across the cut are kept consistent).
@@ -115,11 +125,26 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     nodeVersion: process.version,
     health: () => (!seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() }),
     reset,
+    backup: config.inMemory
+      ? undefined
+      : async (dir) => {
+          if (store === undefined) throw new Error("secretslite is not started");
+          return { records: await writeBackup(store.range(WHOLE_KEY_SPACE), config.pkcs11.tokenLabel === undefined ? path.join(config.dataDir, "token") : undefined, dir) };
+        },
   });
   // Like the functions file, read before listening: a bad certificate, key or group stops the start at once.
   const tls = config.tls === undefined ? undefined : await serverTls(config.tls, config.inMemory ? undefined : config.dataDir, logger);
   // Listening first lets /_secretslite/health answer 503 while the token opens.
-  const http = await listen(config.host, config.port, admin, { tls: tls?.options, cors: config.cors, anyOrigin: config.verifySignatures }).catch((error: unknown) => {
+  const adminToken = randomBytes(32).toString("base64url");
+  const http = await listen(config.host, config.port, admin, {
+    tls: tls?.options,
+    cors: config.cors,
+    anyOrigin: config.verifySignatures,
+    allowedHosts: config.allowedHosts,
+    adminCredentials: { token: adminToken, verifier, now: () => clock.now() },
+    requireAdminCredentials: config.verifySignatures,
+    maxConnections: config.maxConnections,
+  }).catch((error: unknown) => {
     tls?.release();
     throw error;
   });
@@ -130,7 +155,12 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     await secrets?.close();
     await kms?.close();
     await keyStore?.close();
+    // A store degraded by a failed write may leave a log ending in a cut-short record: keep the run file then, so the
+    // next start reads that as the crash-like end it is, not as a truncation.
+    const closedClean = store === undefined || !store.status().startsWith("degraded");
     await store?.close();
+    // Only once LevelDB is closed is the run clean; removes only this process's own run file.
+    if (!config.inMemory && closedClean) removeRunFile(config.dataDir);
     // After the key store: its close is what lets the last user finalise before the token goes.
     inMemoryToken?.release();
     tls?.release();
@@ -141,20 +171,30 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   try {
     auditLog = config.auditLogFile === undefined ? undefined : AuditLog.open(config.auditLogFile, (error) => logger.error("the audit log cannot be written; auditing stops", { file: config.auditLogFile, error }));
     if (config.inMemory) {
-      store = await openMemoryStore();
+      store = await openMemoryStore({ logger, wrapBackend: options.wrapStoreBackend });
     } else {
-      mkdirSync(config.dataDir, { recursive: true });
-      store = await openLevelStore(path.join(config.dataDir, "db"));
+      // Before anything opens it: a damaged, locked or unwritable data dir is refused with one message (data-dir-check.ts).
+      // It also writes <dataDir>/run.json before LevelDB opens: how `secretslite backup` finds this server and, left
+      // behind by a kill, what tells the next start that a log cut short is a crash's, not a truncation.
+      const url = `${tls === undefined ? "http" : "https"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
+      const checked = await checkDataDir(config.dataDir, { pid: process.pid, url, adminToken });
+      for (const warning of checked.warnings) logger.warn(warning, { dataDir: config.dataDir });
+      makePrivate(config.dataDir, logger);
+      store = await openLevelStore(path.join(config.dataDir, "db"), { sync: config.sync === "always", logger, wrapBackend: options.wrapStoreBackend }).catch((error: unknown) => {
+        throw new DataDirError(describeOpenError(error, config.dataDir));
+      });
     }
     if (config.inMemory && config.pkcs11.tokenLabel === undefined) {
       // PKCS#11 is per process: in-memory instances share one temporary token, each with its own root key.
       inMemoryToken = await acquireInMemoryToken(config.pkcs11.modulePath);
       keyStore = await openPkcs11KeyStore({ ...inMemoryToken.token, ephemeralRootKey: true });
     } else {
-      keyStore = await openKeyStore(config, config.dataDir);
+      keyStore = await openKeyStore(config, config.dataDir, logger);
     }
     kms = await startKmsDomain(store, keyStore, clock, logger);
     secrets = await startSecretsDomain(store, clock, logger);
+    // Again, quietly, over what this start created (in another program's process the umask is not ours to set).
+    if (!config.inMemory) makePrivate(config.dataDir, logger, "opened");
     const kmsDomain = kms;
     rotations = new Rotations({ store, secrets: secrets.secrets, functions: rotationFunctions, clock, logger });
     replicas = new Replicas({
@@ -204,6 +244,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     tlsCertificate: tls?.selfSignedCertFile,
     host: config.host,
     port: http.port,
+    adminToken,
     reset,
     close: () => {
       closing ??= (async () => {
@@ -216,20 +257,16 @@ export async function startSecretslite(config: Config, options: StartOptions = {
 }
 
 /** A configured token (--token-label) is used as is; otherwise secretslite owns a SoftHSM2 token in `dir`. */
-async function openKeyStore(config: Config, dir: string): Promise<KeyStore> {
+async function openKeyStore(config: Config, dir: string, logger: Logger): Promise<KeyStore> {
   const { pkcs11 } = config;
   if (pkcs11.tokenLabel !== undefined) {
     return openPkcs11KeyStore({
       modulePath: pkcs11.modulePath,
       tokenLabel: pkcs11.tokenLabel,
       pin: readPin({ pin: pkcs11.pin, pinFile: pkcs11.pinFile }),
+      pinSource: pkcs11.pinFile,
     });
   }
-  const token = await ensureSoftHsmToken(path.join(dir, "token"), { modulePath: pkcs11.modulePath });
-  return openPkcs11KeyStore({
-    modulePath: token.modulePath,
-    tokenLabel: token.tokenLabel,
-    pin: token.pin,
-    softhsmConfigPath: token.softhsmConfigPath,
-  });
+  // Made through PKCS#11 on first start; its files are checked, and restored from their verified copy, before each login.
+  return openSoftHsmKeyStore(path.join(dir, "token"), { modulePath: pkcs11.modulePath, logger });
 }

@@ -1,10 +1,11 @@
-// The node:http (or node:https) listener: CORS, then POST / to the AWS endpoint, everything else to the express admin app.
+// The node:http (or node:https) listener: Host check, CORS, then POST / to the AWS endpoint, everything else through one guard to the express admin app.
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TlsOptions } from "node:tls";
 import type { Express } from "express";
+import { adminCredentialsProblem, canonicalPath, hostAllowed, hostName, isLoopbackOrigin, type AdminCredentials, type HostRule } from "./http-access";
 import type { AwsEndpoint } from "./protocol/json11";
 
 export interface HttpServer {
@@ -31,22 +32,41 @@ export interface ListenOptions {
    * pages served from this machine: with unchecked signatures any site a developer visits could read secrets.
    */
   readonly anyOrigin?: boolean;
+  /** Host names served besides loopback names, IP literals and the listen host (--allowed-hosts; http-access.ts says why). */
+  readonly allowedHosts?: readonly string[];
+  /** The admin token (and the signature verifier) admin routes accept. */
+  readonly adminCredentials?: AdminCredentials;
+  /** --verify-signatures: every admin route but GET health needs adminCredentials. */
+  readonly requireAdminCredentials?: boolean;
+  /** Connections beyond this many are closed at once (--max-connections). */
+  readonly maxConnections?: number;
 }
+
+/**
+ * Sockets that have not sent their request headers within this time (idle ones and slowloris trickles alike)
+ * get 408 and are closed; SDKs send their headers at once. Checked every CONNECTIONS_CHECK_MS.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * The whole request, body included: a body trickled a byte at a time holds its socket this long at most. AWS's
+ * largest legitimate bodies (about 90 KB) take milliseconds to send on a LAN, 1 MiB seconds on a slow link.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECTIONS_CHECK_MS = 1_000;
+/** When the caller gives none; the CLI's own default is config.ts's, the same. */
+const DEFAULT_MAX_CONNECTIONS = 512;
 
 /** A browser page from an origin that may not call: not this machine's, and signatures unchecked. */
 const foreignPage = (req: http.IncomingMessage, anyOrigin: boolean): boolean =>
   req.headers.origin !== undefined && !anyOrigin && !isLoopbackOrigin(req.headers.origin);
 
-/** Origins of pages served from this machine: localhost (and *.localhost), 127.0.0.0/8, [::1]. */
-export function isLoopbackOrigin(origin: string): boolean {
-  let hostname: string;
-  try {
-    hostname = new URL(origin).hostname;
-  } catch {
-    return false;
-  }
-  return hostname === "localhost" || hostname.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === "[::1]";
-}
+const HEALTH_PATH = "/_secretslite/health";
+
+const refuse = (res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => {
+  const body = JSON.stringify({ message });
+  res.writeHead(status, { ...headers, "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+};
 
 /** What the SDK v3 sends from a browser: SigV4's headers, the JSON protocol's, and the SDK's own
  * (browsers forbid setting User-Agent, so the SDK sends x-amz-user-agent; retries add amz-sdk-*). */
@@ -67,6 +87,19 @@ const CORS_EXPOSED_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, Date";
 const CORS_METHODS = "POST, GET, OPTIONS";
 /** Chrome caps the preflight cache at 2 hours, Firefox at 24. */
 const CORS_MAX_AGE = "7200";
+
+/** AWS-shaped, as SDKs parse it: the casing of the message member is the target service's (KMS message, Secrets Manager Message). */
+function refuseAwsCall(req: http.IncomingMessage, res: http.ServerResponse, message: string): void {
+  const secretsManager = String(req.headers["x-amz-target"] ?? "").startsWith("secretsmanager.");
+  const body = JSON.stringify({ __type: "AccessDeniedException", [secretsManager ? "Message" : "message"]: message });
+  res.writeHead(403, {
+    "Content-Type": "application/x-amz-json-1.1",
+    "Content-Length": Buffer.byteLength(body),
+    "x-amzn-RequestId": randomUUID(),
+    "X-Amzn-ErrorType": "AccessDeniedException",
+  });
+  res.end(body);
+}
 
 /** True when the request was a preflight, answered here. Headers are set before any handler writes, so errors carry them too. */
 function applyCors(req: http.IncomingMessage, res: http.ServerResponse, anyOrigin: boolean): boolean {
@@ -99,16 +132,21 @@ export async function listen(host: string, port: number, admin: Express, options
   let aws: AwsEndpoint | undefined;
   const cors = options.cors ?? true;
   const anyOrigin = options.anyOrigin ?? false;
+  const hostRule: HostRule = { listenHost: host, allowedHosts: options.allowedHosts ?? [] };
+  const requireAdminCredentials = options.requireAdminCredentials ?? false;
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (cors && applyCors(req, res, anyOrigin)) return;
-    // A bodiless POST is a "simple" request browsers send without asking: no other site's page may wipe state.
-    if (req.method === "POST" && req.url?.startsWith("/_secretslite/") && foreignPage(req, anyOrigin)) {
-      res.writeHead(403, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ message: `Admin routes refuse requests from pages on ${req.headers.origin ?? ""}.` }));
-      return;
-    }
     // Only the exact path `/` is the AWS endpoint: the SDKs and the CLI always post there.
-    if (req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?"))) {
+    const awsCall = req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true);
+    // First, before CORS: a DNS-rebinding page is same-origin, so only the name it was loaded from gives it away.
+    if (!hostAllowed(req.headers.host, hostRule)) {
+      const message =
+        `Host '${hostName(req.headers.host ?? "")}' is not served here: only loopback names, IP addresses, the listen host ` +
+        "and --allowed-hosts names are (pages on other names may be DNS-rebinding attacks).";
+      if (awsCall) return refuseAwsCall(req, res, message);
+      return refuse(res, 403, message);
+    }
+    if (cors && applyCors(req, res, anyOrigin)) return;
+    if (awsCall) {
       if (aws !== undefined) return aws(req, res);
       res.writeHead(503, {
         "Content-Type": "application/x-amz-json-1.1",
@@ -118,11 +156,33 @@ export async function listen(host: string, port: number, admin: Express, options
       res.end(NOT_READY);
       return;
     }
+    // Everything else, whatever its method or path, passes this one guard before express sees it.
+    const path = canonicalPath(req.url);
+    if (path === undefined) {
+      return refuse(res, 404, `No route for ${req.method} ${req.url}. Admin routes have one spelling (lowercase, no trailing slash); the AWS endpoint is POST /.`);
+    }
+    // A bodiless POST is a "simple" request browsers send without asking: no other site's page may reach any admin route.
+    if (foreignPage(req, anyOrigin)) return refuse(res, 403, `Admin routes refuse requests from pages on ${req.headers.origin ?? ""}.`);
+    // Orchestrators probe health without credentials; it tells nothing but versions and readiness.
+    const healthProbe = (req.method === "GET" || req.method === "HEAD") && path === HEALTH_PATH;
+    if (requireAdminCredentials && !healthProbe) {
+      const problem = options.adminCredentials === undefined ? "No admin credentials are configured." : adminCredentialsProblem(req, options.adminCredentials);
+      if (problem !== undefined) return refuse(res, 401, problem, { "WWW-Authenticate": 'Bearer realm="secretslite"' });
+    }
     admin(req, res);
   };
-  const server = options.tls === undefined ? http.createServer(handle) : https.createServer(options.tls, handle);
+  const serverOptions: http.ServerOptions = { connectionsCheckingInterval: CONNECTIONS_CHECK_MS };
+  // With TLS the headers clock starts after the handshake: a socket that never sends its ClientHello is
+  // bounded by the handshake timeout instead (node's default is 120 s).
+  const server = options.tls === undefined
+    ? http.createServer(serverOptions, handle)
+    : https.createServer({ ...options.tls, ...serverOptions, handshakeTimeout: HEADERS_TIMEOUT_MS }, handle);
   // SDK clients keep connections alive; the server must outlast their idle timeout so sockets are not cut mid-request.
   server.keepAliveTimeout = 65_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // Beyond the cap node closes new sockets at once: slow or idle clients cannot pile up without bound.
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -34,6 +34,8 @@ export interface Emulator {
   readonly credentials: EmulatorCredentials;
   /** The certificate file `flags: ["--tls"]` made: give it to clients as their CA bundle. */
   readonly tlsCertificate: string | undefined;
+  /** For the admin routes (header `x-secretslite-admin-token`), which need it when `flags` turn on --verify-signatures. */
+  readonly adminToken: string;
   /** Wipes every account and region (or only the partition given), backing keys included, and re-applies the seed. */
   reset(partition?: PartitionSelector): Promise<void>;
   /** Stops listening and releases storage and token; safe to call twice. */
@@ -65,6 +67,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     // A copy, and not frozen: SDK v3 clients record where credentials came from on the object they are given.
     credentials: { ...(options.credentials ?? DEFAULT_CREDENTIALS) },
     tlsCertificate: running.tlsCertificate,
+    adminToken: running.adminToken,
     reset: (partition) => running.reset(partition),
     stop: () => running.close(),
   };

@@ -65,7 +65,7 @@ beforeAll(async () => {
   const auditFile = path.join(dir, "audit.jsonl");
   const logged: string[] = [];
   const config = parseConfig(
-    ["--port", "0", "--in-memory", "--token-label", token.tokenLabel, "--pin", token.pin, "--log-level", "debug", "--audit-log", auditFile],
+    ["--port", "0", "--in-memory", "--token-label", token.tokenLabel, `--pin=${token.pin}`, "--log-level", "debug", "--audit-log", auditFile],
     {},
   );
   if (config === undefined) throw new Error("unreachable: no --help given");

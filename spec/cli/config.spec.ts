@@ -32,3 +32,29 @@ describe("parseConfig: issue-5 options", () => {
     expect(() => parseConfig(["--tls-ca", "ca.pem"], {})).toThrow(/need HTTPS/);
   });
 });
+
+describe("parseConfig: issue-9 options", () => {
+  it("reads --allowed-hosts as lowercase names from a comma-separated list, flag or SECRETSLITE_ALLOWED_HOSTS", () => {
+    expect(parseConfig([], {})?.allowedHosts).toEqual([]);
+    expect(parseConfig(["--allowed-hosts", "secretslite, Vault.Team.Example.,*.team.example"], {})?.allowedHosts).toEqual([
+      "secretslite",
+      "vault.team.example",
+      "*.team.example",
+    ]);
+    expect(parseConfig([], { SECRETSLITE_ALLOWED_HOSTS: "*" })?.allowedHosts).toEqual(["*"]);
+    expect(parseConfig(["--allowed-hosts", "a"], { SECRETSLITE_ALLOWED_HOSTS: "b" })?.allowedHosts).toEqual(["a"]);
+  });
+
+  it("refuses --allowed-hosts entries that a Host header's name never is", () => {
+    for (const entry of ["http://secretslite", "secretslite:4566", "a b", "*team.example", "team.*", "-a.example"]) {
+      expect(() => parseConfig([`--allowed-hosts=${entry}`], {})).toThrow(/--allowed-hosts takes host names/);
+    }
+  });
+
+  it("reads --max-connections (512 by default) as a whole number from 1", () => {
+    expect(parseConfig([], {})?.maxConnections).toBe(512);
+    expect(parseConfig(["--max-connections", "64"], {})?.maxConnections).toBe(64);
+    expect(parseConfig([], { SECRETSLITE_MAX_CONNECTIONS: "2000" })?.maxConnections).toBe(2000);
+    expect(() => parseConfig(["--max-connections", "0"], {})).toThrow(/--max-connections must be a whole number from 1/);
+  });
+});

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import aws4 from "aws4";
 import request from "supertest";
 import { rawRequest, signedHeaders, startTestServer, type TestServer } from "../support/server";
 
@@ -46,6 +47,35 @@ describe("serialization", () => {
 
   it("answers a body that is not JSON with SerializationException", async () => {
     expectError(await rawRequest(server, { target: "TrentService.CreateKey", body: "{not json" }), 400, "SerializationException");
+  });
+
+  it("refuses a body that is not UTF-8 with SerializationException, and stores nothing of it", async () => {
+    const secretWith = (name: string, value: Buffer): Buffer =>
+      Buffer.concat([
+        Buffer.from(`{"Name":"${name}","ClientRequestToken":"utf8-spec-token-0000000000000000001","SecretString":"`),
+        value,
+        Buffer.from('"}'),
+      ]);
+    const notUtf8 = {
+      "a byte UTF-8 never uses": Buffer.from([0x61, 0xff, 0x62]),
+      "a lead byte without its continuation": Buffer.from([0x61, 0xc3, 0x62]),
+      "an overlong '/'": Buffer.from([0xc0, 0xaf]),
+      "a UTF-16 surrogate encoded as UTF-8": Buffer.from([0xed, 0xa0, 0x80]),
+    };
+    for (const [index, bytes] of Object.values(notUtf8).entries()) {
+      const name = `not-utf8-${index}`;
+      const response = await rawRequest(server, { target: "secretsmanager.CreateSecret", body: secretWith(name, bytes) });
+      expectError(response, 400, "SerializationException");
+      expect(JSON.parse(response.text).message).toBe("Request body is not valid UTF-8.");
+      const read = await rawRequest(server, { target: "secretsmanager.GetSecretValue", body: JSON.stringify({ SecretId: name }) });
+      expectError(read, 400, "ResourceNotFoundException", "Message");
+    }
+    // Characters of every UTF-8 length go through as sent.
+    const text = "aü€😀";
+    const created = await rawRequest(server, { target: "secretsmanager.CreateSecret", body: secretWith("utf8-ok", Buffer.from(text, "utf8")) });
+    expect(created.status).toBe(200);
+    const read = await rawRequest(server, { target: "secretsmanager.GetSecretValue", body: JSON.stringify({ SecretId: "utf8-ok" }) });
+    expect(JSON.parse(read.text).SecretString).toBe(text);
   });
 
   it("answers a JSON type mismatch with SerializationException", async () => {
@@ -217,6 +247,60 @@ describe("strict signatures (--verify-signatures)", () => {
     // No model declares InvalidSignatureException, so its message member is lower-case even here.
     expectError(response, 400, "InvalidSignatureException", "message");
     expect(JSON.parse(response.text).message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/);
+  });
+
+  /** Signed by aws4 over host and x-amz-date only (aws4 signs every header it is given unless told to ignore it). */
+  const signedOverHostAndDate = (body: string, target: string, extraSigned: readonly string[] = []): Record<string, string> => {
+    const url = new URL(strict.url);
+    const ignored = ["content-type", "content-length", "x-amz-target"].filter((name) => !extraSigned.includes(name));
+    const signed = aws4.sign(
+      {
+        host: url.host,
+        method: "POST",
+        path: "/",
+        service: "secretsmanager",
+        region: "us-east-1",
+        headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target },
+        body,
+        ...{ extraHeadersToIgnore: Object.fromEntries(ignored.map((name) => [name, true])) },
+      },
+      key,
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(signed.headers ?? {})) {
+      if (name.toLowerCase() !== "host" && name.toLowerCase() !== "content-length") headers[name] = String(value);
+    }
+    return headers;
+  };
+
+  it("refuses a signature that leaves X-Amz-Target out, so a captured call cannot be replayed as another operation", async () => {
+    const body = JSON.stringify({ SecretId: "strict/replayed", ForceDeleteWithoutRecovery: true });
+    const created = await rawRequest(strict, {
+      target: "secretsmanager.CreateSecret",
+      credentials: key,
+      body: JSON.stringify({ Name: "strict/replayed", SecretString: "s", ClientRequestToken: "strict-replay-token-000000000000000001" }),
+    });
+    expect(created.status).toBe(200);
+    const headers = signedOverHostAndDate(body, "secretsmanager.DescribeSecret");
+    expect(headers.Authorization).toContain("SignedHeaders=host;x-amz-date,");
+    for (const target of ["secretsmanager.DescribeSecret", "secretsmanager.DeleteSecret"]) {
+      for (const contentType of ["application/x-amz-json-1.1", "application/json"]) {
+        const response = await request(strict.url).post("/").set({ ...headers, "X-Amz-Target": target, "Content-Type": contentType }).send(body);
+        expectError(response, 400, "InvalidSignatureException");
+        expect(JSON.parse(response.text).message).toBe("'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.");
+      }
+    }
+    const described = await rawRequest(strict, { target: "secretsmanager.DescribeSecret", credentials: key, body: JSON.stringify({ SecretId: "strict/replayed" }) });
+    expect(JSON.parse(described.text).DeletedDate).toBeUndefined();
+  });
+
+  it("accepts a signature over X-Amz-Target that leaves Content-Type out, as AWS's JSON services do", async () => {
+    const body = JSON.stringify({ SecretId: "strict/replayed" });
+    const headers = signedOverHostAndDate(body, "secretsmanager.DescribeSecret", ["x-amz-target"]);
+    expect(headers.Authorization).toContain("SignedHeaders=host;x-amz-date;x-amz-target,");
+    const response = await request(strict.url).post("/").set({ ...headers, "Content-Type": "application/json" }).send(body);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.text).Name).toBe("strict/replayed");
   });
 
   it("rejects a signature scoped to the other service", async () => {

@@ -1,4 +1,5 @@
 // SigV4: header parsing, strict verification of aws4, SDK v3 and botocore signatures, credential files.
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -114,7 +115,16 @@ const BOTOCORE_DATE_HEADER: SignedRequest = {
 };
 
 function signWithAws4(
-  options: { service?: SigningName; body?: string; amzDate?: string; secret?: string; sessionToken?: string } = {},
+  options: {
+    service?: SigningName;
+    body?: string;
+    amzDate?: string;
+    secret?: string;
+    sessionToken?: string;
+    /** Sent but left out of SignedHeaders (lowercase names). */
+    unsigned?: readonly string[];
+    headers?: Record<string, string>;
+  } = {},
 ): SignedRequest {
   const body = options.body ?? '{"KeyId":"alias/aws4"}';
   const signed = aws4.sign(
@@ -129,7 +139,10 @@ function signWithAws4(
         "Content-Type": "application/x-amz-json-1.1",
         "X-Amz-Target": options.service === "secretsmanager" ? "secretsmanager.ListSecrets" : "TrentService.DescribeKey",
         "X-Amz-Date": options.amzDate ?? AMZ_DATE,
+        ...options.headers,
       },
+      // aws4's option, missing from its typings.
+      ...{ extraHeadersToIgnore: Object.fromEntries((options.unsigned ?? []).map((name) => [name, true])) },
     },
     {
       accessKeyId: ACCESS_KEY_ID,
@@ -382,6 +395,20 @@ describe("SignatureVerifier", () => {
     it("a change to a header the client did not sign", () => {
       expect(() => verify(withHeaders(BOTOCORE_KMS, { "user-agent": "curl/8.0" }))).not.toThrow();
     });
+
+    it("an unsigned Content-Type, session token or x-amz-content-sha256, which AWS's JSON services take unsigned", () => {
+      const request = signWithAws4({
+        sessionToken: "any-token",
+        body: "{}",
+        headers: {
+          "X-Amz-Content-Sha256": createHash("sha256").update("{}").digest("hex"),
+          "X-Amzn-Trace-Id": "Root=1-00000000-000000000000000000000000",
+        },
+        unsigned: ["content-length", "content-type", "x-amz-security-token", "x-amz-content-sha256"],
+      });
+      expect(parseAuthorization(request.headers).signedHeaders).toEqual(["host", "x-amz-date", "x-amz-target"]);
+      expect(() => verify(request)).not.toThrow();
+    });
   });
 
   describe("rejects", () => {
@@ -452,6 +479,32 @@ describe("SignatureVerifier", () => {
         () => verify(BOTOCORE_KMS, "secretsmanager"),
         "InvalidSignatureException",
         "Credential should be scoped to correct service: 'secretsmanager'. ",
+      );
+    });
+
+    it("a signature over only host and x-amz-date, whatever X-Amz-Target and Content-Type come with it", () => {
+      // Signed for DescribeKey; unsigned, the target could be swapped for any operation with the same body.
+      const request = signWithAws4({ unsigned: ["content-length", "content-type", "x-amz-target"] });
+      expect(parseAuthorization(request.headers).signedHeaders).toEqual(["host", "x-amz-date"]);
+      for (const target of ["TrentService.DescribeKey", "TrentService.ScheduleKeyDeletion"]) {
+        expectAwsError(
+          () => verify(withHeaders(request, { "x-amz-target": target })),
+          "InvalidSignatureException",
+          "'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.",
+        );
+      }
+    });
+
+    it("any other x-amz-* header sent but not signed, x-amz-date included", () => {
+      expectAwsError(
+        () => verify(signWithAws4({ unsigned: ["x-amz-date"] })),
+        "InvalidSignatureException",
+        "'x-amz-date' must be a 'SignedHeader' in the AWS Authorization.",
+      );
+      expectAwsError(
+        () => verify(withHeaders(BOTOCORE_KMS, { "x-amz-expected-bucket-owner": "000000000000" })),
+        "InvalidSignatureException",
+        "'x-amz-expected-bucket-owner' must be a 'SignedHeader' in the AWS Authorization.",
       );
     });
 

@@ -305,7 +305,7 @@ describe("bad seeds stop the start with file, entry and field", () => {
 describe("an in-process seed document (StartOptions.seed)", () => {
   const configFor = async (dataDir: string) => {
     const token = await testSoftHsm();
-    const config = parseConfig(["--port", "0", "--data-dir", dataDir, "--token-label", token.tokenLabel, "--pin", token.pin, "--log-level", "error"], {});
+    const config = parseConfig(["--port", "0", "--data-dir", dataDir, "--token-label", token.tokenLabel, `--pin=${token.pin}`, "--log-level", "error"], {});
     if (config === undefined) throw new Error("unreachable");
     return config;
   };

@@ -42,7 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const token = await testSoftHsm();
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "secretslite-spec-data-"));
   const config = parseConfig(
-    ["--port", "0", "--data-dir", dataDir, "--token-label", token.tokenLabel, "--pin", token.pin, "--log-level", "error", ...(options.flags ?? [])],
+    ["--port", "0", "--data-dir", dataDir, "--token-label", token.tokenLabel, `--pin=${token.pin}`, "--log-level", "error", ...(options.flags ?? [])],
     {},
   );
   if (config === undefined) throw new Error("unreachable: no --help given");

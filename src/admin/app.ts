@@ -1,4 +1,5 @@
 // The express app behind the AWS endpoint: /_secretslite/health and /_secretslite/reset.
+import path from "node:path";
 import express, { type Express, type Request } from "express";
 
 /** One account, one region, or one account's region; neither means everything. */
@@ -14,17 +15,26 @@ export interface AdminState {
   readonly reset: (partition?: ResetPartition) => Promise<void>;
   readonly version: string;
   readonly nodeVersion: string;
+  /** Writes a consistent copy of the data dir (one LevelDB snapshot + the token's files) to `dir`; undefined --in-memory. */
+  readonly backup?: (dir: string) => Promise<{ records: number }>;
 }
 
 export function createAdminApp(state: AdminState): Express {
   const app = express();
   app.disable("x-powered-by");
+  // One spelling per route, the one server.ts's guard checks: express would otherwise also match
+  // /_SECRETSLITE/reset and /_secretslite/reset/ (the guard refuses those before they get here).
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
 
   app.get("/_secretslite/health", (_req, res) => {
     const health = state.health();
     const ready = health !== undefined && health.keyStore.ok && health.storage === "open";
+    // Degraded: storage refuses writes since one failed (a full disk), reads still answer. 503 like "starting",
+    // so a readiness check stops sending work that would fail; the status and storage say why.
+    const degraded = health !== undefined && health.storage.startsWith("degraded");
     res.status(ready ? 200 : 503).json({
-      status: ready ? "ready" : "starting",
+      status: ready ? "ready" : degraded ? "degraded" : "starting",
       version: state.version,
       node: state.nodeVersion,
       services: ["kms", "secretsmanager"],
@@ -48,6 +58,29 @@ export function createAdminApp(state: AdminState): Express {
       res.json({ status: "reset", ...partition });
     } catch (error) {
       // A seed that no longer applies (a key it names was changed to refuse it, say) is the likely cause: say so.
+      res.status(500).json({ status: "failed", message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+  // `secretslite backup DIR` posts here when this server holds the data dir's LevelDB lock (it finds us by run.json).
+  app.post("/_secretslite/backup", express.json({ limit: "16kb" }), async (req, res) => {
+    const dir = (req.body as { dir?: unknown } | undefined)?.dir;
+    if (typeof dir !== "string" || !path.isAbsolute(dir)) {
+      res.status(400).json({ status: "refused", message: 'The body must be {"dir": "/absolute/path"}: a new or empty directory for the backup.' });
+      return;
+    }
+    if (state.backup === undefined) {
+      res.status(400).json({ status: "refused", message: "An --in-memory server keeps nothing that a backup could restore." });
+      return;
+    }
+    if (state.health() === undefined) {
+      res.status(503).json({ status: "starting" });
+      return;
+    }
+    try {
+      const { records } = await state.backup(dir);
+      res.json({ status: "written", dir, records });
+    } catch (error) {
       res.status(500).json({ status: "failed", message: error instanceof Error ? error.message : String(error) });
     }
   });

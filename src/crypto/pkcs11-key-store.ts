@@ -5,12 +5,14 @@ import { endianness } from "node:os";
 import { resolve } from "node:path";
 import type { PKCS11, Template as Pkcs11Template } from "pkcs11js";
 import { KeyStoreIntegrityError, type KeyStore, type KeyStoreHealth, type WrappedBackingKey } from "./key-store";
-import { setSoftHsmConfigEnvironment, softHsmConfigEnvironment } from "./softhsm-bootstrap";
+import { setSoftHsmConfigEnvironment, softHsmConfigEnvironment } from "./token-environment";
 
 export interface Pkcs11KeyStoreOptions {
   readonly modulePath: string;
   readonly tokenLabel: string;
   readonly pin: string;
+  /** Where the PIN was read from (a PIN file): named when the token refuses the PIN. */
+  readonly pinSource?: string;
   /** Set for SoftHSM2: exported as SOFTHSM2_CONF before the module initialises (SoftHSM reads it only then). */
   readonly softhsmConfigPath?: string;
   readonly rootKeyLabel?: string;
@@ -33,6 +35,7 @@ const POOL_SESSIONS = 2;
 
 // From pkcs11t.h. pkcs11js exports them too, but it is graphene's dependency, not ours.
 const CKF_OS_LOCKING_OK = 0x2;
+const CKU_SO = 0;
 const CKU_USER = 1;
 const CKA_CLASS = 0x0;
 
@@ -102,7 +105,7 @@ export async function openPkcs11KeyStore(options: Pkcs11KeyStoreOptions): Promis
     // application's last session closes, and private handles die with the login.
     const syncSession = slot.open(RW_SESSION);
     sessions.push(syncSession);
-    login(shared.lib, syncSession, options.tokenLabel, options.pin);
+    login(shared.lib, syncSession, options.tokenLabel, options.pin, options.pinSource);
     const rootKey = options.ephemeralRootKey === true
       ? generateRootKey(syncSession, rootKeyLabel, false)
       : findOrCreateRootKey(syncSession, rootKeyLabel);
@@ -120,6 +123,99 @@ export async function openPkcs11KeyStore(options: Pkcs11KeyStoreOptions): Promis
     releaseModule(shared);
     throw error;
   }
+}
+
+export interface Pkcs11TokenInfo {
+  readonly label: string;
+  /** False for a token whose making stopped after C_InitToken: nobody can log in to it as a user. */
+  readonly userPinInitialised: boolean;
+}
+
+/** The initialised tokens the module offers, with `softhsmConfigPath` as SOFTHSM2_CONF. */
+export function listPkcs11Tokens(modulePath: string, softhsmConfigPath: string): Pkcs11TokenInfo[] {
+  const environment = softHsmConfigEnvironment();
+  const shared = acquireModule(modulePath, softhsmConfigPath);
+  try {
+    const tokens: Pkcs11TokenInfo[] = [];
+    const slots = shared.module.getSlots(true);
+    for (let i = 0; i < slots.length; i++) {
+      const token = slots.items(i).getToken();
+      if ((token.flags & graphene.TokenFlag.TOKEN_INITIALIZED) === 0) continue;
+      tokens.push({ label: token.label, userPinInitialised: (token.flags & graphene.TokenFlag.USER_PIN_INITIALIZED) !== 0 });
+    }
+    return tokens;
+  } finally {
+    releaseModuleRestoring(shared, environment);
+  }
+}
+
+export interface Pkcs11TokenInitialisation {
+  readonly modulePath: string;
+  readonly softhsmConfigPath: string;
+  readonly tokenLabel: string;
+  readonly soPin: string;
+  readonly pin: string;
+}
+
+/**
+ * Makes a token on SoftHSM's spare (uninitialised) slot through PKCS#11 itself: C_InitToken with the SO PIN
+ * and label, then a session logged in as SO sets the user PIN (C_InitPIN). Unlike softhsm2-util, no PIN
+ * ever reaches a command line, and SoftHSM sees the new token at once: it appears in the slot list without
+ * a new C_Initialize (and a fresh spare slot appears beside it).
+ */
+export function initialisePkcs11Token(options: Pkcs11TokenInitialisation): void {
+  const environment = softHsmConfigEnvironment();
+  const shared = acquireModule(options.modulePath, options.softhsmConfigPath);
+  try {
+    // Initialised by code that is not ours (another copy of this module, a test runner's other registry): its
+    // SoftHSM may have read another config, and the token would be made in someone else's directory.
+    if (!shared.ownsInitialisation) {
+      throw new Error(
+        `Cannot make a token with ${options.softhsmConfigPath}: the PKCS#11 module ${shared.module.libFile} was initialised ` +
+          "elsewhere in this process, perhaps with another SoftHSM config",
+      );
+    }
+    const slots = shared.module.getSlots(true);
+    let spare: graphene.Slot | undefined;
+    for (let i = 0; i < slots.length && spare === undefined; i++) {
+      const slot = slots.items(i);
+      if ((slot.getToken().flags & graphene.TokenFlag.TOKEN_INITIALIZED) === 0) spare = slot;
+    }
+    if (spare === undefined) throw new Error(`The PKCS#11 module ${shared.module.libFile} offers no uninitialised slot for a new token`);
+    try {
+      shared.lib.C_InitToken(spare.handle, options.soPin, blankPaddedLabel(options.tokenLabel));
+    } catch (error) {
+      // Never the error's own text as a cause: pkcs11js messages carry only CKR names, but say so explicitly.
+      throw new Error(`Cannot initialise a PKCS#11 token labelled '${options.tokenLabel}': ${ckrName(error)}`);
+    }
+    const session = spare.open(RW_SESSION);
+    try {
+      shared.lib.C_Login(session.handle, CKU_SO, options.soPin);
+      shared.lib.C_InitPIN(session.handle, options.pin);
+      shared.lib.C_Logout(session.handle);
+    } catch (error) {
+      throw new Error(`Cannot set the user PIN of PKCS#11 token '${options.tokenLabel}': ${ckrName(error)}`);
+    } finally {
+      closeQuietly(session);
+    }
+  } finally {
+    releaseModuleRestoring(shared, environment);
+  }
+}
+
+/**
+ * PKCS#11 (v2.40 §5.2, CK_TOKEN_INFO.label) pads a token label with blanks to 32 bytes. pkcs11js copies the
+ * string as given and leaves NULs after it, which softhsm2-util and other tools then show as part of the name.
+ */
+function blankPaddedLabel(label: string): string {
+  return label + " ".repeat(Math.max(0, TOKEN_LABEL_BYTES - Buffer.byteLength(label, "utf8")));
+}
+const TOKEN_LABEL_BYTES = 32;
+
+/** Releases a module taken only to make or list tokens: once nothing else uses it, SOFTHSM2_CONF is as it was found. */
+function releaseModuleRestoring(shared: SharedModule, environment: string | undefined): void {
+  releaseModule(shared);
+  if (shared.refs === 0) setSoftHsmConfigEnvironment(environment);
 }
 
 class Pkcs11KeyStore implements KeyStore {
@@ -420,13 +516,14 @@ function findTokenSlot(module: graphene.Module, tokenLabel: string): graphene.Sl
   return slot;
 }
 
-function login(lib: PKCS11, session: graphene.Session, tokenLabel: string, pin: string): void {
+function login(lib: PKCS11, session: graphene.Session, tokenLabel: string, pin: string, pinSource: string | undefined): void {
   try {
     lib.C_Login(session.handle, CKU_USER, pin);
   } catch (error) {
     // Another store in this process is logged in to the token, and login is per application.
     if (isCkr(error, "CKR_USER_ALREADY_LOGGED_IN")) return;
-    throw new Error(`Cannot log in to PKCS#11 token '${tokenLabel}': ${ckrName(error)}`, { cause: error });
+    const refused = pinSource !== undefined && isCkr(error, "CKR_PIN_INCORRECT", "CKR_PIN_LEN_RANGE", "CKR_PIN_LOCKED");
+    throw new Error(`Cannot log in to PKCS#11 token '${tokenLabel}': ${ckrName(error)}${refused ? ` with the PIN in ${pinSource}` : ""}`, { cause: error });
   }
 }
 

@@ -1,4 +1,5 @@
 // The AWS JSON-1.1 endpoint: size cap → content type → JSON → target → auth → validation → operation → encode.
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuditLog } from "../audit/audit-log";
@@ -11,6 +12,7 @@ import { kmsOperations } from "../services/kms";
 import { secretsManagerOperations } from "../services/secretsmanager";
 import { createRequestContext, type Domains } from "./context";
 import { toWire } from "./encode";
+import { StoreFault } from "../storage/store";
 import { parseAuthorization, type SignatureVerifier } from "./sigv4";
 import { decodeInput } from "./validate";
 
@@ -56,6 +58,15 @@ export interface AwsEndpointOptions {
 }
 
 export type AwsEndpoint = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Each service's own fault shape (500): what a caller gets when storage could not make or refuses a write. */
+const STORE_FAULT_SHAPES: Readonly<Record<ServiceName, string>> = { kms: "KMSInternalException", secretsmanager: "InternalServiceError" };
+
+/** A StoreFault becomes the calling service's fault, with its message (the cause stays for the log); the rest is unchanged. */
+const asServiceFault = (error: unknown, service: ServiceName | undefined): unknown =>
+  error instanceof StoreFault && service !== undefined
+    ? new AwsError(STORE_FAULT_SHAPES[service], error.message, { status: 500, cause: error })
+    : error;
 
 export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   const { maxBodyBytes, logger } = options;
@@ -110,6 +121,9 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
         throw serializationError(`Unsupported Content-Type '${contentType}': send ${CONTENT_TYPE}.`);
       }
+      // JSON text is UTF-8 (RFC 8259 §8.1). Decoding other bytes would put U+FFFD where they were and store a
+      // value the caller never sent, so such a body is refused like any other that is not JSON.
+      if (!isUtf8(body)) throw serializationError("Request body is not valid UTF-8.");
       let json: unknown;
       try {
         json = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
@@ -142,7 +156,8 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
         if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
         if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output, eventId: ctx.audit.eventId });
       });
-    } catch (error) {
+    } catch (thrown) {
+      const error = asServiceFault(thrown, service);
       const { code, status } = sendError(res, requestId, error, service);
       afterAnswer(requestId, () => {
         if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);

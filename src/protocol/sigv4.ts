@@ -55,6 +55,29 @@ const SIGNATURE_MISMATCH =
 // aws/aws-sdk-php#2469; the older "'Host' must be a 'SignedHeader' …" (dynalite, 2013) predates HTTP/2.
 const HOST_NOT_SIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
 
+/**
+ * What SignedHeaders must cover besides host. AWS's SigV4 guide ("Create a signed AWS API request", IAM User
+ * Guide) says the signature must include host (or :authority) "and any x-amz-* headers", and that a date or
+ * x-amz-date header, if sent, must be signed; content-type it names as optional. Every SDK complies: SDK v3 and
+ * botocore sign every header but a short list (user-agent, expect, x-amzn-trace-id, …), so x-amz-target,
+ * x-amz-date and content-type are always signed. What the JSON services enforce is narrower than the text:
+ * DynamoDB answered aws-sdk-go 0.6.7 requests that left content-type and x-amz-content-sha256 unsigned
+ * (underarmour/dynago#8), and Kinesis requests with an unsigned x-amz-security-token (soto-project/soto-core#99);
+ * S3 alone is recorded refusing unsigned x-amz-* headers (HeadersNotSigned). No answer of AWS to an unsigned
+ * X-Amz-Target is on record. So secretslite follows the documented rule where nothing shows AWS relaxing it:
+ * every x-amz-* header must be signed, above all X-Amz-Target, which picks the operation (unsigned, a captured
+ * GetSecretValue would replay for five minutes as a DeleteSecret with the same body); the two AWS is seen to
+ * take unsigned are taken (secretslite reads neither to decide anything), and so is Content-Type, which can
+ * only choose between JSON dialects that parse alike.
+ */
+const MAY_BE_UNSIGNED = new Set(["x-amz-security-token", "x-amz-content-sha256"]);
+
+/**
+ * AWS's text for an unsigned host, with the header's name in place of 'Host': AWS's own words for the other
+ * headers are not on record (scratchstack-aws-signature, a reimplementation of its checks, words them so).
+ */
+const mustBeSigned = (header: string): string => `'${header}' must be a 'SignedHeader' in the AWS Authorization.`;
+
 // InvalidSignatureException with this text, trailing space included: aws/aws-sdk-ruby#431 (EMR, JSON 1.1),
 // disneystreaming/smithy4s#1568 (SageMaker), arnemolland/sigv4#15 (DynamoDB).
 const wrongService = (expected: SigningName): string => `Credential should be scoped to correct service: '${expected}'. `;
@@ -196,10 +219,15 @@ export class SignatureVerifier {
     this.signingKeyCacheSize = Math.max(1, options.signingKeyCacheSize ?? 256);
   }
 
-  /** Throws AwsError. Checks in AWS's order: clock, host signed, service scope, access key, signature. */
+  /**
+   * Throws AwsError. Checks in AWS's order: clock, host signed, service scope, access key, signature. The other
+   * x-amz-* headers (all but MAY_BE_UNSIGNED) are checked right after host, where AWS's order is not on record.
+   */
   verify(auth: SigV4Auth, request: SignedRequest, expectedService: SigningName, now: Date): void {
     checkClock(auth.amzDate, now, CLOCK_SKEW_MINUTES[expectedService]);
     if (!auth.signedHeaders.includes("host")) throw invalidSignature(HOST_NOT_SIGNED);
+    const unsigned = unsignedAmzHeader(auth.signedHeaders, request.headers);
+    if (unsigned !== undefined) throw invalidSignature(mustBeSigned(unsigned));
     const { credential } = auth;
     if (credential.service !== expectedService) throw invalidSignature(wrongService(expectedService));
     const secret = this.credentials.get(credential.accessKeyId);
@@ -232,6 +260,15 @@ export class SignatureVerifier {
 }
 
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac("sha256", key).update(data).digest();
+
+/** The first x-amz-* header sent but not signed, other than those AWS takes unsigned (MAY_BE_UNSIGNED). */
+function unsignedAmzHeader(signedHeaders: readonly string[], headers: IncomingHttpHeaders): string | undefined {
+  for (const name of Object.keys(headers)) {
+    // node lowercases received names; x-amzn-* (x-amzn-trace-id) is another family, which SDKs leave unsigned.
+    if (name.startsWith("x-amz-") && !MAY_BE_UNSIGNED.has(name) && !signedHeaders.includes(name)) return name;
+  }
+  return undefined;
+}
 
 function stringToSign(auth: SigV4Auth, request: SignedRequest): string {
   const { url, headers } = request;

@@ -1,14 +1,31 @@
 // Store over abstract-level: `level` (LevelDB on disk) by default, `memory-level` for --in-memory.
+import { open as openFile, readdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
+import { holdsDatabase, listDbFiles } from "./level-format";
 import { compactionBounds, everything } from "./keys";
-import type { BatchOp, RangeOptions, Store, StoredValue } from "./store";
+import type { BatchOp, RangeOptions, RecoverableStore, Store, StoredValue } from "./store";
+import { guardWrites, type WriteGuardOptions } from "./write-guard";
+
+export interface LevelStoreOptions extends WriteGuardOptions {
+  /**
+   * fsync LevelDB's log before a write is acknowledged. Without it an acknowledged write survives a process
+   * crash (it is in the OS page cache) but not a power loss or kernel crash (docs/reliability.md).
+   */
+  readonly sync?: boolean;
+  /** Tests wrap the backend to inject faults under the write guard. */
+  readonly wrapBackend?: (backend: RecoverableStore) => RecoverableStore;
+}
 
 interface LevelLike {
   open(): Promise<void>;
   close(): Promise<void>;
   getSync(key: string): StoredValue | undefined;
-  batch(ops: Array<{ type: "put"; key: string; value: StoredValue } | { type: "del"; key: string }>): Promise<void>;
+  batch(
+    ops: Array<{ type: "put"; key: string; value: StoredValue } | { type: "del"; key: string }>,
+    options?: { sync: boolean },
+  ): Promise<void>;
   iterator(options: {
     gte: string;
     lt: string;
@@ -40,13 +57,21 @@ class ResourceLocks {
   }
 }
 
-class AbstractLevelStore implements Store {
+interface Backend {
+  /** undefined: nothing reaches a disk, so there is nothing to compact. */
+  readonly compactor: ((gte: string, lt: string) => Promise<void>) | undefined;
+  readonly probeWritable: () => Promise<void>;
+  /** The options of every batch: `sync` for LevelDB, none for memory. */
+  readonly writeOptions: { sync: boolean } | undefined;
+}
+
+class AbstractLevelStore implements RecoverableStore {
   private readonly locks = new ResourceLocks();
 
   constructor(
     private readonly db: LevelLike,
     readonly kind: "level" | "memory",
-    private readonly compactor: ((gte: string, lt: string) => Promise<void>) | undefined,
+    private readonly backend: Backend,
   ) {}
 
   readonly status = (): string => this.db.status;
@@ -61,7 +86,7 @@ class AbstractLevelStore implements Store {
   }
 
   batch(ops: readonly BatchOp[]): Promise<void> {
-    return this.db.batch(ops as BatchOp[] as Parameters<LevelLike["batch"]>[0]);
+    return this.db.batch(ops as BatchOp[] as Parameters<LevelLike["batch"]>[0], this.backend.writeOptions);
   }
 
   async *range<T extends StoredValue>(options: RangeOptions): AsyncIterable<[string, T]> {
@@ -78,7 +103,18 @@ class AbstractLevelStore implements Store {
   }
 
   async compact(gte: string, lt: string): Promise<void> {
-    if (this.compactor) await this.compactor(gte, lt);
+    if (this.backend.compactor) await this.backend.compactor(gte, lt);
+  }
+
+  probeWritable(): Promise<void> {
+    return this.backend.probeWritable();
+  }
+
+  async reopen(): Promise<void> {
+    if (this.kind === "memory") return;
+    // abstract-level reopens a closed instance in place; LevelDB replays the old log into a table on open.
+    await this.db.close();
+    await this.db.open();
   }
 
   clear(): Promise<void> {
@@ -90,10 +126,53 @@ class AbstractLevelStore implements Store {
   }
 }
 
-export async function openLevelStore(location: string): Promise<Store> {
+/** The guarded store on LevelDB: what secretslite serves from. */
+export async function openLevelStore(location: string, options: LevelStoreOptions = {}): Promise<Store> {
+  const backend = await openLevelBackend(location, options.sync ?? false);
+  return guardWrites(options.wrapBackend?.(backend) ?? backend, options);
+}
+
+/** The guarded store in memory (--in-memory, unit-level specs). */
+export async function openMemoryStore(options: Omit<LevelStoreOptions, "sync"> = {}): Promise<Store> {
+  const backend = await openMemoryBackend();
+  return guardWrites(options.wrapBackend?.(backend) ?? backend, options);
+}
+
+/** Beside LevelDB's files, never one of them: LevelDB ignores names it did not make. */
+const PROBE_FILE = "secretslite-write-probe";
+const PROBE_HEADROOM = 64 * 1024;
+
+/**
+ * Whether the disk takes what a reopen writes: the memtable, about as large as the live logs, becomes a table,
+ * and a new log and manifest start. Written, fsynced and removed; any failure (ENOSPC) rejects.
+ */
+async function probeWritable(location: string): Promise<void> {
+  let bytes = PROBE_HEADROOM;
+  for (const name of await readdir(location)) if (name.endsWith(".log")) bytes += (await stat(path.join(location, name))).size;
+  const file = path.join(location, PROBE_FILE);
+  try {
+    const handle = await openFile(file, "w", 0o600);
+    try {
+      const chunk = Buffer.alloc(PROBE_HEADROOM);
+      for (let written = 0; written < bytes; written += chunk.length) await handle.write(chunk);
+      await handle.sync();
+    } finally {
+      await handle.close();
+      await rm(file, { force: true });
+    }
+  } catch (error) {
+    // What an operator needs to know: how much room recovery wants (about the live log's size).
+    throw new Error(`${Math.ceil(bytes / 1024)} KiB must be free in ${location} to reopen the database: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The LevelDB backend without the write guard (its contract spec and fault specs wrap it themselves). */
+export async function openLevelBackend(location: string, sync = false): Promise<RecoverableStore> {
   // Uncompressed: what is stored is almost all ciphertext, which Snappy cannot shrink, and plain
   // tables let the at-rest tests prove by byte search that no secret reaches the disk.
-  const db = new Level<string, StoredValue>(location, { valueEncoding: "json", compression: false });
+  // Never a fresh database over a dir that holds one (CURRENT lost, say): LevelDB would then delete its tables.
+  const createIfMissing = !holdsDatabase(listDbFiles(location));
+  const db = new Level<string, StoredValue>(location, { valueEncoding: "json", compression: false, createIfMissing });
   await db.open();
   // `level` is classic-level on Node; its compactRange is not in level's own typings.
   const classic = db as unknown as { compactRange(start: string, end: string): Promise<void> };
@@ -106,12 +185,20 @@ export async function openLevelStore(location: string): Promise<Store> {
     // Flushed into a table of their own now, so later changes land in a level above it.
     await classic.compactRange(compactionBounds.low, compactionBounds.high);
   }
-  return new AbstractLevelStore(db as unknown as LevelLike, "level", (gte, lt) => classic.compactRange(gte, lt));
+  return new AbstractLevelStore(db as unknown as LevelLike, "level", {
+    compactor: (gte, lt) => classic.compactRange(gte, lt),
+    probeWritable: () => probeWritable(location),
+    writeOptions: { sync },
+  });
 }
 
-export async function openMemoryStore(): Promise<Store> {
+export async function openMemoryBackend(): Promise<RecoverableStore> {
   const db = new MemoryLevel<string, StoredValue>({ valueEncoding: "json" });
   await db.open();
-  // Nothing of a memory store reaches a disk, so there is nothing to compact.
-  return new AbstractLevelStore(db as unknown as LevelLike, "memory", undefined);
+  // Nothing of a memory store reaches a disk: nothing to compact, and a write can only fail for lack of memory.
+  return new AbstractLevelStore(db as unknown as LevelLike, "memory", {
+    compactor: undefined,
+    probeWritable: async () => undefined,
+    writeOptions: undefined,
+  });
 }

@@ -26,6 +26,23 @@ export interface Store {
   /** Removes everything. */
   clear(): Promise<void>;
   readonly kind: "level" | "memory";
+  /** "open" while it works; "degraded: …" with the cause while it refuses writes (see write-guard.ts). */
   readonly status: () => string;
   close(): Promise<void>;
+}
+
+/** What the write guard needs of a backend to come back after a failed write. */
+export interface RecoverableStore extends Store {
+  /** Resolves once a write as large as recovery needs can land now; touches nothing LevelDB reads. */
+  probeWritable(): Promise<void>;
+  /** Closes the database and opens it again: LevelDB then recovers its log into a table and starts a new log. */
+  reopen(): Promise<void>;
+}
+
+/**
+ * A write the store did not make: it failed now, or the store refuses writes since an earlier one failed.
+ * protocol/ answers it with the calling service's own fault (InternalServiceError, KMSInternalException; 500).
+ */
+export class StoreFault extends Error {
+  override readonly name = "StoreFault";
 }

@@ -26,7 +26,7 @@ export interface KmsDomain {
  * rotations) before it answers a request.
  */
 export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Clock, logger?: Logger): Promise<KmsDomain> {
-  const usage = new KeyUsage(store);
+  const usage = new KeyUsage(store, (error) => logger?.warn("key usage could not be stored; it stays pending for the next flush", { cause: error }));
   const keys = new KmsKeys(store, keyStore, usage, clock);
   const schedule = new KeySchedule(store, keys, clock, logger);
   await schedule.start();

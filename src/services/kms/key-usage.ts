@@ -21,8 +21,15 @@ export class KeyUsage {
   private pending = new Map<string, KeyUsageRecord>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  /** While a flush is under way, what clear() and forget() dropped, so a failed flush puts none of it back. */
+  private inFlight = false;
+  private forgotten: Array<(recordKey: string) => boolean> = [];
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    /** Where a failed flush is reported; its records stay pending for the next one. */
+    private readonly onFlushError: (error: unknown) => void = () => undefined,
+  ) {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     // Usage tracking must never keep a process alive on its own.
     this.timer.unref();
@@ -38,21 +45,36 @@ export class KeyUsage {
     return this.pending.get(key) ?? (await this.store.get<KeyUsageRecord>(key));
   }
 
-  /** Writes what is pending in one batch; flushes run one after another so an older one never lands last. */
+  /**
+   * Writes what is pending in one batch; flushes run one after another so an older one never lands last.
+   * Best-effort, never rejects: a batch storage refuses (a full disk) goes back to pending, under anything newer.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.pending.size === 0) return;
       const batch = this.pending;
       this.pending = new Map();
+      this.inFlight = true;
       const ops: BatchOp[] = [];
       for (const [key, value] of batch) ops.push({ type: "put", key, value });
-      await this.store.batch(ops);
+      try {
+        await this.store.batch(ops);
+      } catch (error) {
+        // Not what a reset or a destruction forgot meanwhile: those keys' usage must not come back.
+        const forgotten = this.forgotten;
+        for (const [key, value] of batch) if (!this.pending.has(key) && !forgotten.some((matches) => matches(key))) this.pending.set(key, value);
+        this.onFlushError(error);
+      } finally {
+        this.forgotten = [];
+        this.inFlight = false;
+      }
     });
     return this.flushing;
   }
 
   /** Forgets what is pending, or what `matches` by storage key (reset): a later flush must not bring wiped keys' usage back. */
   clear(matches?: (recordKey: string) => boolean): void {
+    if (this.inFlight) this.forgotten.push(matches ?? (() => true));
     if (matches === undefined) {
       this.pending = new Map();
       return;
@@ -64,6 +86,7 @@ export class KeyUsage {
   forget(scope: Scope, keyId: string): BatchOp {
     const key = recordKey(scope, "kms", "kms-key-usage", keyId);
     this.pending.delete(key);
+    if (this.inFlight) this.forgotten.push((pendingKey) => pendingKey === key);
     return { type: "del", key };
   }
 

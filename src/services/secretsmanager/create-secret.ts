@@ -1,10 +1,10 @@
 // CreateSecret: a new secret, its first version when a value is given, and any replicas it asks for.
 import type { CreateSecretRequest, CreateSecretResponse } from "@aws-sdk/client-secrets-manager";
 import type { Operation } from "../context";
-import { nameScheduledForDeletion, replicaInPrimaryRegion, secretExists, tokenReusedWithOtherValue } from "./errors";
+import { nameScheduledForDeletion, replicaInPrimaryRegion, secretExists } from "./errors";
 import { addVersion } from "./labels";
 import { AWSCURRENT, newSecretArn, replicationStatus, type ReplicaRecord, type SecretRecord } from "./secret";
-import { checkKmsKey, holdsValue, newVersionId, sealVersion, secretValueOf, storedKmsKeyId } from "./versions";
+import { checkKmsKey, newVersionId, requireSameValue, sealVersion, secretValueOf, storedKmsKeyId } from "./versions";
 
 export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> = async (input, ctx) => {
   const name = input.Name ?? "";
@@ -18,11 +18,8 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     // A retry with the same token and value answers as the first call did; with another value it is refused
     // (both verified against AWS in moto's aws_verified tests). Any other call with a taken name is refused.
     if (value !== undefined && versionId !== undefined && existing.versions[versionId] !== undefined) {
-      const version = await secrets.version(ctx.scope, existing.name, versionId);
-      if (version !== undefined && (await holdsValue(ctx, existing.arn, version, value))) {
-        return { ARN: existing.arn, Name: existing.name, VersionId: versionId, ReplicationStatus: replicationStatus(existing) };
-      }
-      throw tokenReusedWithOtherValue(versionId, existing.arn);
+      await requireSameValue(ctx, existing.arn, versionId, await secrets.version(ctx.scope, existing.name, versionId), value);
+      return { ARN: existing.arn, Name: existing.name, VersionId: versionId, ReplicationStatus: replicationStatus(existing) };
     }
     throw secretExists(name);
   }
@@ -63,7 +60,14 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
             [AWSCURRENT],
           ),
   };
-  await secrets.create(ctx.scope, secret, sealed?.record);
+  // The name may have been taken since the look above, by the same call sent twice at once (an SDK retry racing
+  // its original): create() then hands back what the other call stored, under the name's lock, to answer the
+  // same way as the sequential retry above.
+  const taken = await secrets.create(ctx.scope, secret, sealed?.record, true);
+  if (taken !== undefined && value !== undefined && versionId !== undefined) {
+    await requireSameValue(ctx, taken.taken.arn, versionId, taken.version, value);
+    return { ARN: taken.taken.arn, Name: taken.taken.name, VersionId: versionId, ReplicationStatus: replicationStatus(taken.taken) };
+  }
   return { ARN: arn, Name: name, VersionId: sealed === undefined ? undefined : versionId, ReplicationStatus: replicationStatus(secret) };
 };
 

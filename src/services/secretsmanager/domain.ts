@@ -1,7 +1,7 @@
 // The Secrets Manager domain objects an operation reaches through its RequestContext, and their start and close.
 import type { Logger } from "../../logger";
 import { kindRange, secretVersionsPrefix } from "../../storage/keys";
-import type { BatchOp, Store } from "../../storage/store";
+import { StoreFault, type BatchOp, type Store } from "../../storage/store";
 import { systemClock, type Clock, type Scope } from "../context";
 import { deletionScheduleOps, entryScope, SecretDeletionSchedule, storedEntryKey, type DeletionEntry } from "./deletion-schedule";
 import { markedForDeletion, nameScheduledForDeletion, secretExists, secretNotFound } from "./errors";
@@ -11,6 +11,11 @@ import { SecretListing } from "./secret-listing";
 import { secretIndexOps } from "./secret-index";
 import { deletionDue, findSecret, secretKey, type SecretRecord } from "./secret";
 import { versionKey, type SecretVersionRecord } from "./versions";
+
+/** For writes a read makes on the side: a store refusing writes must not fail the read. */
+const ignoreStoreFault = (error: unknown): void => {
+  if (!(error instanceof StoreFault)) throw error;
+};
 
 const versionsRange = (scope: Scope, name: string) =>
   kindRange(scope, "secretsmanager", "secret-version", secretVersionsPrefix(name));
@@ -24,6 +29,12 @@ const derivedOps = (scope: Scope, before: SecretRecord | undefined, after: Secre
   ...deletionScheduleOps(scope, before, after),
   ...replicationIndexOps(scope, before, after),
 ];
+
+/** What Secrets.update's `change` answers: the record to store and any other operations for the same batch. */
+export interface Change {
+  readonly secret: SecretRecord;
+  readonly ops?: readonly BatchOp[];
+}
 
 /**
  * The secrets repository: every read and write of secret and version records goes through it. A secret whose
@@ -39,7 +50,8 @@ export class Secrets {
   async find(scope: Scope, secretId: string): Promise<SecretRecord | undefined> {
     const secret = await findSecret(this.store, scope, secretId);
     if (secret === undefined || !deletionDue(secret, this.clock.now().getTime())) return secret;
-    await this.purge(scope, secret.name, secret.arn);
+    // Gone either way: a purge that storage refuses (a full disk) is left to the deletion sweep.
+    await this.purge(scope, secret.name, secret.arn).catch(ignoreStoreFault);
     return undefined;
   }
 
@@ -58,15 +70,31 @@ export class Secrets {
   /**
    * Stores a new secret and its first version in one batch, unless the name is taken meanwhile. A secret of
    * that name whose recovery window ended but that no sweep has purged yet goes in the same batch.
+   *
+   * `idempotent` (CreateSecret): when the live secret holding the name already has a version with the first
+   * version's id, the call may be a retry of the one that created it, racing it or not; the secret and that
+   * version, read under the name's lock and so after the other call's write, are returned for the caller to
+   * compare values (a KMS call, which never runs under the lock) instead of refusing the name.
    */
-  async create(scope: Scope, secret: SecretRecord, firstVersion: SecretVersionRecord | undefined): Promise<void> {
+  async create(
+    scope: Scope,
+    secret: SecretRecord,
+    firstVersion: SecretVersionRecord | undefined,
+    idempotent = false,
+  ): Promise<{ readonly taken: SecretRecord; readonly version: SecretVersionRecord | undefined } | undefined> {
     const key = secretKey(scope, secret.name);
+    let taken: { readonly taken: SecretRecord; readonly version: SecretVersionRecord | undefined } | undefined;
     const replaced = await this.store.withLock(key, async () => {
       const existing = await this.store.get<SecretRecord>(key);
       const ops: BatchOp[] = [];
       if (existing !== undefined) {
         if (!deletionDue(existing, this.clock.now().getTime())) {
-          throw existing.deletedAt === undefined ? secretExists(secret.name) : nameScheduledForDeletion();
+          if (existing.deletedAt !== undefined) throw nameScheduledForDeletion();
+          if (idempotent && firstVersion !== undefined && existing.versions[firstVersion.versionId] !== undefined) {
+            taken = { taken: existing, version: await this.version(scope, existing.name, firstVersion.versionId) };
+            return undefined;
+          }
+          throw secretExists(secret.name);
         }
         ops.push(...(await this.purgeOps(scope, existing)));
       }
@@ -79,26 +107,28 @@ export class Secrets {
       return existing;
     });
     if (replaced !== undefined) await this.compact(scope, secret.name);
+    return taken;
   }
 
   /**
    * Read-modify-write of one secret under its lock, with its derived records (derivedOps) in the same batch.
    * `change` gets the current record (throwing keeps it as it is) and returns the new one plus any other
    * operations to apply with it (versions written or removed). It must not call KMS or the token: the lock is
-   * never held across slow work, so seal values before calling update. AWS's LastChangedDate moves with "any"
+   * never held across slow work, so seal values before calling update. It may read the store (a version record,
+   * which then reflects every write made before this one). AWS's LastChangedDate moves with "any"
    * change (DescribeSecret), so `change` sets lastChangedAt whenever it changes something.
    */
   async update(
     scope: Scope,
     name: string,
-    change: (current: SecretRecord) => { secret: SecretRecord; ops?: readonly BatchOp[] },
+    change: (current: SecretRecord) => Change | Promise<Change>,
   ): Promise<SecretRecord> {
     const key = secretKey(scope, name);
     return this.store.withLock(key, async () => {
       const current = await this.store.get<SecretRecord>(key);
       // A secret past its recovery window is gone for every change, even before the sweep gets to it.
       if (current === undefined || deletionDue(current, this.clock.now().getTime())) throw secretNotFound();
-      const { secret, ops = [] } = change(current);
+      const { secret, ops = [] } = await change(current);
       if (secret === current && ops.length === 0) return current;
       await this.store.batch([{ type: "put", key, value: secret }, ...derivedOps(scope, current, secret), ...ops]);
       return secret;
@@ -108,6 +138,7 @@ export class Secrets {
   /**
    * Records that a version was read on `day` (midnight UTC). AWS keeps LastAccessedDate to the day,
    * so this writes at most once per secret and version per day; every other read writes nothing.
+   * Best-effort: while storage refuses writes (a full disk) the read still answers, and a later read records the day.
    */
   async recordAccess(scope: Scope, secret: SecretRecord, versionId: string, day: number): Promise<void> {
     if (secret.lastAccessedDay === day && secret.versions[versionId]?.lastAccessedDay === day) return;
@@ -122,7 +153,7 @@ export class Secrets {
         versions: { ...current.versions, [versionId]: { ...version, lastAccessedDay: day } },
       };
       await this.store.batch([{ type: "put", key, value: updated }, ...derivedOps(scope, current, updated)]);
-    });
+    }).catch(ignoreStoreFault);
   }
 
   /**

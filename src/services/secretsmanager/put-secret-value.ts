@@ -2,10 +2,10 @@
 import type { PutSecretValueRequest, PutSecretValueResponse } from "@aws-sdk/client-secrets-manager";
 import type { BatchOp } from "../../storage/store";
 import type { Operation } from "../context";
-import { markedForDeletion, notPermittedOnReplica, secretNotFound, tokenReusedWithOtherValue, valueRequired } from "./errors";
+import { markedForDeletion, notPermittedOnReplica, secretNotFound, valueRequired } from "./errors";
 import { addVersion, expiredVersions, isValueless } from "./labels";
 import { AWSCURRENT, isReplica } from "./secret";
-import { holdsValue, newVersionId, sealVersion, secretValueOf, versionKey } from "./versions";
+import { newVersionId, requireSameValue, sealVersion, secretValueOf, versionKey, type SecretVersionRecord } from "./versions";
 
 export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResponse> = async (input, ctx) => {
   const value = secretValueOf(input);
@@ -21,19 +21,24 @@ export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResp
   // version (RotateSecret's AWSPENDING) is the one exception: this call is how it gets its value.
   const existing = secret.versions[versionId];
   if (existing !== undefined && !isValueless(existing)) {
-    const version = await secrets.version(ctx.scope, secret.name, versionId);
-    if (version === undefined || !(await holdsValue(ctx, secret.arn, version, value))) throw tokenReusedWithOtherValue(versionId, secret.arn);
+    await requireSameValue(ctx, secret.arn, versionId, await secrets.version(ctx.scope, secret.name, versionId), value);
     return { ARN: secret.arn, Name: secret.name, VersionId: versionId, VersionStages: [...existing.stages] };
   }
 
   const sealed = await sealVersion(ctx, secret.arn, versionId, secret.kmsKeyId, value);
   const now = ctx.now.getTime();
+  // Set when another call stored this version between the look above and the lock: most often the same call
+  // twice (an SDK retry racing its original), which must answer as the first did, not as a reused token.
+  let raced = undefined as { stages: readonly string[]; stored: SecretVersionRecord | undefined } | undefined;
   // RotationToken identifies a cross-account rotation function to IAM; secretslite has no IAM, so it is accepted and unused.
-  const updated = await secrets.update(ctx.scope, secret.name, (current) => {
+  const updated = await secrets.update(ctx.scope, secret.name, async (current) => {
     if (current.arn !== secret.arn) throw secretNotFound();
     if (current.deletedAt !== undefined) throw markedForDeletion();
     const placeholder = current.versions[versionId];
-    if (placeholder !== undefined && !isValueless(placeholder)) throw tokenReusedWithOtherValue(versionId, current.arn);
+    if (placeholder !== undefined && !isValueless(placeholder)) {
+      raced = { stages: placeholder.stages, stored: await secrets.version(ctx.scope, current.name, versionId) };
+      return { secret: current };
+    }
     // "If this operation creates the first version for the secret, then Secrets Manager automatically
     // attaches the staging label AWSCURRENT to it."
     const stages = input.VersionStages ?? [AWSCURRENT];
@@ -47,5 +52,9 @@ export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResp
     }
     return { secret: { ...current, versions, lastChangedAt: now }, ops };
   });
+  if (raced !== undefined) {
+    await requireSameValue(ctx, updated.arn, versionId, raced.stored, value);
+    return { ARN: updated.arn, Name: updated.name, VersionId: versionId, VersionStages: [...raced.stages] };
+  }
   return { ARN: updated.arn, Name: updated.name, VersionId: versionId, VersionStages: [...(updated.versions[versionId]?.stages ?? [])] };
 };

@@ -2,14 +2,14 @@
 import type { UpdateSecretRequest, UpdateSecretResponse } from "@aws-sdk/client-secrets-manager";
 import type { BatchOp } from "../../storage/store";
 import type { Operation, RequestContext } from "../context";
-import { markedForDeletion, notPermittedOnReplica, secretNotFound, tokenReusedWithOtherValue } from "./errors";
+import { markedForDeletion, notPermittedOnReplica, secretNotFound } from "./errors";
 import { addVersion, expiredVersions, holderOf, isValueless } from "./labels";
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, isReplica, type SecretRecord, type VersionSummary } from "./secret";
 import {
   checkKmsKey,
-  holdsValue,
   newVersionId,
   rekeyVersion,
+  requireSameValue,
   sealVersion,
   secretValueOf,
   storedKmsKeyId,
@@ -36,8 +36,7 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
   let retried = false;
   const existing = versionId === undefined ? undefined : secret.versions[versionId];
   if (value !== undefined && versionId !== undefined && existing !== undefined && !isValueless(existing)) {
-    const version = await secrets.version(ctx.scope, secret.name, versionId);
-    if (version === undefined || !(await holdsValue(ctx, secret.arn, version, value))) throw tokenReusedWithOtherValue(versionId, secret.arn);
+    await requireSameValue(ctx, secret.arn, versionId, await secrets.version(ctx.scope, secret.name, versionId), value);
     retried = true;
   }
 
@@ -49,9 +48,17 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
   if (keyChanged && rekeyed.length === 0 && sealed === undefined) await checkKmsKey(ctx, kmsKeyId);
 
   const now = ctx.now.getTime();
-  const updated = await secrets.update(ctx.scope, secret.name, (current) => {
+  // Set when another call stored this version between the look above and the lock (an SDK retry racing its
+  // original): nothing of this call is applied, and it answers as the retry above once the values compare.
+  let raced = undefined as { stored: SecretVersionRecord | undefined } | undefined;
+  const updated = await secrets.update(ctx.scope, secret.name, async (current) => {
     if (current.arn !== secret.arn) throw secretNotFound();
     if (current.deletedAt !== undefined) throw markedForDeletion();
+    const taken = versionId === undefined ? undefined : current.versions[versionId];
+    if (sealed !== undefined && versionId !== undefined && taken !== undefined && !isValueless(taken)) {
+      raced = { stored: await secrets.version(ctx.scope, current.name, versionId) };
+      return { secret: current };
+    }
     let next: SecretRecord = current;
     const ops: BatchOp[] = [];
     if (input.Description !== undefined && (input.Description || undefined) !== current.description) {
@@ -71,8 +78,6 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
       ops.push({ type: "put", key: versionKey(ctx.scope, current.name, record.versionId), value: record });
     }
     if (sealed !== undefined && versionId !== undefined) {
-      const placeholder = versions[versionId];
-      if (placeholder !== undefined && !isValueless(placeholder)) throw tokenReusedWithOtherValue(versionId, current.arn);
       const summary = { createdAt: now, lastAccessedDay: undefined, kmsKeyArns: [sealed.kmsKeyArn], kmsKeyIds: [sealed.kmsKeyListedId] };
       // "Secrets Manager automatically moves the staging label AWSCURRENT to the new version. Then it attaches
       // the label AWSPREVIOUS to the version that AWSCURRENT was removed from."
@@ -86,6 +91,10 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
     if (next === current && ops.length === 0) return { secret: current };
     return { secret: { ...next, versions, lastChangedAt: now }, ops };
   });
+  if (raced !== undefined && value !== undefined && versionId !== undefined) {
+    await requireSameValue(ctx, updated.arn, versionId, raced.stored, value);
+    retried = true;
+  }
   return {
     ARN: updated.arn,
     Name: updated.name,

@@ -21,6 +21,7 @@ import {
   encryptionFailure,
   invalidKmsKey,
   kmsAccessDenied,
+  tokenReusedWithOtherValue,
 } from "./errors";
 import { utcDay, type SecretRecord } from "./secret";
 
@@ -176,6 +177,25 @@ export async function holdsValue(ctx: RequestContext, secretArn: string, version
     return same;
   }
   return false;
+}
+
+/**
+ * A call that makes a version (CreateSecret, PutSecretValue, UpdateSecret) found its ClientRequestToken naming a
+ * version that already has a value. With the same value it is a retry of the call that made that version, sent
+ * after it or racing it (an SDK retry while the original is still in flight), and "the operation succeeds but
+ * does nothing" (PutSecretValue); with another value the token is refused. `stored` is that version as read
+ * after the other call's write: under the secret's lock, or from a record that already listed it. A stored value
+ * never changes, so comparing it here, through KMS and outside any lock, decides as a comparison under the lock
+ * would.
+ */
+export async function requireSameValue(
+  ctx: RequestContext,
+  secretArn: string,
+  versionId: string,
+  stored: SecretVersionRecord | undefined,
+  value: SecretValue,
+): Promise<void> {
+  if (stored === undefined || !(await holdsValue(ctx, secretArn, stored, value))) throw tokenReusedWithOtherValue(versionId, secretArn);
 }
 
 /**
