@@ -12,29 +12,10 @@ const path = require("node:path");
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "secretslite.js");
 const { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } = require(path.join(ROOT, "node_modules", "@aws-sdk", "client-secrets-manager"));
-const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const { credentials, exited, startCli, stopCli: stop } = require("./common");
 
 /** Starts the CLI; resolves { url, child } at the ready line or { code, signal, stderr } when it exits first. */
-function start(dataDir) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "--port", "0", "--data-dir", dataDir, "--log-level", "error"], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    let stdout = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-      const match = /listening on (\S+)/.exec(stdout);
-      if (match) resolve({ url: match[1], child, stderr: () => stderr });
-    });
-    child.once("exit", (code, signal) => resolve({ code, signal, stderr: () => stderr }));
-  });
-}
-const exited = (child) => child.exitCode !== null || child.signalCode !== null;
-const stop = (running) => new Promise((resolve) => {
-  if (exited(running.child)) return resolve();
-  running.child.once("exit", resolve);
-  running.child.kill("SIGTERM");
-});
+const start = (dataDir) => startCli(BIN, ["--port", "0", "--data-dir", dataDir, "--log-level", "error"]);
 const client = (url) => new SecretsManagerClient({ endpoint: url, region: "us-east-1", credentials, maxAttempts: 1 });
 
 async function create(url, from, to) {

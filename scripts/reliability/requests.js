@@ -4,7 +4,6 @@
 // X-Amz-Target out. Usage: node scripts/reliability/requests.js [pairs per round (50)] [rounds (20)].
 // Needs dist/ (npm run build; SECRETSLITE_DIST names another build) and SoftHSM2. Prints one line per case.
 "use strict";
-const { spawn } = require("node:child_process");
 const { randomInt } = require("node:crypto");
 const fs = require("node:fs");
 const http = require("node:http");
@@ -15,37 +14,19 @@ const ROOT = path.join(__dirname, "..", "..");
 const DIST = process.env.SECRETSLITE_DIST ?? path.join(ROOT, "dist");
 const sdk = require(path.join(ROOT, "node_modules", "@aws-sdk", "client-secrets-manager"));
 const aws4 = require(path.join(ROOT, "node_modules", "aws4"));
-const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const { credentials, startCli, stopCli: stop } = require("./common");
 
 /** bin/secretslite.js for the build in DIST. */
 const LAUNCHER = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "secretslite-launcher-")), "secretslite.js");
 fs.writeFileSync(LAUNCHER, `require(${JSON.stringify(path.join(DIST, "cli.js"))}).main().catch((e) => { console.error(e); process.exit(1); });\n`);
 process.on("exit", () => fs.rmSync(path.dirname(LAUNCHER), { recursive: true, force: true }));
 
-/** Starts the CLI from DIST; resolves { url, child } at the ready line, rejects if it exits first. */
-function start(dataDir, flags = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LAUNCHER, "--port", "0", "--data-dir", dataDir, "--log-level", "error", ...flags], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-      const match = /listening on (\S+)/.exec(stdout);
-      if (match) resolve({ url: match[1], child });
-    });
-    child.once("exit", (code) => reject(new Error(`secretslite exited (${code}): ${stderr}`)));
-  });
+/** Starts the CLI from DIST; resolves { url, child } at the ready line, rejects if it exits first (nothing to measure then). */
+async function start(dataDir, flags = []) {
+  const running = await startCli(LAUNCHER, ["--port", "0", "--data-dir", dataDir, "--log-level", "error", ...flags]);
+  if (running.url === undefined) throw new Error(`secretslite exited (${running.code ?? running.signal}): ${running.stderr()}`);
+  return running;
 }
-const stop = (running) =>
-  new Promise((resolve) => {
-    running.child.removeAllListeners("exit");
-    if (running.child.exitCode !== null || running.child.signalCode !== null) return resolve();
-    running.child.once("exit", resolve);
-    running.child.kill("SIGTERM");
-  });
 const client = (url) => new sdk.SecretsManagerClient({ endpoint: url, region: "us-east-1", credentials, maxAttempts: 1 });
 const token = (label, n) => `${label}-${String(n).padStart(35 - label.length, "0")}`;
 

@@ -29,6 +29,50 @@ function add(t, result, label) {
   else t.failures.push(`${label}: ${result.errors.join("; ")}`);
 }
 
+const lastLine = (text) => text.trim().split("\n").pop();
+
+/** One strace run of a start on `data` with a SIGKILL injected as `injection` says; counted, a bad exit recorded. */
+async function talliedRun(t, data, injection, label) {
+  t.runs++;
+  const run = await harness.injectedRun(data, injection);
+  if (run.exitedBadly) t.failures.push(`${label}: exited ${run.code ?? run.signal}: ${lastLine(run.stderr)}`);
+  return run;
+}
+
+/**
+ * The sweeps' step: a start killed at the n-th write of any thread. "killed" (counted) when the kill came; "failed"
+ * when the run failed without being killed (a child process of the start killed instead), a failure and not the
+ * end; "done" when it ended cleanly, so there is no n-th write and the sweep is over.
+ */
+async function killAtWrite(t, data, n) {
+  const run = await talliedRun(t, data, { n, syscalls: ["write"] }, `n=${n}`);
+  if (run.killed) {
+    t.kills++;
+    return "killed";
+  }
+  return run.exitedBadly ? "failed" : "done";
+}
+
+/**
+ * After a kill in a first start: the next start must succeed and take a secret and a key, and a further start (the
+ * check) must read them back, so the root key the recovering start settled on is the one that persists.
+ */
+async function checkAfterFirstStartKill(t, data, label) {
+  const running = await harness.start(data);
+  if (!running.ready) {
+    t.startsChecked++;
+    t.failures.push(`${label}: the start after the kill failed: ${lastLine(running.stderr())}`);
+    return;
+  }
+  let written;
+  try {
+    written = await harness.writeData(running.url);
+  } finally {
+    await running.stop();
+  }
+  add(t, await harness.check(data, written), label);
+}
+
 /**
  * An existing token with a secret and a KMS key: kill at the n-th write of any of the token's files (start-up,
  * login and shutdown), for n = 1, 2, … until a run is no longer killed; after each kill a normal start must read
@@ -44,9 +88,7 @@ async function tokenFiles(scratch, options) {
   const paths = harness.tokenFiles(data);
   for (let n = 1; n <= MAX_N; n++) {
     copy(pristine, data);
-    t.runs++;
-    const run = await harness.injectedRun(data, { n, syscalls: ["write"], paths });
-    if (run.exitedBadly) t.failures.push(`n=${n}: exited ${run.code ?? run.signal}: ${run.stderr.trim().split("\n").pop()}`);
+    const run = await talliedRun(t, data, { n, syscalls: ["write"], paths }, `n=${n}`);
     if (!run.killed) break;
     // In nested mode the kills counted are the second ones, each followed by a check; the first ones are not checked alone.
     if (!options.nested) t.kills++;
@@ -55,9 +97,7 @@ async function tokenFiles(scratch, options) {
       copy(data, afterFirst);
       for (let m = 1; m <= MAX_N; m++) {
         copy(afterFirst, data);
-        t.runs++;
-        const second = await harness.injectedRun(data, { n: m, syscalls: ["write"], paths: harness.tokenFiles(data) });
-        if (second.exitedBadly) t.failures.push(`n=${n} m=${m}: exited ${second.code ?? second.signal}: ${second.stderr.trim().split("\n").pop()}`);
+        const second = await talliedRun(t, data, { n: m, syscalls: ["write"], paths: harness.tokenFiles(data) }, `n=${n} m=${m}`);
         if (!second.killed) break;
         t.kills++;
         add(t, await harness.check(data, expected), `n=${n} m=${m}`);
@@ -84,26 +124,9 @@ async function firstStart(scratch, options) {
   for (let n = ns[0] ?? options.from ?? 1, i = 0; n <= MAX_N; n = options.ns === undefined ? n + options.step : ns[++i] ?? MAX_N + 1) {
     if (options.existingDb) copy(pristine, data);
     else fs.rmSync(data, { recursive: true, force: true });
-    t.runs++;
-    const run = await harness.injectedRun(data, { n, syscalls: ["write"] });
-    if (run.exitedBadly) t.failures.push(`n=${n}: exited ${run.code ?? run.signal}: ${run.stderr.trim().split("\n").pop()}`);
-    // A run that failed without being killed (a child process of the start killed instead) is a failure, not the end.
-    if (!run.killed && !run.exitedBadly) break;
-    if (!run.killed) continue;
-    t.kills++;
-    const running = await harness.start(data);
-    if (!running.ready) {
-      t.startsChecked++;
-      t.failures.push(`n=${n}: the start after the kill failed: ${running.stderr().trim().split("\n").pop()}`);
-      continue;
-    }
-    let expected;
-    try {
-      expected = await harness.writeData(running.url);
-    } finally {
-      await running.stop();
-    }
-    add(t, await harness.check(data, expected), `n=${n}`);
+    const outcome = await killAtWrite(t, data, n);
+    if (outcome === "done") break;
+    if (outcome === "killed") await checkAfterFirstStartKill(t, data, `n=${n}`);
   }
   return t;
 }
@@ -117,14 +140,9 @@ async function restart(scratch, options) {
   copy(data, pristine);
   for (let n = 1; n <= MAX_N; n += options.step) {
     copy(pristine, data);
-    t.runs++;
-    const run = await harness.injectedRun(data, { n, syscalls: ["write"] });
-    if (run.exitedBadly) t.failures.push(`n=${n}: exited ${run.code ?? run.signal}: ${run.stderr.trim().split("\n").pop()}`);
-    // A run that failed without being killed (a child process of the start killed instead) is a failure, not the end.
-    if (!run.killed && !run.exitedBadly) break;
-    if (!run.killed) continue;
-    t.kills++;
-    add(t, await harness.check(data, expected), `n=${n}`);
+    const outcome = await killAtWrite(t, data, n);
+    if (outcome === "done") break;
+    if (outcome === "killed") add(t, await harness.check(data, expected), `n=${n}`);
   }
   return t;
 }
@@ -153,23 +171,8 @@ async function killLoop(scratch, options) {
     const delay = options.minDelayMs + Math.floor(Math.random() * (options.maxDelayMs - options.minDelayMs));
     const killed = await killAfter(data, delay);
     if (killed) t.kills++;
-    if (first) {
-      const running = await harness.start(data);
-      if (!running.ready) {
-        t.startsChecked++;
-        t.failures.push(`kill ${i} at ${delay} ms (first start): the next start failed: ${running.stderr().trim().split("\n").pop()}`);
-        continue;
-      }
-      let written;
-      try {
-        written = await harness.writeData(running.url);
-      } finally {
-        await running.stop();
-      }
-      add(t, await harness.check(data, written), `kill ${i} at ${delay} ms (first start)`);
-    } else {
-      add(t, await harness.check(data, expected), `kill ${i} at ${delay} ms`);
-    }
+    if (first) await checkAfterFirstStartKill(t, data, `kill ${i} at ${delay} ms (first start)`);
+    else add(t, await harness.check(data, expected), `kill ${i} at ${delay} ms`);
   }
   return t;
 }

@@ -178,6 +178,26 @@ describe("behaviour: secretslite repair", () => {
     return dataDir;
   }
 
+  /**
+   * Starts the repaired dir and reads s-0 … s-(count-1) as makeDataDir wrote them: a secret that reads must hold its
+   * own value (a repair never serves garbage); returns how many read. The server must then stop cleanly.
+   */
+  async function countReadable(dataDir: string, count: number): Promise<number> {
+    const server = await start(dataDir);
+    const { sm } = clients(server.url);
+    let readable = 0;
+    for (let i = 0; i < count; i++) {
+      const got = await sm.send(new GetSecretValueCommand({ SecretId: `s-${i}` })).catch(() => undefined);
+      if (got !== undefined) {
+        expect(got.SecretString).toBe(`value-${i}`);
+        readable++;
+      }
+    }
+    sm.destroy();
+    expect(await server.stop()).toBe(0);
+    return readable;
+  }
+
   const largestTable = (dataDir: string): string => {
     const names = readdirSync(path.join(dataDir, "db")).filter((name) => name.endsWith(".ldb"));
     names.sort((a, b) => statSync(path.join(dataDir, "db", b)).size - statSync(path.join(dataDir, "db", a)).size);
@@ -206,18 +226,7 @@ describe("behaviour: secretslite repair", () => {
     expect(repair.stdout).toContain("some data could not be recovered");
 
     // It starts now, serves what was recovered, and what it serves is right.
-    const server = await start(dataDir);
-    const { sm } = clients(server.url);
-    let readable = 0;
-    for (let i = 0; i < 120; i++) {
-      const got = await sm.send(new GetSecretValueCommand({ SecretId: `s-${i}` })).catch(() => undefined);
-      if (got !== undefined) {
-        expect(got.SecretString).toBe(`value-${i}`);
-        readable++;
-      }
-    }
-    sm.destroy();
-    expect(await server.stop()).toBe(0);
+    const readable = await countReadable(dataDir, 120);
     expect(readable).toBeGreaterThan(60);
     expect(readable).toBeLessThan(120);
   }, 60_000);
@@ -232,18 +241,7 @@ describe("behaviour: secretslite repair", () => {
     const repair = await run(["repair", "--data-dir", dataDir]);
     expect(repair.code).toBe(1);
     expect(repair.stdout).toMatch(new RegExp(`salvaged ${log}: kept \\d+ whole write\\(s\\) whose checksums hold, dropped \\d+ bytes`));
-    const server = await start(dataDir);
-    const { sm } = clients(server.url);
-    let readable = 0;
-    for (let i = 0; i < 60; i++) {
-      const got = await sm.send(new GetSecretValueCommand({ SecretId: `s-${i}` })).catch(() => undefined);
-      if (got !== undefined) {
-        expect(got.SecretString).toBe(`value-${i}`);
-        readable++;
-      }
-    }
-    sm.destroy();
-    expect(await server.stop()).toBe(0);
+    const readable = await countReadable(dataDir, 60);
     expect(readable).toBeGreaterThan(0);
     expect(readable).toBeLessThan(60);
   }, 60_000);

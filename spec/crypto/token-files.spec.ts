@@ -3,7 +3,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KeyStore } from "../../src/crypto/key-store";
 import { openSoftHsmKeyStore, type TokenLogger } from "../../src/crypto/softhsm-bootstrap";
 import { backUpTokenFiles, copyTokenFiles, latestBackup, withTokenLock } from "../../src/crypto/token-files";
 import { temporaryDirs } from "../support/files";
@@ -45,8 +44,23 @@ async function sealed(home: string): Promise<{ wrapped: Uint8Array; iv: Buffer; 
   }
 }
 
-async function opens(keyStore: KeyStore, value: Awaited<ReturnType<typeof sealed>>): Promise<string> {
-  return keyStore.open({ id: "k", wrapped: value.wrapped }, value.iv, value.aad, value.box).toString();
+/**
+ * Opens the key store on `home` as a server start does (repairs included), checks that `value` still opens under
+ * its backing key, and closes the key store whatever happened.
+ */
+async function expectStillOpens(home: string, value: Awaited<ReturnType<typeof sealed>>, options: { readonly logger?: TokenLogger } = {}): Promise<void> {
+  const keyStore = await openSoftHsmKeyStore(home, options);
+  try {
+    expect(keyStore.open({ id: "k", wrapped: value.wrapped }, value.iv, value.aad, value.box).toString()).toBe("the secret");
+  } finally {
+    await keyStore.close();
+  }
+}
+
+/** A token with no verified copy and an emptied token.object: damage nothing can be restored from. */
+function damageWithoutCopy(home: string): void {
+  rmSync(join(home, "backups"), { recursive: true });
+  truncateSync(join(tokenDir(home), "token.object"), 0);
 }
 
 describe("the verified copy of the token files", () => {
@@ -76,12 +90,7 @@ describe("the verified copy of the token files", () => {
     // What SoftHSM leaves when killed between its ftruncate(0) and its write.
     truncateSync(join(tokenDir(home), "token.object"), 0);
     const logger = recordingLogger();
-    const keyStore = await openSoftHsmKeyStore(home, { logger });
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(home, value, { logger });
     expect(logger.warnings).toHaveLength(1);
     expect(logger.warnings[0]!.message).toMatch(/restored from their verified copy/);
     expect(logger.warnings[0]!.fields).toMatchObject({ restored: [expect.stringMatching(/\/token\.object$/)], copy: join(home, "backups", "2") });
@@ -95,12 +104,7 @@ describe("the verified copy of the token files", () => {
     unlinkSync(join(tokenDir(home), rootKeyFile!));
     unlinkSync(join(tokenDir(home), "generation"));
     const logger = recordingLogger();
-    let keyStore = await openSoftHsmKeyStore(home, { logger });
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(home, value, { logger });
     expect(logger.warnings[0]!.fields?.restored).toEqual(expect.arrayContaining([expect.stringMatching(rootKeyFile!), expect.stringMatching(/generation$/)]));
 
     // Same size, other bytes: only a checksum tells.
@@ -108,12 +112,7 @@ describe("the verified copy of the token files", () => {
     const bytes = readFileSync(path);
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     writeFileSync(path, bytes);
-    keyStore = await openSoftHsmKeyStore(home);
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(home, value);
   });
 
   test("an object file the copy lacks (a root key half-written by a killed first start) is moved aside, not used", async () => {
@@ -123,12 +122,7 @@ describe("the verified copy of the token files", () => {
     const stray = "0b1cb9d3-fb2f-ecf7-27a0-5f568f3d9186.object";
     writeFileSync(join(tokenDir(home), stray), readFileSync(join(tokenDir(home), objectFiles(home)[0]!)).subarray(0, 200));
     const logger = recordingLogger();
-    const keyStore = await openSoftHsmKeyStore(home, { logger });
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(home, value, { logger });
     expect(objectFiles(home)).not.toContain(stray);
     const quarantine = logger.warnings[0]!.fields?.quarantine as string;
     expect(readdirSync(join(quarantine, readdirSync(join(home, "tokens"))[0]!))).toEqual([stray]);
@@ -152,12 +146,7 @@ describe("the verified copy of the token files", () => {
     truncateSync(join(tokenDir(home), "token.object"), 0);
     unlinkSync(join(tokenDir(home), objectFiles(home)[0]!));
     const logger = recordingLogger();
-    const keyStore = await openSoftHsmKeyStore(home, { logger });
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(home, value, { logger });
     expect(logger.warnings[0]!.fields?.copy).toBe(join(backups, "2"));
     // The next copy keeps only copies that verify: the rotten 3, the unnumbered 4 and the empty 5 go.
     await withTokenLock(home, async () => {
@@ -170,12 +159,7 @@ describe("the verified copy of the token files", () => {
     const home = join(scratch(), "token");
     const value = await sealed(home);
     rmSync(join(home, "backups"), { recursive: true });
-    const keyStore = await openSoftHsmKeyStore(home);
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(home, value);
     // One copy, taken before the login: a kill in that login's rewrite is repaired from it.
     expect(readdirSync(join(home, "backups"))).toEqual(["1"]);
     truncateSync(join(tokenDir(home), "token.object"), 0);
@@ -185,8 +169,7 @@ describe("the verified copy of the token files", () => {
   test("a token damaged before any copy existed is not 'repaired' into something else: the start fails", async () => {
     const home = join(scratch(), "token");
     await sealed(home);
-    rmSync(join(home, "backups"), { recursive: true });
-    truncateSync(join(tokenDir(home), "token.object"), 0);
+    damageWithoutCopy(home);
     await expect(openSoftHsmKeyStore(home)).rejects.toThrow(/token\.object is empty; refusing to copy a damaged token/);
     // Nothing was made over it: the damaged token is still there for a backup to be put back over.
     expect(readdirSync(join(home, "tokens"))).toHaveLength(1);
@@ -249,19 +232,13 @@ describe("copyTokenFiles", () => {
     expect(statSync(join(destination, "pin")).mode & 0o777).toBe(0o600);
     // The original goes; the copy (another path, so its config is written afresh) opens the same root key.
     rmSync(home, { recursive: true });
-    const keyStore = await openSoftHsmKeyStore(destination);
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(destination, value);
   });
 
   test("refuses to copy a damaged token when there is no verified copy to take it from", async () => {
     const home = join(scratch(), "token");
     await sealed(home);
-    rmSync(join(home, "backups"), { recursive: true });
-    truncateSync(join(tokenDir(home), "token.object"), 0);
+    damageWithoutCopy(home);
     await expect(copyTokenFiles(home, join(scratch(), "copy"))).rejects.toThrow(/token\.object is damaged/);
   });
 
@@ -270,12 +247,7 @@ describe("copyTokenFiles", () => {
     const value = await sealed(first);
     const moved = join(scratch(), "moved");
     renameSync(first, moved);
-    const keyStore = await openSoftHsmKeyStore(moved);
-    try {
-      expect(await opens(keyStore, value)).toBe("the secret");
-    } finally {
-      await keyStore.close();
-    }
+    await expectStillOpens(moved, value);
     expect(readFileSync(join(moved, "softhsm2.conf"), "utf8")).toContain(`directories.tokendir = ${join(moved, "tokens")}\n`);
   });
 });

@@ -1,13 +1,12 @@
 // The data dir is private: directories 0700 and files 0600, made so by the CLI (umask) and tightened at every start.
 // The CLI cases run the built CLI (dist/), which `npm test` builds first.
-import { spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CreateAliasCommand, CreateKeyCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createLogger } from "../../src/logger";
 import { makePrivate } from "../../src/storage/private-dir";
-import { startCli } from "../support/cli-process";
+import { startCli, startCliLines } from "../support/cli-process";
 import { temporaryDirs } from "../support/files";
 import { credentials, REGION, startTestServer } from "../support/server";
 
@@ -136,17 +135,7 @@ describe("behaviour", () => {
   });
 
   it("prints the admin token on its own line after the ready line", async () => {
-    const child = spawn(process.execPath, [BIN, "--port", "0", "--in-memory"], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "pipe", "pipe"] });
-    const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    const lines = await new Promise<string[]>((resolve, reject) => {
-      let stdout = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const complete = stdout.split("\n");
-        if (complete.length > 2) resolve(complete.slice(0, 2));
-      });
-      void exit.then((code) => reject(new Error(`exited with ${code}`)));
-    });
+    const { child, lines, exit } = await startCliLines(BIN, ["--port", "0", "--in-memory"], 2);
     child.kill("SIGTERM");
     expect(await exit).toBe(0);
     expect(lines[0]).toMatch(/^secretslite listening on http:\/\/127\.0\.0\.1:\d+$/);

@@ -1,5 +1,4 @@
 // HTTPS: the --tls self-signed certificate, --tls-cert/--tls-key, mutual TLS with --tls-ca, TLS 1.2 minimum, --tls-groups.
-import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { DecryptCommand, EncryptCommand, CreateKeyCommand } from "@aws-sdk/clien
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
 import { CLIS, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
+import { startCliLines } from "../support/cli-process";
 import { credentials, REGION, startTestServer, type TestServer } from "../support/server";
 import { cliEnv, HttpsClients, makeTestPki, run, type TestPki } from "./fixtures";
 import { temporaryDirs } from "../support/files";
@@ -111,27 +111,12 @@ describe("behaviour", () => {
   });
 
   it("--in-memory --tls (the built CLI) prints the certificate after the ready line and removes it at exit", async () => {
-    const child = spawn(process.execPath, [path.join(__dirname, "..", "..", "bin", "secretslite.js"), "--port", "0", "--in-memory", "--tls"], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    let stderr = "";
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const lines = await new Promise<string[]>((resolve, reject) => {
-      let stdout = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const complete = stdout.split("\n");
-        if (complete.length > 2) resolve(complete.slice(0, 2));
-      });
-      void exit.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-    });
+    const { child, lines, exit, stderr } = await startCliLines(path.join(__dirname, "..", "..", "bin", "secretslite.js"), ["--port", "0", "--in-memory", "--tls"], 2);
     try {
       const url = /^secretslite listening on (https:\/\/127\.0\.0\.1:\d+)$/.exec(lines[0]!)?.[1];
       const certFile = /^secretslite certificate (\S+) \(self-signed/.exec(lines[1]!)?.[1];
       expect({ url, certFile }).toEqual({ url: expect.any(String), certFile: expect.stringMatching(/secretslite-tls-.*\/tls\/cert\.pem$/) });
-      expect(stderr).toContain("TLS: made a self-signed certificate for localhost");
+      expect(stderr()).toContain("TLS: made a self-signed certificate for localhost");
       const clients = new HttpsClients(url!, { ca: readFileSync(certFile!) });
       await roundTrip(clients, "tls/in-memory");
       clients.close();
