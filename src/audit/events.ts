@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AwsError, internalFailure } from "../errors";
 import type { ServiceName } from "../generated";
-import type { Scope } from "../services/context";
+import type { Scope } from "../services/scope";
 import type { AuditLog } from "./audit-log";
 import { trailElements } from "./parameters";
 

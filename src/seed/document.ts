@@ -5,7 +5,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { AwsError } from "../errors";
 import { decodeInput } from "../protocol/validate";
-import { partitionOf, type Scope } from "../services/context";
+import { type Scope, partitionOf } from "../services/scope";
 import { assertNewAliasName, assertNotReserved } from "../services/kms/aliases";
 import { assertValidPolicy } from "../services/kms/key-policy";
 import { KEY_ID } from "../services/kms/kms-key";

@@ -2,7 +2,7 @@
 import type { AliasListEntry } from "@aws-sdk/client-kms";
 import { kindRange, lockName, recordKey } from "../../storage/keys";
 import type { Store } from "../../storage/store";
-import type { Scope } from "../context";
+import type { Scope } from "../scope";
 import { isReservedAliasName, PREDEFINED_AWS_MANAGED_ALIASES } from "./aws-managed";
 import {
   aliasAlreadyExists,

@@ -1,6 +1,6 @@
 // CreateAlias: a new alias name for a customer managed key in the same account and Region.
 import type { CreateAliasRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertNewAliasName, assertNotReserved, assertTargetIsKey } from "./aliases";
 import { assertCustomerManaged } from "./aws-managed";
 import { aliasAlreadyExists } from "./errors";

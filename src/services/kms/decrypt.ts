@@ -1,6 +1,6 @@
 // Decrypt: open a ciphertext blob with the key and key material it names.
 import type { DecryptRequest, DecryptResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { parseCiphertext } from "./ciphertext";
 import { dryRunSucceeded } from "./errors";
 import { assertKeyState } from "./key-states";

@@ -1,6 +1,6 @@
 // DescribeKey: a key's metadata by any identifier form; first use of an `alias/aws/*` alias creates its key.
 import type { DescribeKeyRequest, DescribeKeyResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertKeyState } from "./key-states";
 import { keyMetadata } from "./kms-key";
 

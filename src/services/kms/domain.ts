@@ -2,7 +2,7 @@
 import type { KeyStore } from "../../crypto/key-store";
 import type { Logger } from "../../logger";
 import type { Store } from "../../storage/store";
-import type { Clock } from "../context";
+import type { Clock } from "../clock";
 import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";

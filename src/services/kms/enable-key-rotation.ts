@@ -1,6 +1,6 @@
 // EnableKeyRotation: automatic rotation of a customer managed key's material every RotationPeriodInDays (90–2560, default 365).
 import type { EnableKeyRotationRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { DEFAULT_ROTATION_PERIOD_DAYS, assertRotationChangeable } from "./key-rotation";
 import { DAY_MS, type RotationSchedule } from "./kms-key";
 

@@ -1,6 +1,6 @@
 // Encrypt: seal up to 4,096 bytes under a symmetric KMS key.
 import type { EncryptRequest, EncryptResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
 import { assertKeyState } from "./key-states";
 import { assertSymmetricAlgorithm } from "./symmetric";

@@ -1,7 +1,7 @@
 // GenerateDataKeyWithoutPlaintext: a fresh data key returned only sealed under a KMS key.
 import { randomBytes } from "node:crypto";
 import type { GenerateDataKeyWithoutPlaintextRequest, GenerateDataKeyWithoutPlaintextResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
 import { assertKeyState } from "./key-states";
 import { dataKeyLength } from "./symmetric";

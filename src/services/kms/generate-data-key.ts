@@ -1,7 +1,7 @@
 // GenerateDataKey: a fresh data key, returned in plaintext and sealed under a KMS key.
 import { randomBytes } from "node:crypto";
 import type { GenerateDataKeyRequest, GenerateDataKeyResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
 import { assertKeyState } from "./key-states";
 import { dataKeyLength, refuseRecipient } from "./symmetric";

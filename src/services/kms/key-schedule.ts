@@ -2,7 +2,8 @@
 import type { Logger } from "../../logger";
 import { GLOBAL, kindRange, recordKey, type Partition } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
-import { partitionOf, type Clock, type Scope } from "../context";
+import { type Scope, partitionOf } from "../scope";
+import type { Clock } from "../clock";
 import { forEachDue, padDue, Sweeper } from "../sweeper";
 import type { KmsKeyRecord, KmsKeys } from "./kms-key";
 

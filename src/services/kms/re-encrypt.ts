@@ -1,6 +1,6 @@
 // ReEncrypt: open a ciphertext and seal its plaintext under another (or the same) key and context, inside secretslite.
 import type { ReEncryptRequest, ReEncryptResponse } from "@aws-sdk/client-kms";
-import type { Operation, RequestContext } from "../context";
+import type { KmsRequestContext, Operation } from "./context";
 import { parseCiphertext } from "./ciphertext";
 import { dryRunSucceeded } from "./errors";
 import { assertKeyState } from "./key-states";
@@ -46,7 +46,7 @@ function usableSource(source: KmsKeyRecord, input: ReEncryptRequest): KmsKeyReco
   return source;
 }
 
-async function destination(ctx: RequestContext, input: ReEncryptRequest): Promise<KmsKeyRecord> {
+async function destination(ctx: KmsRequestContext, input: ReEncryptRequest): Promise<KmsKeyRecord> {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.DestinationKeyId ?? "", ctx.now);
   assertKeyState("ReEncrypt", key);
   assertSymmetricAlgorithm(key, input.DestinationEncryptionAlgorithm);

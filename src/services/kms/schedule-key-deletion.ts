@@ -1,6 +1,6 @@
 // ScheduleKeyDeletion: a customer managed key goes PendingDeletion and is destroyed when its 7–30 day window ends.
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
 import { DAY_MS } from "./kms-key";

@@ -1,7 +1,7 @@
 // Rules shared by the operations that use a symmetric encryption key: algorithms, data key sizes, dry runs, recipients.
 import type { RecipientInfo } from "@aws-sdk/client-kms";
 import { AwsError, validationError } from "../../errors";
-import type { RequestContext } from "../context";
+import type { KmsRequestContext } from "./context";
 import type { ParsedCiphertext } from "./ciphertext";
 import { ciphertextKeyNotFound, incorrectKey, invalidKeyUsage, unverifiableAttestation } from "./errors";
 import type { KmsKeyRecord } from "./kms-key";
@@ -63,7 +63,7 @@ export function refuseRecipient(recipient: RecipientInfo | undefined): void {
  * The key a symmetric ciphertext names. A KeyId in the request (any identifier form, aliases included, as
  * the API reference allows) must resolve to that same key or the call fails with IncorrectKeyException.
  */
-export async function ciphertextKey(ctx: RequestContext, parsed: ParsedCiphertext, keyId: string | undefined): Promise<KmsKeyRecord> {
+export async function ciphertextKey(ctx: KmsRequestContext, parsed: ParsedCiphertext, keyId: string | undefined): Promise<KmsKeyRecord> {
   if (keyId !== undefined) {
     const named = await ctx.kms.keys.resolve(ctx.scope, keyId, ctx.now);
     if (named.keyId !== parsed.keyId) throw incorrectKey();
