@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { KeyStoreIntegrityError, type KeyStore, type WrappedBackingKey } from "../../src/crypto/key-store";
 import { additionalData, Ciphertexts, parseCiphertext } from "../../src/services/kms/ciphertext";
-import type { KmsKeyRecord } from "../../src/services/kms/kms-key";
+import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;

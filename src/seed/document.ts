@@ -8,7 +8,7 @@ import { decodeInput } from "../protocol/validate";
 import { type Scope, partitionOf } from "../services/scope";
 import { assertNewAliasName, assertNotReserved } from "../services/kms/aliases";
 import { assertValidPolicy } from "../services/kms/key-policy";
-import { KEY_ID } from "../services/kms/kms-key";
+import { KEY_ID } from "../services/kms/key-arn";
 import { assertValidTags, toKeyTags } from "../services/kms/tags";
 import { checkRotationRules } from "../services/secretsmanager/rotation-rules";
 import { AWSCURRENT } from "../services/secretsmanager/secret";

@@ -1,7 +1,7 @@
 // KMS aliases: the alias records of a scope, their naming rules, and the listing that merges in the predefined AWS aliases.
 import type { AliasListEntry } from "@aws-sdk/client-kms";
 import { kindRange, lockName, recordKey } from "../../storage/keys";
-import type { Store } from "../../storage/store";
+import type { Store, StoredValue } from "../../storage/store";
 import type { Scope } from "../scope";
 import { isReservedAliasName, PREDEFINED_AWS_MANAGED_ALIASES } from "./aws-managed";
 import {
@@ -12,7 +12,16 @@ import {
   invalidAliasCharacters,
   reservedAliasName,
 } from "./errors";
-import { aliasArn, type KmsAliasRecord, type KmsKeyRecord } from "./kms-key";
+import { aliasArn } from "./key-arn";
+import type { KmsKeyRecord } from "./key-record";
+
+export interface KmsAliasRecord extends StoredValue {
+  readonly v: 1;
+  readonly aliasName: string;
+  readonly targetKeyId: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
 
 /**
  * CreateAlias, UpdateAlias and DeleteAlias on a name under `alias/aws/`: "The alias/aws/ prefix is reserved for

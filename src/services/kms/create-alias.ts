@@ -5,7 +5,7 @@ import { assertNewAliasName, assertNotReserved, assertTargetIsKey } from "./alia
 import { assertCustomerManaged } from "./aws-managed";
 import { aliasAlreadyExists } from "./errors";
 import { assertKeyState } from "./key-states";
-import { aliasArn } from "./kms-key";
+import { aliasArn } from "./key-arn";
 
 export const createAlias: Operation<CreateAliasRequest, Record<string, never>> = async (input, ctx) => {
   // Validation has already required both members and the "alias/" prefix (validation-overlay.ts).

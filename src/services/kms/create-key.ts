@@ -3,7 +3,7 @@ import type { CreateKeyRequest, CreateKeyResponse } from "@aws-sdk/client-kms";
 import type { Operation } from "./context";
 import { customKeyStoreNotFound, keySpecConflict, unsupportedOperation } from "./errors";
 import { assertValidPolicy } from "./key-policy";
-import { keyMetadata } from "./kms-key";
+import { keyMetadata } from "./key-metadata";
 import { assertValidTags, toKeyTags } from "./tags";
 
 export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (input, ctx) => {

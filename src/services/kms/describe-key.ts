@@ -2,7 +2,7 @@
 import type { DescribeKeyRequest, DescribeKeyResponse } from "@aws-sdk/client-kms";
 import type { Operation } from "./context";
 import { assertKeyState } from "./key-states";
-import { keyMetadata } from "./kms-key";
+import { keyMetadata } from "./key-metadata";
 
 export const describeKey: Operation<DescribeKeyRequest, DescribeKeyResponse> = async (input, ctx) => {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now);

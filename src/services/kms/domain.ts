@@ -7,7 +7,7 @@ import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
-import { KmsKeys } from "./kms-key";
+import { KmsKeys } from "./key-repository";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;

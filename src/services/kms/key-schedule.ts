@@ -5,7 +5,8 @@ import type { BatchOp, Store, StoredValue } from "../../storage/store";
 import { type Scope, partitionOf } from "../scope";
 import type { Clock } from "../clock";
 import { forEachDue, padDue, Sweeper } from "../sweeper";
-import type { KmsKeyRecord, KmsKeys } from "./kms-key";
+import type { KmsKeyRecord } from "./key-record";
+import type { KmsKeys } from "./key-repository";
 
 export type ScheduledKind = "destroy" | "rotate";
 

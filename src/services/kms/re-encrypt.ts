@@ -4,7 +4,7 @@ import type { KmsRequestContext, Operation } from "./context";
 import { parseCiphertext } from "./ciphertext";
 import { dryRunSucceeded } from "./errors";
 import { assertKeyState } from "./key-states";
-import type { KmsKeyRecord } from "./kms-key";
+import type { KmsKeyRecord } from "./key-record";
 import { assertSymmetricAlgorithm, ciphertextKey, ignoresCiphertext, required } from "./symmetric";
 
 export const reEncrypt: Operation<ReEncryptRequest, ReEncryptResponse> = async (input, ctx) => {

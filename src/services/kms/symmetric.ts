@@ -4,7 +4,7 @@ import { AwsError, validationError } from "../../errors";
 import type { KmsRequestContext } from "./context";
 import type { ParsedCiphertext } from "./ciphertext";
 import { ciphertextKeyNotFound, incorrectKey, invalidKeyUsage, unverifiableAttestation } from "./errors";
-import type { KmsKeyRecord } from "./kms-key";
+import type { KmsKeyRecord } from "./key-record";
 
 /**
  * A symmetric key only takes SYMMETRIC_DEFAULT. AWS words the refusal as for any algorithm a key spec does
