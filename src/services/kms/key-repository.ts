@@ -1,4 +1,5 @@
 // The KmsKey repository: every read and write of a key record, its record cache, and the entry points to the key's jobs.
+import { LRUCache } from "lru-cache";
 import type { KeyStore } from "../../crypto/key-store";
 import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp, Store } from "../../storage/store";
@@ -45,9 +46,9 @@ export class KmsKeys {
    * Key records as last read by lookups, so Encrypt, Decrypt, GenerateDataKey and Secrets Manager's data
    * keys skip the LevelDB read and JSON decode (a measured 6 µs a request). Every write of a key record goes
    * through this class and drops its entry once the batch has landed; reset calls forgetCached(). Changes
-   * read the store itself under their lock. Bounded: past the limit it starts over.
+   * read the store itself under their lock. Bounded: the least recently used records go first.
    */
-  private readonly records = new Map<string, KmsKeyRecord>();
+  private readonly records = new LRUCache<string, KmsKeyRecord>({ max: RECORD_CACHE_MAX });
   /** Key-record batches begun or ended so far, and those in flight: see cachedRecord. */
   private writes = 0;
   private writing = 0;
@@ -185,10 +186,7 @@ export class KmsKeys {
     if (cached !== undefined) return cached;
     const writes = this.writes;
     const key = await this.store.get<KmsKeyRecord>(name);
-    if (key !== undefined && writes === this.writes && this.writing === 0) {
-      if (this.records.size >= RECORD_CACHE_MAX) this.records.clear();
-      this.records.set(name, key);
-    }
+    if (key !== undefined && writes === this.writes && this.writing === 0) this.records.set(name, key);
     return key;
   }
 
