@@ -14,6 +14,7 @@ import {
 } from "./errors";
 import { aliasArn } from "./key-arn";
 import type { KmsKeyRecord } from "./key-record";
+import { KEY_SPECS } from "./key-specs";
 
 export interface KmsAliasRecord extends StoredValue {
   readonly v: 1;
@@ -60,17 +61,12 @@ export function assertSameKeyType(
   current: Pick<KmsKeyRecord, "keySpec" | "keyUsage">,
   next: Pick<KmsKeyRecord, "keySpec" | "keyUsage" | "arn">,
 ): void {
-  if (keyFamily(current.keySpec) !== keyFamily(next.keySpec) || current.keyUsage !== next.keyUsage) {
+  if (KEY_SPECS[current.keySpec].kind !== KEY_SPECS[next.keySpec].kind || current.keyUsage !== next.keyUsage) {
     throw aliasTargetMismatch(
       `${next.arn} cannot be the target of this alias: the current and new KMS key must be the same type ` +
         "(symmetric, asymmetric or HMAC) and have the same key usage.",
     );
   }
-}
-
-function keyFamily(keySpec: string): "symmetric" | "hmac" | "asymmetric" {
-  if (keySpec === "SYMMETRIC_DEFAULT") return "symmetric";
-  return keySpec.startsWith("HMAC_") ? "hmac" : "asymmetric";
 }
 
 export interface AliasPage {

@@ -4,6 +4,7 @@ import type { StoredValue } from "../../storage/store";
 import type { Scope } from "../scope";
 import { keyArn } from "./key-arn";
 import { defaultKeyPolicy } from "./key-policy";
+import type { KmsKeySpec, KmsKeyUsage } from "./key-specs";
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport" | "Unavailable" | "Creating";
 
@@ -13,8 +14,10 @@ export type RotationType = "AUTOMATIC" | "ON_DEMAND";
 export interface BackingKeyRecord {
   /** KeyMaterialId: 64 hex characters, as AWS shows it. */
   readonly id: string;
-  /** The backing key wrapped under the token's root key, base64. */
+  /** The backing key wrapped under the token's root key, base64; for a key pair, its private key. */
   readonly wrapped: string;
+  /** Asymmetric specs only: the public key as SubjectPublicKeyInfo DER, base64, kept in the clear to verify and to hand out. */
+  readonly publicKey?: string;
   /** When it was made: for a rotation's material, the RotationDate ListKeyRotations shows. */
   readonly createdAt: number;
   /** Absent for a key's first material, which no rotation made. */
@@ -35,8 +38,8 @@ export interface KmsKeyRecord extends StoredValue {
   readonly account: string;
   readonly createdAt: number;
   readonly description: string;
-  readonly keyUsage: "ENCRYPT_DECRYPT";
-  readonly keySpec: "SYMMETRIC_DEFAULT";
+  readonly keyUsage: KmsKeyUsage;
+  readonly keySpec: KmsKeySpec;
   readonly origin: "AWS_KMS" | "EXTERNAL";
   readonly keyManager: "CUSTOMER" | "AWS";
   readonly keyState: KeyState;
