@@ -6,6 +6,7 @@ import type { BatchOp, Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import type { Scope } from "../scope";
 import { keyNotFound } from "./errors";
+import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
 import { deletionDue, destroyKey } from "./key-destruction";
 import { importMaterial, newBackingKey } from "./key-material";
@@ -13,6 +14,7 @@ import { newKeyRecord, type KmsKeyRecord, type NewKmsKey, type RotationType } fr
 import { resolveKey, type KeyIdForms } from "./key-resolution";
 import { rotateAutomatically, rotateKey, rotationDue, type RotationCheck } from "./key-rotation";
 import { entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry } from "./key-schedule";
+import { assertUsable, type CryptoOperation, type OperationAlgorithm } from "./key-usability";
 import type { KeyUsage } from "./key-usage";
 
 /**
@@ -86,6 +88,22 @@ export class KmsKeys {
   /** Any identifier form in this account and region (key-resolution.ts); a missing key is NotFoundException. */
   resolve(scope: Scope, identifier: string, now: Date, forms: KeyIdForms = "any"): Promise<KmsKeyRecord> {
     return resolveKey(this.access, scope, identifier, now, forms);
+  }
+
+  /**
+   * The one check before a key serves a cryptographic operation: state, key usage, algorithm (key-usability.ts), on
+   * an identifier in the request's scope or a key already found (Decrypt's, named by its ciphertext). Grants and key
+   * policies will decide here too, which is why it takes the whole request context.
+   */
+  async usable<O extends CryptoOperation>(
+    ctx: KmsRequestContext,
+    key: string | KmsKeyRecord,
+    operation: O,
+    algorithm?: OperationAlgorithm<O>,
+  ): Promise<KmsKeyRecord> {
+    const record = typeof key === "string" ? await this.resolve(ctx.scope, key, ctx.now) : key;
+    assertUsable(record, operation, algorithm);
+    return record;
   }
 
   /**
