@@ -3,7 +3,7 @@ import { lockName, recordKey } from "../../storage/keys";
 import type { Scope } from "../scope";
 import type { KmsAliasRecord } from "./aliases";
 import { awsManagedKeyDescription } from "./aws-managed";
-import { aliasesNotSupported, aliasNotFound, invalidKeyId, keyNotFound } from "./errors";
+import { aliasesNotSupported, aliasNotFound, invalidArnRegion, invalidKeyId, keyNotFound } from "./errors";
 import { aliasArn, KEY_ID, keyArn, parseKmsArn } from "./key-arn";
 import { newBackingKey } from "./key-material";
 import { newKeyRecord, type KmsKeyRecord } from "./key-record";
@@ -16,9 +16,14 @@ import type { KeyRecordAccess } from "./key-repository";
 export type KeyIdForms = "any" | "key";
 
 /**
- * Resolves a key id, key ARN, alias name or alias ARN in this account and region. An ARN of another
- * region or account is "not found", as in AWS. The predefined `alias/aws/*` aliases create their
- * AWS managed key on first use.
+ * Resolves a key id, key ARN, alias name or alias ARN in this account and region. The predefined `alias/aws/*`
+ * aliases create their AWS managed key on first use. An ARN of another scope is never looked up:
+ *
+ * - a key ARN of another region gets AWS's "Invalid arn <region>" (errors.ts has the captures);
+ * - a key ARN of another account stays "Key '<arn>' does not exist". AWS serves other accounts' keys when their key
+ *   policy lets the caller in, and no capture shows what it answers for one that is not there; secretslite shares
+ *   no key across accounts, so to a caller here that key does not exist;
+ * - an alias ARN of another scope stays "Alias <arn> is not found.": no capture shows AWS's answer for it either.
  */
 export async function resolveKey(access: KeyRecordAccess, scope: Scope, identifier: string, now: Date, forms: KeyIdForms): Promise<KmsKeyRecord> {
   const nowMs = now.getTime();
@@ -32,6 +37,8 @@ export async function resolveKey(access: KeyRecordAccess, scope: Scope, identifi
       resource = arn.resource;
     } else if (arn.resource.startsWith("key/")) {
       const keyId = arn.resource.slice(4);
+      // An ARN without a region names no other region: it is only a key that is not here.
+      if (arn.region !== "" && arn.region !== scope.region) throw invalidArnRegion(arn.region);
       if (!sameScope || !KEY_ID.test(keyId)) throw keyNotFound(identifier);
       return requireKey(access, scope, keyId, nowMs);
     } else {
