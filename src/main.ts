@@ -13,7 +13,7 @@ import { createAwsEndpoint } from "./protocol/json11";
 import { loadCredentialsFile, SignatureVerifier } from "./protocol/sigv4";
 import { listen } from "./server";
 import { serverTls } from "./tls/server-options";
-import { systemClock, type Clock } from "./services/context";
+import { systemClock, type Clock } from "./services/clock";
 import { startKmsDomain, type KmsDomain } from "./services/kms/domain";
 import { startSecretsDomain, type SecretsDomain } from "./services/secretsmanager/domain";
 import { Replicas } from "./services/secretsmanager/replication";

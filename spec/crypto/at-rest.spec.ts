@@ -8,7 +8,7 @@ import { openLevelStore } from "../../src/storage/level-store";
 import request from "supertest";
 import { filesContaining } from "../support/files";
 import { ACCOUNT, REGION, startTestServer, type TestServer } from "../support/server";
-import type { KmsKeyRecord } from "../../src/services/kms/kms-key";
+import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 
 /** Every form a secret could take in a file: raw bytes, base64, hex. */
 const forms = (bytes: Buffer): Buffer[] => [bytes, Buffer.from(bytes.toString("base64")), Buffer.from(bytes.toString("hex"))];

@@ -13,7 +13,7 @@ import {
   UpdateAliasCommand,
   type AliasListEntry,
 } from "@aws-sdk/client-kms";
-import type { Clock } from "../../src/services/context";
+import type { Clock } from "../../src/services/clock";
 import { assertSameKeyType } from "../../src/services/kms/aliases";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 

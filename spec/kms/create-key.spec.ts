@@ -7,7 +7,7 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
 } from "@aws-sdk/client-kms";
-import type { Clock } from "../../src/services/context";
+import type { Clock } from "../../src/services/clock";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;

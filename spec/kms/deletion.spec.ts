@@ -17,7 +17,7 @@ import {
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import request from "supertest";
-import type { KmsKeyRecord } from "../../src/services/kms/kms-key";
+import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { GLOBAL, kindRange, recordKey } from "../../src/storage/keys";
 import { openLevelStore } from "../../src/storage/level-store";
 import type { StoredValue } from "../../src/storage/store";

@@ -18,7 +18,7 @@ import {
   type KMSClient,
   type RotationsListEntry,
 } from "@aws-sdk/client-kms";
-import type { KmsKeyRecord } from "../../src/services/kms/kms-key";
+import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
 import { openLevelStore } from "../../src/storage/level-store";
 import { TestClock } from "../support/clock";

@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { KeyStoreIntegrityError, type KeyStore, type WrappedBackingKey } from "../../src/crypto/key-store";
 import { additionalData, Ciphertexts, parseCiphertext } from "../../src/services/kms/ciphertext";
-import type { KmsKeyRecord } from "../../src/services/kms/kms-key";
+import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
@@ -182,13 +182,48 @@ describe("behaviour", () => {
     const key = await createKey();
     const otherRegion = server.kms({ region: "eu-west-1" });
     await expect(otherRegion.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({ name: "NotFoundException" });
-    // An ARN of another region is not found either, even when the caller names it exactly.
-    await expect(otherRegion.send(new DescribeKeyCommand({ KeyId: key.Arn }))).rejects.toMatchObject({ name: "NotFoundException" });
+    // An ARN of another region is not found either, even when the caller names it exactly: AWS names the region.
+    await expect(otherRegion.send(new DescribeKeyCommand({ KeyId: key.Arn }))).rejects.toMatchObject({
+      name: "NotFoundException",
+      message: `Invalid arn ${REGION}`,
+    });
     const otherAccount = server.kms({ accessKeyId: "123456789012" });
     await expect(otherAccount.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({ name: "NotFoundException" });
+    // Another account's key ARN: no key of that account is shared here, so it does not exist for this caller.
+    await expect(otherAccount.send(new DescribeKeyCommand({ KeyId: key.Arn }))).rejects.toMatchObject({
+      name: "NotFoundException",
+      message: `Key '${key.Arn}' does not exist`,
+    });
     const own = (await otherAccount.send(new CreateKeyCommand({}))).KeyMetadata!;
     expect(own.Arn).toBe(`arn:aws:kms:${REGION}:123456789012:key/${own.KeyId}`);
     expect(own.AWSAccountId).toBe("123456789012");
+  });
+
+  it("answers a key ARN of another region with AWS's Invalid arn <region>, in every key operation", async () => {
+    const key = await createKey();
+    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("kept here") }));
+    const westArn = key.Arn!.replace(`:${REGION}:`, ":us-west-2:");
+    const invalidWest = { name: "NotFoundException", message: "Invalid arn us-west-2" };
+    await expect(kms.send(new DescribeKeyCommand({ KeyId: westArn }))).rejects.toMatchObject(invalidWest);
+    await expect(kms.send(new EncryptCommand({ KeyId: westArn, Plaintext: Buffer.from("x") }))).rejects.toMatchObject(invalidWest);
+    await expect(kms.send(new GenerateDataKeyCommand({ KeyId: westArn, KeySpec: "AES_256" }))).rejects.toMatchObject(invalidWest);
+    await expect(kms.send(new DecryptCommand({ KeyId: westArn, CiphertextBlob }))).rejects.toMatchObject(invalidWest);
+    await expect(kms.send(new ReEncryptCommand({ CiphertextBlob, DestinationKeyId: westArn }))).rejects.toMatchObject(invalidWest);
+    // The operations that take only key ids and key ARNs answer the same.
+    await expect(kms.send(new EnableKeyCommand({ KeyId: westArn }))).rejects.toMatchObject(invalidWest);
+    // Whether a key with that id exists anywhere does not matter: the region alone decides.
+    const nowhere = `arn:aws:kms:ap-south-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+    await expect(kms.send(new DescribeKeyCommand({ KeyId: nowhere }))).rejects.toMatchObject({
+      name: "NotFoundException",
+      message: "Invalid arn ap-south-1",
+    });
+    // A bare key id carries no region: it is looked up in the caller's, where it does not exist.
+    await expect(server.kms({ region: "us-west-2" }).send(new DescribeKeyCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
+      name: "NotFoundException",
+      message: `Key 'arn:aws:kms:us-west-2:${ACCOUNT}:key/${key.KeyId}' does not exist`,
+    });
+    // The same ARN in its own region still finds the key.
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: key.Arn }))).KeyMetadata!.KeyId).toBe(key.KeyId);
   });
 
   it("uses the partition of the region in ARNs", async () => {

@@ -15,8 +15,9 @@ import {
   type SecretListEntry,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import type { RequestContext, Scope } from "../../src/services/context";
+import type { Scope } from "../../src/services/scope";
 import type { KmsDomain } from "../../src/services/kms/domain";
+import type { SecretsRequestContext } from "../../src/services/secretsmanager/context";
 import { createSecret } from "../../src/services/secretsmanager/create-secret";
 import { createSecretsDomain, type SecretsDomain } from "../../src/services/secretsmanager/domain";
 import { listSecrets, SECRET_LIST_ENTRY_MEMBERS } from "../../src/services/secretsmanager/list-secrets";
@@ -360,7 +361,7 @@ describe("scale", () => {
   let counts: Counts;
   let domain: SecretsDomain;
   let time = Date.parse("2026-01-01T00:00:00Z");
-  const ctx = (): RequestContext => ({ requestId: "spec", scope: SCOPE, now: new Date(time), kms: undefined as unknown as KmsDomain, secrets: domain });
+  const ctx = (): SecretsRequestContext => ({ requestId: "spec", scope: SCOPE, now: new Date(time), kms: undefined as unknown as KmsDomain, secrets: domain });
   const list = async (input: ListSecretsCommandInput) => {
     counts.gets = 0;
     counts.entries = 0;

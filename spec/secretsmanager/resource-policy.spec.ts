@@ -9,7 +9,7 @@ import {
   ValidateResourcePolicyCommand,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import type { Scope } from "../../src/services/context";
+import type { Scope } from "../../src/services/scope";
 import { createSecret } from "../../src/services/secretsmanager/create-secret";
 import { deleteResourcePolicy } from "../../src/services/secretsmanager/delete-resource-policy";
 import { putResourcePolicy } from "../../src/services/secretsmanager/put-resource-policy";

@@ -8,7 +8,7 @@ import {
   type SecretsManagerClient,
   type Tag,
 } from "@aws-sdk/client-secrets-manager";
-import type { Scope } from "../../src/services/context";
+import type { Scope } from "../../src/services/scope";
 import { createSecret } from "../../src/services/secretsmanager/create-secret";
 import { tagResource } from "../../src/services/secretsmanager/tag-resource";
 import { untagResource } from "../../src/services/secretsmanager/untag-resource";

@@ -8,7 +8,7 @@ import aws4 from "aws4";
 import request from "supertest";
 import { parseConfig } from "../../src/config";
 import { startSecretslite, type RunningSecretslite } from "../../src/main";
-import type { Clock } from "../../src/services/context";
+import type { Clock } from "../../src/services/clock";
 import { testSoftHsm } from "./softhsm";
 
 export const REGION = "us-east-1";

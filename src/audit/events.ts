@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AwsError, internalFailure } from "../errors";
 import type { ServiceName } from "../generated";
-import type { Scope } from "../services/context";
+import type { RequestContext } from "../services/request";
+import type { Scope } from "../services/scope";
 import type { AuditLog } from "./audit-log";
 import { trailElements } from "./parameters";
 
@@ -39,15 +40,8 @@ export interface AuditedCall {
   readonly eventId?: string;
 }
 
-interface AuditedContext {
-  readonly requestId: string;
-  readonly scope: Scope;
-  readonly now: Date;
-  readonly audit?: RequestAudit | undefined;
-}
-
 /** Appends the call's event when the context carries an audit log; a no-op otherwise. */
-export function recordCall(ctx: AuditedContext, call: AuditedCall): void {
+export function recordCall(ctx: RequestContext, call: AuditedCall): void {
   const audit = ctx.audit;
   if (audit === undefined) return;
   audit.log.write(cloudTrailEvent(ctx, audit.caller, call));
@@ -62,7 +56,7 @@ const KMS_KEY_ARN = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//;
 /** Milliseconds dropped, as CloudTrail writes eventTime: 2025-05-20T20:46:16Z. */
 const eventTime = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
 
-export function cloudTrailEvent(ctx: AuditedContext, caller: Caller, call: AuditedCall): Record<string, unknown> {
+export function cloudTrailEvent(ctx: RequestContext, caller: Caller, call: AuditedCall): Record<string, unknown> {
   const { scope } = ctx;
   const readOnly = READ_ONLY.test(call.operation);
   const failed = call.error !== undefined;

@@ -1,8 +1,10 @@
 // Builds the RequestContext: the caller's account and region from SigV4, the clock, the domains.
 import type { RequestAudit } from "../audit/events";
-import type { Clock, RequestContext } from "../services/context";
-import { partitionOf } from "../services/context";
+import type { Clock } from "../services/clock";
+import type { KmsRequestContext } from "../services/kms/context";
 import type { KmsDomain } from "../services/kms/domain";
+import { partitionOf } from "../services/scope";
+import type { SecretsRequestContext } from "../services/secretsmanager/context";
 import type { SecretsDomain } from "../services/secretsmanager/domain";
 import type { SigV4Auth } from "./sigv4";
 
@@ -10,6 +12,9 @@ export interface Domains {
   readonly kms: KmsDomain;
   readonly secrets: SecretsDomain;
 }
+
+/** What the protocol builds for any operation of either service: each operation sees only its own service's part. */
+export type ServiceContext = KmsRequestContext & SecretsRequestContext;
 
 const ACCOUNT_ID = /^\d{12}$/;
 
@@ -21,7 +26,7 @@ export function createRequestContext(
   clock: Clock,
   domains: Domains,
   audit?: RequestAudit,
-): RequestContext {
+): ServiceContext {
   const accessKeyId = auth.credential.accessKeyId;
   const region = auth.credential.region;
   return {

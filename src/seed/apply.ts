@@ -1,10 +1,12 @@
 // Applying a seed plan: each entry created through the operations an API call would run, and only if it is missing.
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors";
-import type { Domains } from "../protocol/context";
+import type { Domains, ServiceContext } from "../protocol/context";
 import { decodeInput } from "../protocol/validate";
 import type { ServiceName } from "../generated";
-import type { Clock, Operation, RequestContext, Scope } from "../services/context";
+import type { Clock } from "../services/clock";
+import type { Operation } from "../services/request";
+import type { Scope } from "../services/scope";
 import { createAlias } from "../services/kms/create-alias";
 import { enableKeyRotation } from "../services/kms/enable-key-rotation";
 import { setKeyState } from "../services/kms/key-enablement";
@@ -27,14 +29,14 @@ export type ScopeFilter = (scope: Scope) => boolean;
  * duplicates or overwrites anything; a reset is how to get back to the seed. Failures name the entry, as SeedError.
  */
 export async function applySeed(plan: SeedPlan, domains: Domains, clock: Clock, filter: ScopeFilter = () => true): Promise<void> {
-  const contextFor = (scope: Scope): RequestContext => ({ requestId: randomUUID(), scope, now: clock.now(), ...domains });
+  const contextFor = (scope: Scope): ServiceContext => ({ requestId: randomUUID(), scope, now: clock.now(), ...domains });
   for (const key of plan.keys) if (filter(key.scope)) await step(key, "", () => seedKey(key, contextFor(key.scope)));
   for (const alias of plan.aliases) if (filter(alias.scope)) await step(alias, "", () => seedAlias(alias, contextFor(alias.scope)));
   for (const secret of plan.secrets) if (filter(secret.scope)) await step(secret, "", () => seedSecret(secret, contextFor(secret.scope)));
 }
 
 /** An operation on a request decoded as the wire decodes it (the same model validation, blobs as Buffers). */
-async function call<I, O>(operation: Operation<I, O>, service: ServiceName, name: string, body: Record<string, unknown>, ctx: RequestContext): Promise<void> {
+async function call<I, O>(operation: Operation<I, O, ServiceContext>, service: ServiceName, name: string, body: Record<string, unknown>, ctx: ServiceContext): Promise<void> {
   await operation(decodeInput(service, name, body) as I, ctx);
 }
 
@@ -50,7 +52,7 @@ async function step(origin: SeedOrigin, field: string, work: () => Promise<void>
   }
 }
 
-async function seedKey(key: SeedKey, ctx: RequestContext): Promise<void> {
+async function seedKey(key: SeedKey, ctx: ServiceContext): Promise<void> {
   const keys = ctx.kms.keys;
   const existing = await keys.get(ctx.scope, key.keyId);
   if (existing !== undefined) {
@@ -87,12 +89,12 @@ async function seedKey(key: SeedKey, ctx: RequestContext): Promise<void> {
   }
 }
 
-async function seedAlias(alias: SeedAlias, ctx: RequestContext): Promise<void> {
+async function seedAlias(alias: SeedAlias, ctx: ServiceContext): Promise<void> {
   if ((await ctx.kms.aliases.get(ctx.scope, alias.aliasName)) !== undefined) return;
   await call(createAlias, "kms", "CreateAlias", { AliasName: alias.aliasName, TargetKeyId: alias.targetKeyId }, ctx);
 }
 
-async function seedSecret(secret: SeedSecret, ctx: RequestContext): Promise<void> {
+async function seedSecret(secret: SeedSecret, ctx: ServiceContext): Promise<void> {
   const secrets = ctx.secrets.secrets;
   if ((await secrets.find(ctx.scope, secret.name)) !== undefined) return;
   const [first, ...later] = secret.versions;
@@ -111,7 +113,7 @@ async function seedSecret(secret: SeedSecret, ctx: RequestContext): Promise<void
  * (AWSPREVIOUS follows it off its old version), then every other label onto its version, then the labels the puts
  * left where the seed has none.
  */
-async function settleStages(secret: SeedSecret, ctx: RequestContext): Promise<void> {
+async function settleStages(secret: SeedSecret, ctx: ServiceContext): Promise<void> {
   const wanted = new Map<string, string>();
   for (const version of secret.versions) for (const stage of version.stages ?? []) wanted.set(stage, version.versionId);
   const move = async (stage: string, to: string | undefined): Promise<void> => {
@@ -137,7 +139,7 @@ async function settleStages(secret: SeedSecret, ctx: RequestContext): Promise<vo
  * Rotation settings as RotateSecret stores them, without its immediate run: seeding must not call a rotation
  * function. The first window is counted from now, and due rotations start as for any secret.
  */
-async function configureRotation(secret: SeedSecret, ctx: RequestContext): Promise<void> {
+async function configureRotation(secret: SeedSecret, ctx: ServiceContext): Promise<void> {
   const rotation = secret.rotation;
   if (rotation === undefined) return;
   const input = decodeInput("secretsmanager", "RotateSecret", { SecretId: secret.name, RotationLambdaARN: rotation.lambdaArn, RotationRules: rotation.rules });

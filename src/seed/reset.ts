@@ -1,8 +1,9 @@
 // Partition reset: wipes one account and/or region — records, schedule entries, cached state, backing keys — and keeps replication consistent across the cut.
 import type { KeyStore } from "../crypto/key-store";
-import { partitionOf, type Scope } from "../services/context";
+import { type Scope, partitionOf } from "../services/scope";
 import type { KmsDomain } from "../services/kms/domain";
-import { backingKeyOf, type KmsKeyRecord } from "../services/kms/kms-key";
+import { backingKeyOf } from "../services/kms/key-material";
+import type { KmsKeyRecord } from "../services/kms/key-record";
 import type { SecretsDomain } from "../services/secretsmanager/domain";
 import { copiesAPrimary, regionOf, replicaArn } from "../services/secretsmanager/replication";
 import type { SecretRecord } from "../services/secretsmanager/secret";

@@ -1,8 +1,8 @@
 // KMS aliases: the alias records of a scope, their naming rules, and the listing that merges in the predefined AWS aliases.
 import type { AliasListEntry } from "@aws-sdk/client-kms";
 import { kindRange, lockName, recordKey } from "../../storage/keys";
-import type { Store } from "../../storage/store";
-import type { Scope } from "../context";
+import type { Store, StoredValue } from "../../storage/store";
+import type { Scope } from "../scope";
 import { isReservedAliasName, PREDEFINED_AWS_MANAGED_ALIASES } from "./aws-managed";
 import {
   aliasAlreadyExists,
@@ -12,7 +12,17 @@ import {
   invalidAliasCharacters,
   reservedAliasName,
 } from "./errors";
-import { aliasArn, type KmsAliasRecord, type KmsKeyRecord } from "./kms-key";
+import { aliasArn } from "./key-arn";
+import type { KmsKeyRecord } from "./key-record";
+import { KEY_SPECS } from "./key-specs";
+
+export interface KmsAliasRecord extends StoredValue {
+  readonly v: 1;
+  readonly aliasName: string;
+  readonly targetKeyId: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
 
 /**
  * CreateAlias, UpdateAlias and DeleteAlias on a name under `alias/aws/`: "The alias/aws/ prefix is reserved for
@@ -51,17 +61,12 @@ export function assertSameKeyType(
   current: Pick<KmsKeyRecord, "keySpec" | "keyUsage">,
   next: Pick<KmsKeyRecord, "keySpec" | "keyUsage" | "arn">,
 ): void {
-  if (keyFamily(current.keySpec) !== keyFamily(next.keySpec) || current.keyUsage !== next.keyUsage) {
+  if (KEY_SPECS[current.keySpec].kind !== KEY_SPECS[next.keySpec].kind || current.keyUsage !== next.keyUsage) {
     throw aliasTargetMismatch(
       `${next.arn} cannot be the target of this alias: the current and new KMS key must be the same type ` +
         "(symmetric, asymmetric or HMAC) and have the same key usage.",
     );
   }
-}
-
-function keyFamily(keySpec: string): "symmetric" | "hmac" | "asymmetric" {
-  if (keySpec === "SYMMETRIC_DEFAULT") return "symmetric";
-  return keySpec.startsWith("HMAC_") ? "hmac" : "asymmetric";
 }
 
 export interface AliasPage {

@@ -1,6 +1,6 @@
 // AWS managed keys: the predefined `alias/aws/*` aliases, the reserved alias prefix, and the rule that nobody may change them.
 import { AwsError } from "../../errors";
-import type { KmsKeyRecord } from "./kms-key";
+import type { KmsKeyRecord } from "./key-record";
 
 /**
  * The predefined AWS managed keys: ListAliases shows their aliases (AliasName and AliasArn only) in every account

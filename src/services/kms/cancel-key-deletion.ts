@@ -1,6 +1,6 @@
 // CancelKeyDeletion: a key pending deletion is kept, Disabled until someone enables it.
 import type { CancelKeyDeletionRequest, CancelKeyDeletionResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
 

@@ -3,7 +3,9 @@ import { createHash } from "node:crypto";
 import { fillIv } from "../../crypto/iv-pool";
 import { KeyStoreIntegrityError, type KeyStore } from "../../crypto/key-store";
 import { invalidCiphertext } from "./errors";
-import { backingKeyOf, type BackingKeyRecord, type KmsKeyRecord } from "./kms-key";
+import { KEY_ID } from "./key-arn";
+import { backingKeyOf } from "./key-material";
+import type { BackingKeyRecord, KmsKeyRecord } from "./key-record";
 
 /*
  * Layout of format 2, the one written (everything before the IV is authenticated as AAD, followed by the
@@ -27,8 +29,6 @@ const MATERIAL_ID_BYTES = 32;
 const CHECK_BYTES = 4;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** What a KMS key id looks like; anything else in a blob is damage, and must never reach a storage key. */
-const KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 export type EncryptionContext = Readonly<Record<string, string>> | undefined;
 
@@ -56,6 +56,7 @@ export function parseCiphertext(blob: Uint8Array): ParsedCiphertext {
     throw invalidCiphertext();
   }
   const keyId = bytes.toString("latin1", 2, materialStart);
+  // Anything but a key id in a blob is damage, and must never reach a storage key.
   if (!KEY_ID.test(keyId)) throw invalidCiphertext();
   return {
     keyId,

@@ -1,11 +1,11 @@
 // CreateAlias: a new alias name for a customer managed key in the same account and Region.
 import type { CreateAliasRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertNewAliasName, assertNotReserved, assertTargetIsKey } from "./aliases";
 import { assertCustomerManaged } from "./aws-managed";
 import { aliasAlreadyExists } from "./errors";
 import { assertKeyState } from "./key-states";
-import { aliasArn } from "./kms-key";
+import { aliasArn } from "./key-arn";
 
 export const createAlias: Operation<CreateAliasRequest, Record<string, never>> = async (input, ctx) => {
   // Validation has already required both members and the "alias/" prefix (validation-overlay.ts).

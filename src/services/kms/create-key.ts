@@ -1,9 +1,9 @@
 // CreateKey: a new customer managed symmetric KMS key, its backing key generated in the token (none yet for Origin EXTERNAL).
 import type { CreateKeyRequest, CreateKeyResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { customKeyStoreNotFound, keySpecConflict, unsupportedOperation } from "./errors";
 import { assertValidPolicy } from "./key-policy";
-import { keyMetadata } from "./kms-key";
+import { keyMetadata } from "./key-metadata";
 import { assertValidTags, toKeyTags } from "./tags";
 
 export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (input, ctx) => {

@@ -1,24 +1,20 @@
 // Decrypt: open a ciphertext blob with the key and key material it names.
 import type { DecryptRequest, DecryptResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
 import { parseCiphertext } from "./ciphertext";
+import type { Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
-import { assertKeyState } from "./key-states";
-import { assertSymmetricAlgorithm, ciphertextKey, ignoresCiphertext, refuseRecipient, required } from "./symmetric";
+import { ciphertextKey, ignoresCiphertext, refuseRecipient, required } from "./symmetric";
 
 export const decrypt: Operation<DecryptRequest, DecryptResponse> = async (input, ctx) => {
   refuseRecipient(input.Recipient);
+  const algorithm = input.EncryptionAlgorithm ?? "SYMMETRIC_DEFAULT";
   if (ignoresCiphertext(input)) {
     // Without a ciphertext the key must be named; everything but the ciphertext is checked.
-    const key = await ctx.kms.keys.resolve(ctx.scope, required(input.KeyId, "keyId"), ctx.now);
-    assertKeyState("Decrypt", key);
-    assertSymmetricAlgorithm(key, input.EncryptionAlgorithm);
+    await ctx.kms.keys.usable(ctx, required(input.KeyId, "keyId"), "Decrypt", algorithm);
     throw dryRunSucceeded();
   }
   const parsed = parseCiphertext(required(input.CiphertextBlob, "ciphertextBlob"));
-  const key = await ciphertextKey(ctx, parsed, input.KeyId);
-  assertKeyState("Decrypt", key);
-  assertSymmetricAlgorithm(key, input.EncryptionAlgorithm);
+  const key = await ctx.kms.keys.usable(ctx, await ciphertextKey(ctx, parsed, input.KeyId), "Decrypt", algorithm);
   // Opened before the DryRun answer: a dry run with a wrong context must fail as the real call would.
   const { plaintext, keyMaterialId } = ctx.kms.ciphertexts.open(key, parsed, input.EncryptionContext);
   if (input.DryRun) {

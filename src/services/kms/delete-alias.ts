@@ -1,6 +1,6 @@
 // DeleteAlias: removes a customer alias; the key it pointed at is untouched.
 import type { DeleteAliasRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertNotReserved } from "./aliases";
 import { assertKeyState } from "./key-states";
 

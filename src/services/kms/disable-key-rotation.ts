@@ -1,6 +1,6 @@
 // DisableKeyRotation: a customer managed key stops rotating automatically; its earlier material stays for Decrypt.
 import type { DisableKeyRotationRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertRotationChangeable } from "./key-rotation";
 
 export const disableKeyRotation: Operation<DisableKeyRotationRequest, Record<string, never>> = async (input, ctx) => {

@@ -2,12 +2,12 @@
 import type { KeyStore } from "../../crypto/key-store";
 import type { Logger } from "../../logger";
 import type { Store } from "../../storage/store";
-import type { Clock } from "../context";
+import type { Clock } from "../clock";
 import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
-import { KmsKeys } from "./kms-key";
+import { KmsKeys } from "./key-repository";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;

@@ -1,8 +1,8 @@
 // EnableKeyRotation: automatic rotation of a customer managed key's material every RotationPeriodInDays (90–2560, default 365).
 import type { EnableKeyRotationRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { DEFAULT_ROTATION_PERIOD_DAYS, assertRotationChangeable } from "./key-rotation";
-import { DAY_MS, type RotationSchedule } from "./kms-key";
+import { DAY_MS, type RotationSchedule } from "./key-record";
 
 export const enableKeyRotation: Operation<EnableKeyRotationRequest, Record<string, never>> = async (input, ctx) => {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now, "key");

@@ -6,6 +6,13 @@ export const invalidKeyId = (keyId: string): AwsError => new AwsError("NotFoundE
 export const keyNotFound = (keyArn: string): AwsError =>
   new AwsError("NotFoundException", `Key '${keyArn}' does not exist`);
 
+/**
+ * A key ARN of another region than the request's. AWS's text names only that region: "Invalid arn us-west-1"
+ * (nakedible/openssl-engine-kms#1), "Invalid arn us-east-1" (pulumi/pulumi#17022), both from a client whose region
+ * and key ARN disagreed.
+ */
+export const invalidArnRegion = (region: string): AwsError => new AwsError("NotFoundException", `Invalid arn ${region}`);
+
 /** No quotes around the ARN here, unlike the key texts (sigstore/cosign#1474 quotes AWS's answer). */
 export const aliasNotFound = (aliasArn: string): AwsError =>
   new AwsError("NotFoundException", `Alias ${aliasArn} is not found.`);

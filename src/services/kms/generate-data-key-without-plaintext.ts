@@ -1,9 +1,8 @@
 // GenerateDataKeyWithoutPlaintext: a fresh data key returned only sealed under a KMS key.
 import { randomBytes } from "node:crypto";
 import type { GenerateDataKeyWithoutPlaintextRequest, GenerateDataKeyWithoutPlaintextResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
-import { assertKeyState } from "./key-states";
 import { dataKeyLength } from "./symmetric";
 
 export const generateDataKeyWithoutPlaintext: Operation<
@@ -11,8 +10,8 @@ export const generateDataKeyWithoutPlaintext: Operation<
   GenerateDataKeyWithoutPlaintextResponse
 > = async (input, ctx) => {
   const byteCount = dataKeyLength(input);
-  const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now);
-  assertKeyState("GenerateDataKeyWithoutPlaintext", key);
+  // Sealed with SYMMETRIC_DEFAULT, as GenerateDataKey seals.
+  const key = await ctx.kms.keys.usable(ctx, input.KeyId ?? "", "GenerateDataKeyWithoutPlaintext", "SYMMETRIC_DEFAULT");
   if (input.DryRun) throw dryRunSucceeded();
   const plaintext = randomBytes(byteCount);
   const { blob, keyMaterialId } = ctx.kms.ciphertexts.seal(key, plaintext, input.EncryptionContext);

@@ -1,16 +1,15 @@
 // GenerateDataKey: a fresh data key, returned in plaintext and sealed under a KMS key.
 import { randomBytes } from "node:crypto";
 import type { GenerateDataKeyRequest, GenerateDataKeyResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
-import { assertKeyState } from "./key-states";
 import { dataKeyLength, refuseRecipient } from "./symmetric";
 
 export const generateDataKey: Operation<GenerateDataKeyRequest, GenerateDataKeyResponse> = async (input, ctx) => {
   const byteCount = dataKeyLength(input);
   refuseRecipient(input.Recipient);
-  const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now);
-  assertKeyState("GenerateDataKey", key);
+  // The data key is sealed as Encrypt seals: with SYMMETRIC_DEFAULT, which the key must offer.
+  const key = await ctx.kms.keys.usable(ctx, input.KeyId ?? "", "GenerateDataKey", "SYMMETRIC_DEFAULT");
   if (input.DryRun) throw dryRunSucceeded();
   // node's CSPRNG makes the data key so the hot path stays at one token call (the seal).
   const plaintext = randomBytes(byteCount);

@@ -1,6 +1,6 @@
 // GenerateRandom: 1 to 1,024 cryptographically secure random bytes, tied to no key.
 import type { GenerateRandomRequest, GenerateRandomResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { customKeyStoreNotFound } from "./errors";
 import { refuseRecipient } from "./symmetric";
 

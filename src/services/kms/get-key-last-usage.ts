@@ -1,6 +1,6 @@
 // GetKeyLastUsage: the last successful cryptographic use of a key, tracked since the key was created.
 import type { GetKeyLastUsageRequest, GetKeyLastUsageResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 
 export const getKeyLastUsage: Operation<GetKeyLastUsageRequest, GetKeyLastUsageResponse> = async (input, ctx) => {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now, "key");

@@ -1,6 +1,6 @@
 // GetKeyPolicy: a key's one key policy, "default", exactly as it was stored.
 import type { GetKeyPolicyRequest, GetKeyPolicyResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertDefaultPolicyName, DEFAULT_POLICY_NAME } from "./key-policy";
 import { assertKeyState } from "./key-states";
 

@@ -1,6 +1,6 @@
 // GetKeyRotationStatus: whether a key rotates automatically, how often, and when next.
 import type { GetKeyRotationStatusRequest, GetKeyRotationStatusResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertRotatable } from "./key-rotation";
 
 export const getKeyRotationStatus: Operation<GetKeyRotationStatusRequest, GetKeyRotationStatusResponse> = async (input, ctx) => {

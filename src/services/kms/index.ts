@@ -1,6 +1,6 @@
 // The KMS operation table: wire operation name → typed operation function, grouped by what they manage.
 import type { KmsOperation } from "../../generated/kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 // Keys: lifecycle, states, rotation
 import { createKey } from "./create-key";
 import { describeKey } from "./describe-key";

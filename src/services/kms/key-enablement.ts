@@ -1,10 +1,10 @@
 // EnableKey and DisableKey share one rule: a customer managed key flips between Enabled and Disabled.
-import type { RequestContext } from "../context";
+import type { KmsRequestContext } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
 
 export async function setKeyState(
-  ctx: RequestContext,
+  ctx: KmsRequestContext,
   keyId: string | undefined,
   operation: "EnableKey" | "DisableKey",
 ): Promise<Record<string, never>> {

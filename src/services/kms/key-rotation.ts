@@ -1,8 +1,15 @@
-// Key rotation rules the rotation operations share: which keys rotate, the default period, the on-demand quota and conflict window.
+// Key rotation: the rules the rotation operations share (which keys rotate, the default period, the on-demand quota and
+// conflict window) and the rotation itself, new material appended under the key's lock.
+import { recordKey } from "../../storage/keys";
+import type { Scope } from "../scope";
 import { assertCustomerManaged } from "./aws-managed";
 import { externalOriginUnsupported, onDemandRotationLimit, rotationConflict } from "./errors";
+import { deletionDue } from "./key-destruction";
+import { newBackingKey } from "./key-material";
+import { DAY_MS, type KmsKeyRecord, type RotationSchedule, type RotationType } from "./key-record";
+import type { KeyRecordAccess } from "./key-repository";
+import { scheduleChanges } from "./key-schedule";
 import { assertKeyState, type KeyStateOperation } from "./key-states";
-import type { KmsKeyRecord } from "./kms-key";
 
 /** EnableKeyRotation: "If no value is specified, the default value is 365 days." */
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
@@ -43,3 +50,53 @@ export function assertOnDemandRotation(key: KmsKeyRecord, nowMs: number): void {
   if (onDemandRotations(key) >= ON_DEMAND_ROTATION_LIMIT) throw onDemandRotationLimit(key.arn);
   if (key.rotation !== undefined && key.rotation.nextAt - nowMs < CONFLICT_WINDOW_MS) throw rotationConflict();
 }
+
+/**
+ * An enabled key past its rotation date rotates before use. KMS does not rotate disabled or pending-deletion
+ * keys; re-enabled, a key overdue rotates at once.
+ */
+export const rotationDue = (key: KmsKeyRecord, nowMs: number): boolean =>
+  key.rotation !== undefined && key.rotation.nextAt <= nowMs && key.keyState === "Enabled";
+
+/** The rotation a due automatic rotation leaves behind: on time keeps the cadence, a late one restarts it from now. */
+function nextRotation(rotation: RotationSchedule, nowMs: number): RotationSchedule {
+  const period = rotation.periodDays * DAY_MS;
+  const onSchedule = rotation.nextAt + period;
+  return { ...rotation, nextAt: onSchedule > nowMs ? onSchedule : nowMs + period };
+}
+
+/**
+ * A rotation's go-ahead, decided under the key's lock on the current record: throw to refuse (on demand),
+ * return false when it is no longer wanted (an automatic rotation someone else already did).
+ */
+export type RotationCheck = (current: KmsKeyRecord) => boolean;
+
+/**
+ * Appends a new backing key. It is generated in the token first, with no lock held; then, under the lock,
+ * `check` decides on the current record whether the rotation still goes ahead. A rotation that loses the
+ * race leaves nothing behind: the material existed only wrapped, in this call.
+ */
+export async function rotateKey(
+  access: KeyRecordAccess,
+  scope: Scope,
+  keyId: string,
+  nowMs: number,
+  type: RotationType,
+  check: RotationCheck,
+): Promise<KmsKeyRecord | undefined> {
+  const backingKey = await newBackingKey(access.keyStore, nowMs, type);
+  const key = recordKey(scope, "kms", "kms-key", keyId);
+  return access.store.withLock(key, async () => {
+    const current = await access.store.get<KmsKeyRecord>(key);
+    if (current === undefined || deletionDue(current, nowMs)) return undefined;
+    if (!check(current)) return current;
+    // "On-demand rotations do not change existing automatic rotation schedules" (RotateKeyOnDemand).
+    const rotation = type === "AUTOMATIC" && current.rotation !== undefined ? nextRotation(current.rotation, nowMs) : current.rotation;
+    const updated: KmsKeyRecord = { ...current, backingKeys: [...current.backingKeys, backingKey], rotation };
+    await access.write(key, [{ type: "put", key, value: updated }, ...scheduleChanges(scope, current, updated)]);
+    return updated;
+  });
+}
+
+export const rotateAutomatically = (access: KeyRecordAccess, scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined> =>
+  rotateKey(access, scope, keyId, nowMs, "AUTOMATIC", (current) => rotationDue(current, nowMs));

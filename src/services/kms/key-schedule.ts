@@ -2,9 +2,11 @@
 import type { Logger } from "../../logger";
 import { GLOBAL, kindRange, recordKey, type Partition } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
-import { partitionOf, type Clock, type Scope } from "../context";
+import { type Scope, partitionOf } from "../scope";
+import type { Clock } from "../clock";
 import { forEachDue, padDue, Sweeper } from "../sweeper";
-import type { KmsKeyRecord, KmsKeys } from "./kms-key";
+import type { KmsKeyRecord } from "./key-record";
+import type { KmsKeys } from "./key-repository";
 
 export type ScheduledKind = "destroy" | "rotate";
 

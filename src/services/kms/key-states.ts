@@ -2,7 +2,7 @@
 // https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
 import type { AwsError } from "../../errors";
 import { disabled, externalOriginUnsupported, invalidState } from "./errors";
-import type { KeyState, KmsKeyRecord } from "./kms-key";
+import type { KeyState, KmsKeyRecord } from "./key-record";
 
 /*
  * The rules, with the page's footnotes (texts as the page gives them):

@@ -1,7 +1,8 @@
 // Key last usage: kept in memory on the hot path and flushed to storage in batches, never a write per request.
 import { recordKey } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
-import type { RequestContext, Scope } from "../context";
+import type { KmsRequestContext } from "./context";
+import type { Scope } from "../scope";
 
 export type TrackedOperation = "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncrypt";
 
@@ -35,7 +36,7 @@ export class KeyUsage {
     this.timer.unref();
   }
 
-  record(ctx: Pick<RequestContext, "scope" | "now" | "requestId" | "audit">, keyId: string, operation: TrackedOperation): void {
+  record(ctx: Pick<KmsRequestContext, "scope" | "now" | "requestId" | "audit">, keyId: string, operation: TrackedOperation): void {
     const record: KeyUsageRecord = { v: 1, operation, at: ctx.now.getTime(), requestId: ctx.requestId };
     this.pending.set(recordKey(ctx.scope, "kms", "kms-key-usage", keyId), ctx.audit === undefined ? record : { ...record, eventId: ctx.audit.eventId });
   }

@@ -1,6 +1,6 @@
 // ListAliases: the account's aliases in this Region, predefined AWS aliases included, optionally only those of one key.
 import type { ListAliasesRequest, ListAliasesResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { decodeMarker, encodeMarker } from "./pagination";
 
 /** "If you do not include a value, it defaults to 50" (1–100 is enforced by validation-overlay.ts). */

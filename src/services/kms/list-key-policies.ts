@@ -1,6 +1,6 @@
 // ListKeyPolicies: the names of a key's key policies, which is always just "default".
 import type { ListKeyPoliciesRequest, ListKeyPoliciesResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { DEFAULT_POLICY_NAME } from "./key-policy";
 import { assertKeyState } from "./key-states";
 import { decodeMarker } from "./pagination";

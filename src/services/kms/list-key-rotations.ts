@@ -1,8 +1,8 @@
 // ListKeyRotations: a key's completed rotations (or all its key material), oldest first, in pages.
 import type { ListKeyRotationsRequest, ListKeyRotationsResponse, RotationsListEntry } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertRotatable } from "./key-rotation";
-import type { BackingKeyRecord, KmsKeyRecord } from "./kms-key";
+import type { BackingKeyRecord, KmsKeyRecord } from "./key-record";
 import { decodeMarker, encodeMarker, invalidMarker } from "./pagination";
 
 /** "If you do not include a value, it defaults to 100." */

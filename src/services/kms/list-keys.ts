@@ -1,6 +1,6 @@
 // ListKeys: every KMS key of the caller's account and Region (AWS managed ones included), by key id, in pages.
 import type { KeyListEntry, ListKeysRequest, ListKeysResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { decodeMarker, encodeMarker } from "./pagination";
 
 /** "If you do not include a value, it defaults to 100." (Limit is 1–1000 in the model and the API reference.) */

@@ -1,6 +1,6 @@
 // ListResourceTags: a key's tags in the order they were first added, 50 at most per page.
 import type { ListResourceTagsRequest, ListResourceTagsResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertKeyState } from "./key-states";
 import { decodeMarker, encodeMarker, invalidMarker } from "./pagination";
 

@@ -1,22 +1,20 @@
 // ReEncrypt: open a ciphertext and seal its plaintext under another (or the same) key and context, inside secretslite.
 import type { ReEncryptRequest, ReEncryptResponse } from "@aws-sdk/client-kms";
-import type { Operation, RequestContext } from "../context";
+import type { KmsRequestContext, Operation } from "./context";
 import { parseCiphertext } from "./ciphertext";
 import { dryRunSucceeded } from "./errors";
-import { assertKeyState } from "./key-states";
-import type { KmsKeyRecord } from "./kms-key";
-import { assertSymmetricAlgorithm, ciphertextKey, ignoresCiphertext, required } from "./symmetric";
+import type { KmsKeyRecord } from "./key-record";
+import { ciphertextKey, ignoresCiphertext, required } from "./symmetric";
 
 export const reEncrypt: Operation<ReEncryptRequest, ReEncryptResponse> = async (input, ctx) => {
   if (ignoresCiphertext(input)) {
     // Without a ciphertext the source key must be named; both keys are checked as the real call would.
-    const source = await ctx.kms.keys.resolve(ctx.scope, required(input.SourceKeyId, "sourceKeyId"), ctx.now);
-    usableSource(source, input);
+    await usableSource(ctx, required(input.SourceKeyId, "sourceKeyId"), input);
     await destination(ctx, input);
     throw dryRunSucceeded();
   }
   const parsed = parseCiphertext(required(input.CiphertextBlob, "ciphertextBlob"));
-  const source = usableSource(await ciphertextKey(ctx, parsed, input.SourceKeyId), input);
+  const source = await usableSource(ctx, await ciphertextKey(ctx, parsed, input.SourceKeyId), input);
   const target = await destination(ctx, input);
   const opened = ctx.kms.ciphertexts.open(source, parsed, input.SourceEncryptionContext);
   let sealed: { blob: Buffer; keyMaterialId: string };
@@ -40,15 +38,9 @@ export const reEncrypt: Operation<ReEncryptRequest, ReEncryptResponse> = async (
   };
 };
 
-function usableSource(source: KmsKeyRecord, input: ReEncryptRequest): KmsKeyRecord {
-  assertKeyState("ReEncrypt", source);
-  assertSymmetricAlgorithm(source, input.SourceEncryptionAlgorithm);
-  return source;
-}
+/** Both algorithms default to SYMMETRIC_DEFAULT (ReEncryptRequest). */
+const usableSource = (ctx: KmsRequestContext, source: string | KmsKeyRecord, input: ReEncryptRequest): Promise<KmsKeyRecord> =>
+  ctx.kms.keys.usable(ctx, source, "ReEncrypt", input.SourceEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT");
 
-async function destination(ctx: RequestContext, input: ReEncryptRequest): Promise<KmsKeyRecord> {
-  const key = await ctx.kms.keys.resolve(ctx.scope, input.DestinationKeyId ?? "", ctx.now);
-  assertKeyState("ReEncrypt", key);
-  assertSymmetricAlgorithm(key, input.DestinationEncryptionAlgorithm);
-  return key;
-}
+const destination = (ctx: KmsRequestContext, input: ReEncryptRequest): Promise<KmsKeyRecord> =>
+  ctx.kms.keys.usable(ctx, input.DestinationKeyId ?? "", "ReEncrypt", input.DestinationEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT");

@@ -1,9 +1,9 @@
 // ScheduleKeyDeletion: a customer managed key goes PendingDeletion and is destroyed when its 7–30 day window ends.
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
-import { DAY_MS } from "./kms-key";
+import { DAY_MS } from "./key-record";
 
 /** "If you do not include a value, it defaults to 30." The 7–30 range is checked by the validation overlay. */
 const DEFAULT_WINDOW_DAYS = 30;

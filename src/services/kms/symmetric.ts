@@ -1,21 +1,10 @@
-// Rules shared by the operations that use a symmetric encryption key: algorithms, data key sizes, dry runs, recipients.
+// Rules shared by the operations that use a symmetric encryption key: data key sizes, dry runs, recipients, the key a ciphertext names.
 import type { RecipientInfo } from "@aws-sdk/client-kms";
 import { AwsError, validationError } from "../../errors";
-import type { RequestContext } from "../context";
+import type { KmsRequestContext } from "./context";
 import type { ParsedCiphertext } from "./ciphertext";
-import { ciphertextKeyNotFound, incorrectKey, invalidKeyUsage, unverifiableAttestation } from "./errors";
-import type { KmsKeyRecord } from "./kms-key";
-
-/**
- * A symmetric key only takes SYMMETRIC_DEFAULT. AWS words the refusal as for any algorithm a key spec does
- * not support: "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." is a real answer quoted in
- * zalando/spring-cloud-config-aws-kms#82; this is its mirror image for a symmetric key.
- */
-export function assertSymmetricAlgorithm(key: KmsKeyRecord, algorithm: string | undefined): void {
-  if (algorithm !== undefined && algorithm !== "SYMMETRIC_DEFAULT") {
-    throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
-  }
-}
+import { ciphertextKeyNotFound, incorrectKey, unverifiableAttestation } from "./errors";
+import type { KmsKeyRecord } from "./key-record";
 
 /** GenerateDataKey and GenerateDataKeyWithoutPlaintext need exactly one of KeySpec and NumberOfBytes. */
 export function dataKeyLength(input: { KeySpec?: string; NumberOfBytes?: number }): number {
@@ -63,7 +52,7 @@ export function refuseRecipient(recipient: RecipientInfo | undefined): void {
  * The key a symmetric ciphertext names. A KeyId in the request (any identifier form, aliases included, as
  * the API reference allows) must resolve to that same key or the call fails with IncorrectKeyException.
  */
-export async function ciphertextKey(ctx: RequestContext, parsed: ParsedCiphertext, keyId: string | undefined): Promise<KmsKeyRecord> {
+export async function ciphertextKey(ctx: KmsRequestContext, parsed: ParsedCiphertext, keyId: string | undefined): Promise<KmsKeyRecord> {
   if (keyId !== undefined) {
     const named = await ctx.kms.keys.resolve(ctx.scope, keyId, ctx.now);
     if (named.keyId !== parsed.keyId) throw incorrectKey();

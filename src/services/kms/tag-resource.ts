@@ -1,6 +1,6 @@
 // TagResource: adds tags to a customer managed key, replacing the value of a tag key it already has.
 import type { TagResourceRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
 import { assertValidTags, mergeTags, toKeyTags } from "./tags";

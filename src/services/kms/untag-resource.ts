@@ -1,6 +1,6 @@
 // UntagResource: removes tags from a customer managed key by tag key; keys it does not have are ignored.
 import type { UntagResourceRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
 import { removeTags } from "./tags";

@@ -1,6 +1,6 @@
 // UpdateAlias: points an existing alias at another customer managed key of the same type and key usage.
 import type { UpdateAliasRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertNotReserved, assertSameKeyType, assertTargetIsKey } from "./aliases";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";

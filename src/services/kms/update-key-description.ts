@@ -1,6 +1,6 @@
 // UpdateKeyDescription: a customer managed key's Description, as DescribeKey shows it.
 import type { UpdateKeyDescriptionRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertKeyState } from "./key-states";
 

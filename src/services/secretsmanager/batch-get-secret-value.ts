@@ -7,7 +7,7 @@ import type {
 } from "@aws-sdk/client-secrets-manager";
 import { recordCall } from "../../audit/events";
 import { AwsError } from "../../errors";
-import type { Operation, RequestContext } from "../context";
+import type { Operation, SecretsRequestContext } from "./context";
 import { idsOrFilters, maxResultsNeedsFilters, secretValueNotFoundForStage } from "./errors";
 import { parseFilters } from "./list-filters";
 import { AWSCURRENT, versionWithStage, type SecretRecord } from "./secret";
@@ -49,7 +49,7 @@ type Settled = { readonly value: SecretValueEntry } | { readonly error: APIError
  * An AWS error becomes the secret's Errors entry (ErrorCode and Message as the single call would send them).
  * CloudTrail logs a GetSecretValue event for each secret a batch asks for, so the audit log does too.
  */
-async function settle(ctx: RequestContext, secretId: string, read: () => Promise<SecretValueEntry>): Promise<Settled> {
+async function settle(ctx: SecretsRequestContext, secretId: string, read: () => Promise<SecretValueEntry>): Promise<Settled> {
   try {
     const value = await read();
     if (ctx.audit !== undefined) recordCall(ctx, { service: "secretsmanager", operation: "GetSecretValue", input: { SecretId: secretId } });
@@ -73,7 +73,7 @@ function collect(results: readonly Settled[], nextToken: string | undefined): Ba
 }
 
 /** What GetSecretValue answers for the secret without VersionId or VersionStage: its AWSCURRENT version. */
-function currentValue(ctx: RequestContext, secret: SecretRecord): Promise<SecretValueEntry> {
+function currentValue(ctx: SecretsRequestContext, secret: SecretRecord): Promise<SecretValueEntry> {
   const versionId = versionWithStage(secret, AWSCURRENT);
   if (versionId === undefined) throw secretValueNotFoundForStage(AWSCURRENT);
   return readSecretValue(ctx, secret, versionId, () => secretValueNotFoundForStage(AWSCURRENT));

@@ -1,6 +1,6 @@
 // CancelRotateSecret: turns automatic rotation off and stops a rotation in progress, leaving its AWSPENDING version for the caller.
 import type { CancelRotateSecretRequest, CancelRotateSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { noRotationToCancel, notPermittedOnReplica } from "./errors";
 import { rotationScheduleOps, unfinishedPending } from "./rotation";
 import { isReplica, type SecretRecord } from "./secret";

@@ -1,6 +1,6 @@
 // CreateSecret: a new secret, its first version when a value is given, and any replicas it asks for.
 import type { CreateSecretRequest, CreateSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { nameScheduledForDeletion, replicaInPrimaryRegion, secretExists } from "./errors";
 import { addVersion } from "./labels";
 import { AWSCURRENT, newSecretArn, replicationStatus, type ReplicaRecord, type SecretRecord } from "./secret";

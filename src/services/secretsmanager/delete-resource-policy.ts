@@ -1,6 +1,6 @@
 // DeleteResourcePolicy: removes a secret's resource policy; a secret without one is left as it is.
 import type { DeleteResourcePolicyRequest, DeleteResourcePolicyResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound } from "./errors";
 import { isReplica } from "./secret";
 

@@ -1,6 +1,6 @@
 // DeleteSecret: schedule a secret's deletion after a recovery window, or delete it at once.
 import type { DeleteSecretRequest, DeleteSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound, stillHasReplicas } from "./errors";
 import { isReplica } from "./secret";
 

@@ -2,7 +2,7 @@
 import type { Logger } from "../../logger";
 import type { Partition } from "../../storage/keys";
 import type { BatchOp, Store } from "../../storage/store";
-import type { Clock } from "../context";
+import type { Clock } from "../clock";
 import { forEachDue, Sweeper } from "../sweeper";
 import type { Secrets } from "./domain";
 import { dueBound, dueIndexOps, dueIndexRange, storedEntryKey as storedDueEntryKey, type SecretDueEntry } from "./due-index";

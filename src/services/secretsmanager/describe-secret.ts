@@ -1,6 +1,6 @@
 // DescribeSecret: a secret's metadata, its versions' labels and its replicas; never its value.
 import type { DescribeSecretRequest, DescribeSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { secretNotFound } from "./errors";
 import { describeFields, replicationStatus, versionsToStages } from "./secret";
 

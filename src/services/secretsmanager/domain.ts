@@ -2,7 +2,8 @@
 import type { Logger } from "../../logger";
 import { kindRange, secretVersionsPrefix } from "../../storage/keys";
 import { StoreFault, type BatchOp, type Store } from "../../storage/store";
-import { systemClock, type Clock, type Scope } from "../context";
+import { type Clock, systemClock } from "../clock";
+import type { Scope } from "../scope";
 import { deletionScheduleOps, entryScope, SecretDeletionSchedule, storedEntryKey, type DeletionEntry } from "./deletion-schedule";
 import { markedForDeletion, nameScheduledForDeletion, secretExists, secretNotFound } from "./errors";
 import { replicationIndexOps, type Replicas } from "./replication";

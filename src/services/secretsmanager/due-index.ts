@@ -1,7 +1,7 @@
 // A GLOBAL index of secrets by a due time (deletion, rotation): written with the secret record, read by a sweep.
 import { GLOBAL, kindRange, recordKey, type Partition } from "../../storage/keys";
 import type { BatchOp, StoredValue } from "../../storage/store";
-import { partitionOf, type Scope } from "../context";
+import { type Scope, partitionOf } from "../scope";
 import { padDue } from "../sweeper";
 import type { SecretRecord } from "./secret";
 

@@ -1,6 +1,6 @@
 // GetRandomPassword: a random password from the character classes the caller keeps.
 import type { GetRandomPasswordRequest, GetRandomPasswordResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { randomPassword } from "./random-password";
 
 /** "If you don't include this parameter, the default length is 32 characters." (API_GetRandomPassword) */

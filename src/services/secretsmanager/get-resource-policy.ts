@@ -1,6 +1,6 @@
 // GetResourcePolicy: the resource policy attached to a secret, as it was given.
 import type { GetResourcePolicyRequest, GetResourcePolicyResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 
 export const getResourcePolicy: Operation<GetResourcePolicyRequest, GetResourcePolicyResponse> = async (input, ctx) => {
   const secret = await ctx.secrets.secrets.requireLive(ctx.scope, input.SecretId ?? "");

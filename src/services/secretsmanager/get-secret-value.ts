@@ -1,6 +1,6 @@
 // GetSecretValue: one version's value, chosen by VersionId, VersionStage, or AWSCURRENT.
 import type { GetSecretValueRequest, GetSecretValueResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { secretValueNotFoundForStage, secretValueNotFoundForVersion, versionAndStageDisagree } from "./errors";
 import { holderOf } from "./labels";
 import { AWSCURRENT } from "./secret";

@@ -1,6 +1,6 @@
 // The Secrets Manager operation table: wire operation name → typed operation function, grouped by what they manage.
 import type { SecretsManagerOperation } from "../../generated/secretsmanager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 // Secrets and versions
 import { createSecret } from "./create-secret";
 import { deleteSecret } from "./delete-secret";

@@ -1,6 +1,6 @@
 // ListSecretVersionIds: a secret's versions, oldest first, paged; deprecated ones only when asked for.
 import type { ListSecretVersionIdsRequest, ListSecretVersionIdsResponse, SecretVersionsListEntry } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { invalidNextToken, secretNotFound } from "./errors";
 import { versionsOldestFirst } from "./labels";
 

@@ -1,6 +1,6 @@
 // ListSecrets: a page of the account's secrets in the region, sorted and filtered, without their values.
 import type { ListSecretsRequest, ListSecretsResponse, SecretListEntry } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { parseFilters } from "./list-filters";
 import { describeFields, versionsToStages, type SecretRecord } from "./secret";
 import type { SortBy } from "./secret-index";

@@ -1,6 +1,6 @@
 // PutResourcePolicy: attaches a resource policy to a secret, stored as given once it parses.
 import type { PutResourcePolicyRequest, PutResourcePolicyResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, publicPolicy, secretNotFound } from "./errors";
 import { isReplica } from "./secret";
 import { broadAccessStatements, parsePolicy } from "./resource-policy";

@@ -1,7 +1,7 @@
 // PutSecretValue: a new version of a secret's value, with the staging labels the caller asks for.
 import type { PutSecretValueRequest, PutSecretValueResponse } from "@aws-sdk/client-secrets-manager";
 import type { BatchOp } from "../../storage/store";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound, valueRequired } from "./errors";
 import { addVersion, expiredVersions, isValueless } from "./labels";
 import { AWSCURRENT, isReplica } from "./secret";

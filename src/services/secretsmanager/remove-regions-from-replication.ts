@@ -1,6 +1,6 @@
 // RemoveRegionsFromReplication: deletes a secret's replicas in the regions named, at once.
 import type { RemoveRegionsFromReplicationRequest, RemoveRegionsFromReplicationResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { internalServiceError, notPermittedOnReplica } from "./errors";
 import { isReplica, replicationStatus } from "./secret";
 

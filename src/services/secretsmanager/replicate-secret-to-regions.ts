@@ -1,6 +1,7 @@
 // ReplicateSecretToRegions: replicas of a secret in other regions of the same account, written before the answer.
 import type { ReplicateSecretToRegionsRequest, ReplicateSecretToRegionsResponse } from "@aws-sdk/client-secrets-manager";
-import { partitionOf, type Operation } from "../context";
+import { partitionOf } from "../scope";
+import type { Operation } from "./context";
 import { internalServiceError, notPermittedOnReplica, replicaInOtherPartition, replicaInPrimaryRegion } from "./errors";
 import { isReplica, replicationStatus } from "./secret";
 

@@ -3,7 +3,9 @@ import { AwsError } from "../../errors";
 import type { Logger } from "../../logger";
 import { GLOBAL, kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
-import { partitionOf, type Clock, type RequestContext, type Scope } from "../context";
+import { type Scope, partitionOf } from "../scope";
+import type { Clock } from "../clock";
+import type { SecretsRequestContext } from "./context";
 import { Sweeper } from "../sweeper";
 import type { Secrets } from "./domain";
 import { REPLICA_IN_SYNC, replicaKmsFailure, replicaNameTaken } from "./errors";
@@ -79,7 +81,7 @@ export interface ReplicasOptions {
   readonly clock: Clock;
   readonly logger: Logger | undefined;
   /** A context acting in `scope`, built like a request's, for the sweep's KMS calls. */
-  readonly contextFor: (scope: Scope) => RequestContext;
+  readonly contextFor: (scope: Scope) => SecretsRequestContext;
 }
 
 type Outcome = Pick<ReplicaRecord, "status" | "statusMessage">;
@@ -126,7 +128,7 @@ export class Replicas {
    * secret of that name gets Status Failed unless `overwrite`; a region already replicated is copied again (the
    * console's "Retry replication" calls this operation for a Failed replica).
    */
-  async add(ctx: RequestContext, primary: SecretRecord, regions: readonly ReplicaRegion[], overwrite: boolean): Promise<SecretRecord> {
+  async add(ctx: SecretsRequestContext, primary: SecretRecord, regions: readonly ReplicaRegion[], overwrite: boolean): Promise<SecretRecord> {
     const values = valueReader(ctx, primary);
     const added: ReplicaRecord[] = [];
     try {
@@ -148,7 +150,7 @@ export class Replicas {
   }
 
   /** RemoveRegionsFromReplication: deletes those replicas at once; regions not replicated are passed over, as moto's AWS-style tests expect. */
-  async remove(ctx: RequestContext, primary: SecretRecord, regions: readonly string[]): Promise<SecretRecord> {
+  async remove(ctx: SecretsRequestContext, primary: SecretRecord, regions: readonly string[]): Promise<SecretRecord> {
     for (const region of new Set(regions)) {
       if (!primary.replicas.some((replica) => replica.region === region)) continue;
       const scope = regionScope(ctx.scope.account, region);
@@ -165,7 +167,7 @@ export class Replicas {
    * forgets it. Its rotation stays off until RotateSecret turns it on there (AWS suggests promoting a replica "if you
    * want to turn on rotation for the replica").
    */
-  async promote(ctx: RequestContext, replica: SecretRecord): Promise<SecretRecord> {
+  async promote(ctx: SecretsRequestContext, replica: SecretRecord): Promise<SecretRecord> {
     const nowMs = ctx.now.getTime();
     const primaryScope = regionScope(ctx.scope.account, replica.primaryRegion ?? "");
     const promoted = await this.options.secrets.update(ctx.scope, replica.name, (current) => {
@@ -248,7 +250,7 @@ export class Replicas {
    * (a version's value never changes); the others are sealed before any lock is taken, as the repository requires.
    */
   private async copy(
-    ctx: RequestContext,
+    ctx: SecretsRequestContext,
     primary: SecretRecord,
     region: string,
     kmsKeyId: string | undefined,
@@ -264,7 +266,7 @@ export class Replicas {
       existing = undefined;
     }
     const arn = replicaArn(primary.arn, region);
-    const replicaCtx: RequestContext = { ...ctx, scope };
+    const replicaCtx: SecretsRequestContext = { ...ctx, scope };
     const sealed = new Map<string, Sealed>();
     try {
       for (const [versionId, summary] of Object.entries(primary.versions)) {
@@ -386,7 +388,7 @@ interface ValueReader {
 }
 
 /** Opens the primary's versions in its own region on first need, once each, for every replica written in one go. */
-function valueReader(ctx: RequestContext, primary: SecretRecord): ValueReader {
+function valueReader(ctx: SecretsRequestContext, primary: SecretRecord): ValueReader {
   const opened = new Map<string, Promise<SecretValue | undefined>>();
   return {
     read: (versionId) => {

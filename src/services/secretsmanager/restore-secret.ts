@@ -1,6 +1,6 @@
 // RestoreSecret: cancel a secret's scheduled deletion.
 import type { RestoreSecretRequest, RestoreSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { secretNotFound } from "./errors";
 
 /** A secret that is not scheduled is answered as restored, unchanged (moto; AWS documents no error for it). */

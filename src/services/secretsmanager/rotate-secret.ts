@@ -1,7 +1,7 @@
 // RotateSecret: configures rotation, labels a new empty version AWSPENDING, and starts the rotation function in the background.
 import { randomUUID } from "node:crypto";
 import type { RotateSecretRequest, RotateSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import {
   cannotInvokeRotationFunction,
   internalServiceError,

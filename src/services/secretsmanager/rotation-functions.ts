@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { accessSync, constants, readFileSync } from "node:fs";
 import path from "node:path";
-import type { Scope } from "../context";
+import type { Scope } from "../scope";
 
 /** Where one function runs: an HTTP endpoint speaking Lambda's Invoke API, or a command given the event on stdin. */
 export type RotationFunctionTarget =

@@ -2,7 +2,8 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../logger";
 import type { BatchOp, Store } from "../../storage/store";
-import type { Clock, Scope } from "../context";
+import type { Clock } from "../clock";
+import type { Scope } from "../scope";
 import { forEachDue, Sweeper } from "../sweeper";
 import type { Secrets } from "./domain";
 import { dueBound, dueIndexOps, dueIndexRange, entryScope, type SecretDueEntry } from "./due-index";

@@ -1,7 +1,7 @@
 // Secondary index records that let ListSecrets page through sorted orders without scanning every secret.
 import { recordKey, type RecordKind } from "../../storage/keys";
 import type { BatchOp, StoredValue } from "../../storage/store";
-import type { Scope } from "../context";
+import type { Scope } from "../scope";
 import type { SecretRecord } from "./secret";
 
 /** ListSecrets' SortBy values. */

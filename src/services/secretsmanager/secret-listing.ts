@@ -1,7 +1,7 @@
 // SecretListing: pages of secrets in a requested order and under filters, read through the ListSecrets indexes.
 import { createHash } from "node:crypto";
 import type { Store } from "../../storage/store";
-import type { Scope } from "../context";
+import type { Scope } from "../scope";
 import { invalidNextToken } from "./errors";
 import { matchesFilters, namePrefixes, type ParsedFilter } from "./list-filters";
 import { deletionDue, secretKey, type SecretRecord } from "./secret";

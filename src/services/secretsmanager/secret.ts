@@ -2,7 +2,7 @@
 import { randomInt } from "node:crypto";
 import { recordKey } from "../../storage/keys";
 import type { Store, StoredValue } from "../../storage/store";
-import type { Scope } from "../context";
+import type { Scope } from "../scope";
 
 export const AWSCURRENT = "AWSCURRENT";
 export const AWSPREVIOUS = "AWSPREVIOUS";

@@ -1,6 +1,6 @@
 // StopReplicationToReplica: promotes a replica, in its own region, to a standalone secret.
 import type { StopReplicationToReplicaRequest, StopReplicationToReplicaResponse } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { internalServiceError, notAReplica } from "./errors";
 import { isReplica } from "./secret";
 

@@ -1,6 +1,6 @@
 // TagResource: adds tags to a secret, replacing the value of a key it already has.
 import type { TagResourceRequest } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound } from "./errors";
 import { isReplica } from "./secret";
 import { checkAddedTags, mergeTags } from "./tags";

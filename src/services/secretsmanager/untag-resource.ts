@@ -1,6 +1,6 @@
 // UntagResource: removes tags from a secret by key; keys it does not have are ignored.
 import type { UntagResourceRequest } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound } from "./errors";
 import { isReplica } from "./secret";
 import { assertUserTagKey } from "./tags";

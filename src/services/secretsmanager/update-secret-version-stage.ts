@@ -1,7 +1,7 @@
 // UpdateSecretVersionStage: attach a staging label to a version, move it between versions, or remove it.
 import type { UpdateSecretVersionStageRequest, UpdateSecretVersionStageResponse } from "@aws-sdk/client-secrets-manager";
 import type { BatchOp } from "../../storage/store";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import {
   currentCannotBeRemoved,
   markedForDeletion,

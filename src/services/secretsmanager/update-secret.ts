@@ -1,7 +1,7 @@
 // UpdateSecret: a secret's description, type and KMS key, and optionally a new current version.
 import type { UpdateSecretRequest, UpdateSecretResponse } from "@aws-sdk/client-secrets-manager";
 import type { BatchOp } from "../../storage/store";
-import type { Operation, RequestContext } from "../context";
+import type { Operation, SecretsRequestContext } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound } from "./errors";
 import { addVersion, expiredVersions, holderOf, isValueless } from "./labels";
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, isReplica, type SecretRecord, type VersionSummary } from "./secret";
@@ -110,7 +110,7 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
  * only for a caller without kms:Encrypt on the new key, and secretslite has no IAM to lack it.
  */
 async function rekeyLabelledVersions(
-  ctx: RequestContext,
+  ctx: SecretsRequestContext,
   secret: SecretRecord,
   kmsKeyId: string | undefined,
 ): Promise<Array<{ record: SecretVersionRecord; sealedUnder: SealedUnder }>> {

@@ -1,6 +1,6 @@
 // ValidateResourcePolicy: whether a resource policy parses and does not grant access to anyone, without storing it.
 import type { ValidateResourcePolicyRequest, ValidateResourcePolicyResponse, ValidationErrorsEntry } from "@aws-sdk/client-secrets-manager";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { secretNotFound } from "./errors";
 import { broadAccessStatements, parsePolicy } from "./resource-policy";
 

@@ -8,12 +8,14 @@ import { AwsError } from "../../errors";
 import type { KmsOperation } from "../../generated";
 import { recordKey, secretVersionId } from "../../storage/keys";
 import type { StoredValue } from "../../storage/store";
-import type { Operation, RequestContext, Scope } from "../context";
 import { DEFAULT_SECRETS_MANAGER_KEY_ALIAS } from "../kms/aws-managed";
+import type { KmsRequestContext, Operation as KmsOperationFunction } from "../kms/context";
 import { decrypt } from "../kms/decrypt";
 import { describeKey } from "../kms/describe-key";
 import { generateDataKey } from "../kms/generate-data-key";
 import { reEncrypt } from "../kms/re-encrypt";
+import type { Scope } from "../scope";
+import type { SecretsRequestContext } from "./context";
 import {
   bothValues,
   clientRequestTokenRequired,
@@ -88,9 +90,15 @@ function asSecretsManagerError(direction: Direction, cause: AwsError): AwsError 
  * of its own that Secrets Manager sends KMS: its own request id (the one GetKeyLastUsage reports) and, with an
  * audit log, its own event, made for the caller and invoked by Secrets Manager, as CloudTrail records it.
  */
-async function viaKms<I, O>(ctx: RequestContext, direction: Direction, name: KmsOperation, operation: Operation<I, O>, input: I): Promise<O> {
+async function viaKms<I, O>(
+  ctx: SecretsRequestContext,
+  direction: Direction,
+  name: KmsOperation,
+  operation: KmsOperationFunction<I, O>,
+  input: I,
+): Promise<O> {
   const audit = ctx.audit === undefined ? undefined : { ...ctx.audit, eventId: randomUUID() };
-  const kmsCtx: RequestContext = { ...ctx, requestId: randomUUID(), audit };
+  const kmsCtx: KmsRequestContext = { requestId: randomUUID(), scope: ctx.scope, now: ctx.now, audit, kms: ctx.kms };
   try {
     const output = await operation(input, kmsCtx);
     if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, output, invokedBy: SECRETS_MANAGER_PRINCIPAL, eventId: kmsCtx.audit.eventId });
@@ -107,7 +115,7 @@ const valueAad = (secretArn: string, versionId: string, type: SecretValue["type"
 
 /** Seals a value under a fresh data key from KMS GenerateDataKey. */
 export async function sealVersion(
-  ctx: RequestContext,
+  ctx: SecretsRequestContext,
   secretArn: string,
   versionId: string,
   kmsKeyId: string | undefined,
@@ -141,7 +149,7 @@ export async function sealVersion(
  * Opens a version through KMS Decrypt, so a disabled or destroyed key makes the read fail as in AWS.
  * The newest sealed copy of the data key is used: it is under the secret's current key.
  */
-export async function openVersion(ctx: RequestContext, secretArn: string, version: SecretVersionRecord): Promise<SecretValue> {
+export async function openVersion(ctx: SecretsRequestContext, secretArn: string, version: SecretVersionRecord): Promise<SecretValue> {
   const sealedDataKey = version.encryptedDataKeys[version.encryptedDataKeys.length - 1];
   if (sealedDataKey === undefined) throw new Error(`version ${version.versionId} has no data key`);
   const request: DecryptRequest = {
@@ -167,7 +175,7 @@ export async function openVersion(ctx: RequestContext, secretArn: string, versio
 }
 
 /** Whether a stored version holds exactly `value` (type included): an idempotent retry, or a token reused. */
-export async function holdsValue(ctx: RequestContext, secretArn: string, version: SecretVersionRecord, value: SecretValue): Promise<boolean> {
+export async function holdsValue(ctx: SecretsRequestContext, secretArn: string, version: SecretVersionRecord, value: SecretValue): Promise<boolean> {
   if (version.valueType !== value.type) return false;
   const stored = await openVersion(ctx, secretArn, version);
   if (stored.type === "string" && value.type === "string") return stored.value === value.value;
@@ -189,7 +197,7 @@ export async function holdsValue(ctx: RequestContext, secretArn: string, version
  * would.
  */
 export async function requireSameValue(
-  ctx: RequestContext,
+  ctx: SecretsRequestContext,
   secretArn: string,
   versionId: string,
   stored: SecretVersionRecord | undefined,
@@ -205,7 +213,7 @@ export async function requireSameValue(
  * with the previous key"). Undefined when the newest copy is already under that key.
  */
 export async function rekeyVersion(
-  ctx: RequestContext,
+  ctx: SecretsRequestContext,
   secretArn: string,
   version: SecretVersionRecord,
   kmsKeyId: string | undefined,
@@ -253,7 +261,7 @@ export function newVersionId(token: string | undefined, value: SecretValue | und
  * Checks that a KmsKeyId names a key, through KMS DescribeKey, when nothing is sealed under it yet (a secret
  * created or re-keyed without versions): the key is refused where AWS would refuse it at first use.
  */
-export async function checkKmsKey(ctx: RequestContext, kmsKeyId: string | undefined): Promise<void> {
+export async function checkKmsKey(ctx: SecretsRequestContext, kmsKeyId: string | undefined): Promise<void> {
   const keyId = storedKmsKeyId(kmsKeyId);
   if (keyId === undefined) return;
   await viaKms(ctx, "write", "DescribeKey", describeKey, { KeyId: keyId });
@@ -265,7 +273,7 @@ export async function checkKmsKey(ctx: RequestContext, kmsKeyId: string | undefi
  * for a version with no stored value (RotateSecret's valueless AWSPENDING).
  */
 export async function readSecretValue(
-  ctx: RequestContext,
+  ctx: SecretsRequestContext,
   secret: SecretRecord,
   versionId: string,
   notFound: () => Error,

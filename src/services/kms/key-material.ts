@@ -1,0 +1,82 @@
+// Backing keys: new material from the token, imported material, and the key store's view of a stored backing key.
+import { createHmac, randomBytes } from "node:crypto";
+import type { KeyStore, WrappedBackingKey } from "../../crypto/key-store";
+import { AwsError } from "../../errors";
+import type { Scope } from "../scope";
+import { unsupportedOperation } from "./errors";
+import type { BackingKeyRecord, KmsKeyRecord, RotationType } from "./key-record";
+import type { KmsKeys } from "./key-repository";
+
+/** New material, generated in the token and kept only wrapped; rotations say which kind made it. */
+export async function newBackingKey(keyStore: KeyStore, nowMs: number, rotationType: RotationType | undefined): Promise<BackingKeyRecord> {
+  const wrapped = await keyStore.createBackingKey();
+  return {
+    id: randomBytes(32).toString("hex"),
+    wrapped: Buffer.from(wrapped).toString("base64"),
+    createdAt: nowMs,
+    ...(rotationType === undefined ? {} : { rotationType }),
+  };
+}
+
+/**
+ * AWS "assigns a unique identifier to the key material based on the KMS key ID and the imported key material"
+ * (ImportKeyMaterial, KeyMaterialId) without saying how. Here: HMAC-SHA256 keyed by the material over the key id,
+ * 64 hex characters like every KeyMaterialId. It reveals nothing of the material, and the same key id and material
+ * give the same id on every machine, which the self-describing ciphertexts need to open there.
+ */
+export const importedKeyMaterialId = (keyId: string, material: Uint8Array): string =>
+  createHmac("sha256", material).update(`secretslite imported key material\0${keyId}`).digest("hex");
+
+/**
+ * Imports 32 bytes of key material into an Origin EXTERNAL key, the core ImportKeyMaterial will share (seed
+ * fixtures use it now): the key store wraps the material under the root key, the record keeps only that, and a
+ * PendingImport key becomes Enabled. The KeyMaterialId depends on the key id and the material alone, so a
+ * ciphertext made anywhere with the same id and material opens here. Importing the same material again changes
+ * nothing; other material is refused, as AWS refuses it for a key that already had material.
+ */
+export async function importMaterial(
+  keys: Pick<KmsKeys, "get" | "update">,
+  keyStore: KeyStore,
+  scope: Scope,
+  keyId: string,
+  material: Uint8Array,
+  now: Date,
+): Promise<KmsKeyRecord> {
+  if (keyStore.importBackingKey === undefined) throw unsupportedOperation("This key store cannot import key material.");
+  const materialId = importedKeyMaterialId(keyId, material);
+  const present = await keys.get(scope, keyId);
+  if (present !== undefined && present.backingKeys.some((backingKey) => backingKey.id === materialId)) return present;
+  // The token call happens before the lock, as for every backing key.
+  const wrapped = Buffer.from(await keyStore.importBackingKey(material)).toString("base64");
+  return keys.update(scope, keyId, (current) => {
+    if (current.origin !== "EXTERNAL") {
+      throw unsupportedOperation(`${current.arn} origin is ${current.origin} which is not valid for this operation.`);
+    }
+    if (current.backingKeys.some((backingKey) => backingKey.id === materialId)) return current;
+    if (current.backingKeys.length > 0) {
+      throw new AwsError("IncorrectKeyMaterialException", "The key material doesn't match the key material previously imported into this key.");
+    }
+    return {
+      ...current,
+      backingKeys: [{ id: materialId, wrapped, createdAt: now.getTime() }],
+      keyState: current.keyState === "PendingImport" ? "Enabled" : current.keyState,
+      expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    };
+  });
+}
+
+/**
+ * The key store's view of one backing key, made once per record read: the key store compares the wrapped
+ * bytes on every call (its handle cache must not trust the id alone), so they are decoded once, not per
+ * request. A backing key record belongs to one KMS key, so it alone keys the map.
+ */
+const wrappedBackingKeys = new WeakMap<BackingKeyRecord, WrappedBackingKey>();
+
+export function backingKeyOf(key: KmsKeyRecord, backingKey: BackingKeyRecord): WrappedBackingKey {
+  let wrapped = wrappedBackingKeys.get(backingKey);
+  if (wrapped === undefined) {
+    wrapped = { id: key.keyId + "/" + backingKey.id, wrapped: Buffer.from(backingKey.wrapped, "base64") };
+    wrappedBackingKeys.set(backingKey, wrapped);
+  }
+  return wrapped;
+}

@@ -1,0 +1,101 @@
+// The stored KMS key record: its types, the constants its dates use, and how a new one is made.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { StoredValue } from "../../storage/store";
+import type { Scope } from "../scope";
+import { keyArn } from "./key-arn";
+import { defaultKeyPolicy } from "./key-policy";
+import type { KmsKeySpec, KmsKeyUsage } from "./key-specs";
+
+export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport" | "Unavailable" | "Creating";
+
+export type RotationType = "AUTOMATIC" | "ON_DEMAND";
+
+/** One generation of a key's backing key; rotation appends, Decrypt may use any. */
+export interface BackingKeyRecord {
+  /** KeyMaterialId: 64 hex characters, as AWS shows it. */
+  readonly id: string;
+  /** The backing key wrapped under the token's root key, base64; for a key pair, its private key. */
+  readonly wrapped: string;
+  /** Asymmetric specs only: the public key as SubjectPublicKeyInfo DER, base64, kept in the clear to verify and to hand out. */
+  readonly publicKey?: string;
+  /** When it was made: for a rotation's material, the RotationDate ListKeyRotations shows. */
+  readonly createdAt: number;
+  /** Absent for a key's first material, which no rotation made. */
+  readonly rotationType?: RotationType;
+}
+
+/** Automatic rotation, present while it is enabled. */
+export interface RotationSchedule {
+  readonly periodDays: number;
+  /** NextRotationDate in milliseconds. */
+  readonly nextAt: number;
+}
+
+export interface KmsKeyRecord extends StoredValue {
+  readonly v: 1;
+  readonly keyId: string;
+  readonly arn: string;
+  readonly account: string;
+  readonly createdAt: number;
+  readonly description: string;
+  readonly keyUsage: KmsKeyUsage;
+  readonly keySpec: KmsKeySpec;
+  readonly origin: "AWS_KMS" | "EXTERNAL";
+  readonly keyManager: "CUSTOMER" | "AWS";
+  readonly keyState: KeyState;
+  readonly multiRegion: boolean;
+  /** Set while the key is PendingDeletion: when it is destroyed. */
+  readonly deletionDate: number | undefined;
+  readonly policy: string;
+  readonly tags: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
+  /** Oldest first; the last one encrypts. */
+  readonly backingKeys: readonly BackingKeyRecord[];
+  /** Optional so records written before rotation existed still read as "rotation disabled". */
+  readonly rotation?: RotationSchedule | undefined;
+  /** Origin EXTERNAL only, set once material is imported (DescribeKey shows ExpirationModel then). */
+  readonly expirationModel?: "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
+}
+
+export const DAY_MS = 86_400_000;
+
+/** KMS rotates AWS managed keys every year (365 days since May 2022) and nobody can change that. */
+export const AWS_MANAGED_ROTATION_DAYS = 365;
+
+export interface NewKmsKey {
+  /** A fixed id (seed fixtures); a fresh UUID or `mrk-` id otherwise. The caller makes sure it is free. */
+  readonly keyId?: string;
+  readonly description?: string;
+  readonly origin?: "AWS_KMS" | "EXTERNAL";
+  readonly multiRegion?: boolean;
+  readonly policy?: string;
+  readonly tags?: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
+  readonly keyManager?: "CUSTOMER" | "AWS";
+}
+
+export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingKeys: BackingKeyRecord[]): KmsKeyRecord {
+  const keyId = props.keyId ?? (props.multiRegion ? "mrk-" + randomBytes(16).toString("hex") : randomUUID());
+  const keyManager = props.keyManager ?? "CUSTOMER";
+  return {
+    v: 1,
+    keyId,
+    arn: keyArn(scope, keyId),
+    account: scope.account,
+    createdAt: now.getTime(),
+    description: props.description ?? "",
+    keyUsage: "ENCRYPT_DECRYPT",
+    keySpec: "SYMMETRIC_DEFAULT",
+    origin: props.origin ?? "AWS_KMS",
+    keyManager,
+    keyState: props.origin === "EXTERNAL" ? "PendingImport" : "Enabled",
+    multiRegion: props.multiRegion ?? false,
+    deletionDate: undefined,
+    policy: props.policy ?? defaultKeyPolicy(scope),
+    tags: props.tags ?? [],
+    backingKeys,
+    // "New AWS managed keys are automatically rotated one year after they are created" (EnableKeyRotation).
+    rotation:
+      keyManager === "AWS"
+        ? { periodDays: AWS_MANAGED_ROTATION_DAYS, nextAt: now.getTime() + AWS_MANAGED_ROTATION_DAYS * DAY_MS }
+        : undefined,
+  };
+}

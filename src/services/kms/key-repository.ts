@@ -1,0 +1,223 @@
+// The KmsKey repository: every read and write of a key record, its record cache, and the entry points to the key's jobs.
+import { LRUCache } from "lru-cache";
+import type { KeyStore } from "../../crypto/key-store";
+import { kindRange, recordKey } from "../../storage/keys";
+import type { BatchOp, Store } from "../../storage/store";
+import type { Clock } from "../clock";
+import type { Scope } from "../scope";
+import { keyNotFound } from "./errors";
+import type { KmsRequestContext } from "./context";
+import { keyArn } from "./key-arn";
+import { deletionDue, destroyKey } from "./key-destruction";
+import { importMaterial, newBackingKey } from "./key-material";
+import { newKeyRecord, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
+import { resolveKey, type KeyIdForms } from "./key-resolution";
+import { rotateAutomatically, rotateKey, rotationDue, type RotationCheck } from "./key-rotation";
+import { entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry } from "./key-schedule";
+import { assertUsable, type CryptoOperation, type OperationAlgorithm } from "./key-usability";
+import type { KeyUsage } from "./key-usage";
+
+/**
+ * What the files that do a key's jobs (resolution, rotation, destruction) reach of the repository. Operations never
+ * get it: every write of a key record goes through `write`, which keeps the record cache honest.
+ */
+export interface KeyRecordAccess {
+  readonly store: Store;
+  readonly keyStore: KeyStore;
+  readonly usage: KeyUsage;
+  /** The one read of a key record: what is due on it happens before anyone sees it. */
+  load(scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined>;
+  /** A new key record with its schedule entries, and `also` (an alias) in the same batch. */
+  insert(scope: Scope, record: KmsKeyRecord, also?: readonly BatchOp[]): Promise<void>;
+  /** Every batch that writes a key record: its cached copy goes before and after, failed or not. */
+  write(name: string, ops: BatchOp[]): Promise<void>;
+}
+
+/** Enough for every key a busy test suite or local stack uses; a wider working set only reads the store more. */
+const RECORD_CACHE_MAX = 10_000;
+
+/**
+ * Creation, lookup by any identifier form AWS accepts, changes under the key's lock, and the key's rotation,
+ * destruction and imported material (each in its own file). Every write of a key record goes through here, with
+ * its schedule entries in the same batch (key-schedule.ts).
+ */
+export class KmsKeys {
+  /** Automatic rotations and destructions under way, so a burst of lookups of a due key does the work once. */
+  private readonly settling = new Map<string, Promise<KmsKeyRecord | undefined>>();
+  /**
+   * Key records as last read by lookups, so Encrypt, Decrypt, GenerateDataKey and Secrets Manager's data
+   * keys skip the LevelDB read and JSON decode (a measured 6 µs a request). Every write of a key record goes
+   * through this class and drops its entry once the batch has landed; reset calls forgetCached(). Changes
+   * read the store itself under their lock. Bounded: the least recently used records go first.
+   */
+  private readonly records = new LRUCache<string, KmsKeyRecord>({ max: RECORD_CACHE_MAX });
+  /** Key-record batches begun or ended so far, and those in flight: see cachedRecord. */
+  private writes = 0;
+  private writing = 0;
+  private readonly access: KeyRecordAccess;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keyStore: KeyStore,
+    usage: KeyUsage,
+    private readonly clock: Clock,
+  ) {
+    this.access = {
+      store,
+      keyStore,
+      usage,
+      load: (scope, keyId, nowMs) => this.load(scope, keyId, nowMs),
+      insert: (scope, record, also) => this.insert(scope, record, also),
+      write: (name, ops) => this.write(name, ops),
+    };
+  }
+
+  async create(scope: Scope, now: Date, props: NewKmsKey): Promise<KmsKeyRecord> {
+    // The token call happens before any lock is taken: locks are never held across slow token work.
+    const backingKeys = props.origin === "EXTERNAL" ? [] : [await newBackingKey(this.keyStore, now.getTime(), undefined)];
+    const record = newKeyRecord(scope, now, props, backingKeys);
+    await this.insert(scope, record);
+    return record;
+  }
+
+  /** A key by id, or undefined when there is none (or its deletion date has passed: it is destroyed now). */
+  get(scope: Scope, keyId: string): Promise<KmsKeyRecord | undefined> {
+    return this.load(scope, keyId, this.clock.now().getTime());
+  }
+
+  /** Any identifier form in this account and region (key-resolution.ts); a missing key is NotFoundException. */
+  resolve(scope: Scope, identifier: string, now: Date, forms: KeyIdForms = "any"): Promise<KmsKeyRecord> {
+    return resolveKey(this.access, scope, identifier, now, forms);
+  }
+
+  /**
+   * The one check before a key serves a cryptographic operation: state, key usage, algorithm (key-usability.ts), on
+   * an identifier in the request's scope or a key already found (Decrypt's, named by its ciphertext). Grants and key
+   * policies will decide here too, which is why it takes the whole request context.
+   */
+  async usable<O extends CryptoOperation>(
+    ctx: KmsRequestContext,
+    key: string | KmsKeyRecord,
+    operation: O,
+    algorithm?: OperationAlgorithm<O>,
+  ): Promise<KmsKeyRecord> {
+    const record = typeof key === "string" ? await this.resolve(ctx.scope, key, ctx.now) : key;
+    assertUsable(record, operation, algorithm);
+    return record;
+  }
+
+  /**
+   * Read-modify-write of one key under its lock. `change` sees the current record and returns the
+   * new one (or throws); it must not call the token, so the lock is never held across slow work.
+   * Schedule entries follow the record's deletionDate and rotation in the same batch.
+   */
+  async update(scope: Scope, keyId: string, change: (key: KmsKeyRecord) => KmsKeyRecord): Promise<KmsKeyRecord> {
+    const key = recordKey(scope, "kms", "kms-key", keyId);
+    return this.store.withLock(key, async () => {
+      const current = await this.store.get<KmsKeyRecord>(key);
+      // A key past its deletion date is gone for every change, even before the sweep gets to it.
+      if (current === undefined || deletionDue(current, this.clock.now().getTime())) throw keyNotFound(keyArn(scope, keyId));
+      const updated = change(current);
+      if (updated !== current) {
+        await this.write(key, [{ type: "put", key, value: updated }, ...scheduleChanges(scope, current, updated)]);
+      }
+      return updated;
+    });
+  }
+
+  /** The scope's keys in key id order, starting after `afterKeyId`; keys past their deletion date are left out. */
+  async *list(scope: Scope, nowMs: number, afterKeyId?: string): AsyncIterable<KmsKeyRecord> {
+    const range = kindRange(scope, "kms", "kms-key");
+    const gte = afterKeyId === undefined ? range.gte : recordKey(scope, "kms", "kms-key", afterKeyId) + "\u0000";
+    for await (const [, key] of this.store.range<KmsKeyRecord>({ gte, lt: range.lt })) {
+      if (!deletionDue(key, nowMs)) yield key;
+    }
+  }
+
+  /** New material for the key (key-rotation.ts); undefined when the key is gone. */
+  rotate(scope: Scope, keyId: string, nowMs: number, type: RotationType, check: RotationCheck): Promise<KmsKeyRecord | undefined> {
+    return rotateKey(this.access, scope, keyId, nowMs, type, check);
+  }
+
+  /** Destroys the key if its deletion date has passed (key-destruction.ts). */
+  destroy(scope: Scope, keyId: string, nowMs: number): Promise<undefined> {
+    return destroyKey(this.access, scope, keyId, nowMs);
+  }
+
+  /** Imported material for an Origin EXTERNAL key (key-material.ts). */
+  importMaterial(scope: Scope, keyId: string, material: Uint8Array, now: Date): Promise<KmsKeyRecord> {
+    return importMaterial(this, this.keyStore, scope, keyId, material, now);
+  }
+
+  /** Carries out one schedule entry the sweep found due; an entry its record no longer backs is removed. */
+  async runScheduled(entry: ScheduleEntry, nowMs: number): Promise<void> {
+    const scope = entryScope(entry);
+    const key = await this.store.get<KmsKeyRecord>(recordKey(scope, "kms", "kms-key", entry.keyId));
+    const backed = entry.kind === "destroy" ? key?.deletionDate === entry.due : key?.rotation?.nextAt === entry.due;
+    if (!backed) {
+      await this.store.batch([{ type: "del", key: storedEntryKey(entry) }]);
+      return;
+    }
+    // A due rotation of a disabled or pending-deletion key waits in the schedule until the key is enabled.
+    await this.load(scope, entry.keyId, nowMs);
+  }
+
+  /** Forgets every cached record, or those whose storage key `matches` (reset wipes the store under it). */
+  forgetCached(matches?: (recordKey: string) => boolean): void {
+    // A read under way during the wipe must not cache what it saw.
+    this.writes++;
+    if (matches === undefined) {
+      this.records.clear();
+      return;
+    }
+    for (const name of [...this.records.keys()]) if (matches(name)) this.records.delete(name);
+  }
+
+  private async load(scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined> {
+    const key = await this.cachedRecord(recordKey(scope, "kms", "kms-key", keyId));
+    if (key === undefined) return undefined;
+    if (deletionDue(key, nowMs)) return this.settle(scope, keyId, () => this.destroy(scope, keyId, nowMs));
+    if (rotationDue(key, nowMs)) return this.settle(scope, keyId, () => rotateAutomatically(this.access, scope, keyId, nowMs));
+    return key;
+  }
+
+  private settle(scope: Scope, keyId: string, work: () => Promise<KmsKeyRecord | undefined>): Promise<KmsKeyRecord | undefined> {
+    const name = recordKey(scope, "kms", "kms-key", keyId);
+    const running = this.settling.get(name);
+    if (running !== undefined) return running;
+    const settled = work().finally(() => this.settling.delete(name));
+    this.settling.set(name, settled);
+    return settled;
+  }
+
+  private insert(scope: Scope, record: KmsKeyRecord, also: readonly BatchOp[] = []): Promise<void> {
+    const key = recordKey(scope, "kms", "kms-key", record.keyId);
+    return this.write(key, [{ type: "put", key, value: record }, ...scheduleChanges(scope, undefined, record), ...also]);
+  }
+
+  /**
+   * A record from the cache or the store. A read is cached only when no write began or ended while it was
+   * under way, so a record read just before a write landed can never outlive that write's drop.
+   */
+  private async cachedRecord(name: string): Promise<KmsKeyRecord | undefined> {
+    const cached = this.records.get(name);
+    if (cached !== undefined) return cached;
+    const writes = this.writes;
+    const key = await this.store.get<KmsKeyRecord>(name);
+    if (key !== undefined && writes === this.writes && this.writing === 0) this.records.set(name, key);
+    return key;
+  }
+
+  private async write(name: string, ops: BatchOp[]): Promise<void> {
+    this.writes++;
+    this.writing++;
+    this.records.delete(name);
+    try {
+      await this.store.batch(ops);
+    } finally {
+      this.writing--;
+      this.writes++;
+      this.records.delete(name);
+    }
+  }
+}

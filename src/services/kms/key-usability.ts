@@ -1,0 +1,42 @@
+// Whether a KMS key may serve a cryptographic operation: its state, its key usage and the algorithm, in that order.
+import { invalidKeyUsage } from "./errors";
+import type { KmsKeyRecord } from "./key-record";
+import { usageAlgorithms, type KmsKeyUsage, type UsageAlgorithms } from "./key-specs";
+import { assertKeyState, type KeyStateOperation } from "./key-states";
+
+/**
+ * The key usage each cryptographic operation needs. An operation joins here together with its row in key-states.ts
+ * (Sign and Verify need SIGN_VERIFY, GenerateMac and VerifyMac GENERATE_VERIFY_MAC, DeriveSharedSecret KEY_AGREEMENT).
+ */
+const OPERATION_USAGE = {
+  Encrypt: "ENCRYPT_DECRYPT",
+  Decrypt: "ENCRYPT_DECRYPT",
+  ReEncrypt: "ENCRYPT_DECRYPT",
+  GenerateDataKey: "ENCRYPT_DECRYPT",
+  GenerateDataKeyWithoutPlaintext: "ENCRYPT_DECRYPT",
+} as const satisfies Partial<Record<KeyStateOperation, KmsKeyUsage>>;
+
+export type CryptoOperation = keyof typeof OPERATION_USAGE;
+
+/** The algorithms an operation can name: its key usage's kind (EncryptionAlgorithmSpec for Encrypt, SigningAlgorithmSpec for Sign…). */
+export type OperationAlgorithm<O extends CryptoOperation> = NonNullable<UsageAlgorithms[(typeof OPERATION_USAGE)[O]]>[number];
+
+/**
+ * Throws AWS's answer when `key` cannot serve `operation` with `algorithm` (the one the request names, or the one the
+ * operation implies when it names none); KmsKeys.usable is the way in.
+ *
+ * - State: the key-state table (key-states.ts).
+ * - Usage: InvalidKeyUsageException "<key-arn> key usage is ENCRYPT_DECRYPT which is not valid for Verify." (recorded
+ *   AWS answer).
+ * - Algorithm: InvalidKeyUsageException "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224." (recorded), the
+ *   form "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." also takes (a real answer quoted in
+ *   zalando/spring-cloud-config-aws-kms#82). A symmetric key takes only SYMMETRIC_DEFAULT.
+ */
+export function assertUsable<O extends CryptoOperation>(key: KmsKeyRecord, operation: O, algorithm?: OperationAlgorithm<O>): void {
+  assertKeyState(operation, key);
+  const usage: KmsKeyUsage = OPERATION_USAGE[operation];
+  if (key.keyUsage !== usage) throw invalidKeyUsage(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
+  if (algorithm !== undefined && !usageAlgorithms(key.keySpec, usage).includes(algorithm)) {
+    throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
+  }
+}
