@@ -742,9 +742,9 @@ async function mapUnwrapErrorAsync<T>(unwrap: () => Promise<T>): Promise<T> {
 }
 
 function unwrapFailure(error: unknown): unknown {
-  // A failed RFC 5649 integrity check comes back as CKR_GENERAL_ERROR from SoftHSM; material of another type
-  // (wrapped bytes passed with the wrong spec) fails to parse as the template's key type.
-  if (isCkr(error, "CKR_GENERAL_ERROR", "CKR_WRAPPED_KEY_INVALID", "CKR_WRAPPED_KEY_LEN_RANGE", "CKR_TEMPLATE_INCONSISTENT")) {
+  // A failed RFC 5649 integrity check comes back as CKR_GENERAL_ERROR from SoftHSM, and a private key of another
+  // type (wrapped bytes passed with the wrong spec) as CKR_FUNCTION_FAILED when its PKCS#8 does not decode (measured).
+  if (isCkr(error, "CKR_GENERAL_ERROR", "CKR_FUNCTION_FAILED", "CKR_WRAPPED_KEY_INVALID", "CKR_WRAPPED_KEY_LEN_RANGE", "CKR_TEMPLATE_INCONSISTENT")) {
     return new KeyStoreIntegrityError("The root key cannot unwrap this backing key", { cause: error });
   }
   return error;
