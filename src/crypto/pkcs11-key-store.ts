@@ -2,6 +2,7 @@
 
 import * as graphene from "graphene-pk11";
 import { LRUCache } from "lru-cache";
+import { randomFillSync } from "node:crypto";
 import { endianness } from "node:os";
 import { resolve } from "node:path";
 import * as pkcs11 from "pkcs11js";
@@ -334,31 +335,35 @@ class Pkcs11KeyStore implements KeyStore {
 
   seal(backingKey: BackingKeyRef | WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
     this.assertOpen();
-    const key = this.symmetricKeyHandle(backingKey);
-    const session = this.syncSession.handle;
-    this.lib.C_EncryptInit(session, gcm(iv, aad), key);
-    return this.lib.C_Encrypt(
-      session,
-      plaintext.length === 0 ? EMPTY : asBuffer(plaintext),
-      Buffer.allocUnsafe(plaintext.length + GCM_TAG_BYTES),
-    );
+    try {
+      const key = this.symmetricKeyHandle(backingKey);
+      const session = this.syncSession.handle;
+      this.lib.C_EncryptInit(session, gcm(iv, aad), key);
+      return this.lib.C_Encrypt(
+        session,
+        plaintext.length === 0 ? EMPTY : asBuffer(plaintext),
+        Buffer.allocUnsafe(plaintext.length + GCM_TAG_BYTES),
+      );
+    } catch (error) {
+      throw afterTokenFailure(error);
+    }
   }
 
   open(backingKey: BackingKeyRef | WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
     this.assertOpen();
     if (sealed.length < GCM_TAG_BYTES) throw new KeyStoreIntegrityError("The sealed data is shorter than a GCM tag");
-    const key = this.symmetricKeyHandle(backingKey);
-    const session = this.syncSession.handle;
-    this.lib.C_DecryptInit(session, gcm(iv, aad), key);
     try {
+      const key = this.symmetricKeyHandle(backingKey);
+      const session = this.syncSession.handle;
+      this.lib.C_DecryptInit(session, gcm(iv, aad), key);
       // SoftHSM wants room for the tag too, and CKR_BUFFER_TOO_SMALL would leave the operation active.
       return this.lib.C_Decrypt(session, asBuffer(sealed), Buffer.allocUnsafe(sealed.length));
     } catch (error) {
       // SoftHSM reports a failed tag check as CKR_GENERAL_ERROR, not CKR_ENCRYPTED_DATA_INVALID.
       if (isCkr(error, "CKR_GENERAL_ERROR", "CKR_ENCRYPTED_DATA_INVALID", "CKR_ENCRYPTED_DATA_LEN_RANGE")) {
-        throw new KeyStoreIntegrityError("The GCM tag does not verify under this backing key", { cause: error });
+        throw afterTokenFailure(new KeyStoreIntegrityError("The GCM tag does not verify under this backing key", { cause: error }));
       }
-      throw error;
+      throw afterTokenFailure(error);
     }
   }
 
@@ -416,11 +421,15 @@ class Pkcs11KeyStore implements KeyStore {
   async generateMac(backingKey: BackingKeyRef, algorithm: MacAlgorithmSpec, message: Uint8Array): Promise<Buffer> {
     this.assertOpen();
     const hash = checkMacAlgorithm(backingKey.spec, algorithm);
-    const key = this.syncKeyHandle(backingKey.id, backingKey.spec, backingKey.wrapped, "hmac");
-    // On the event loop on purpose: a 4 KiB HMAC takes ~15 µs in the token (measured), a thread-pool hop more than that.
-    const session = this.syncSession.handle;
-    this.lib.C_SignInit(session, hmacMechanism(hash), key);
-    return this.lib.C_Sign(session, message.length === 0 ? EMPTY : asBuffer(message), Buffer.allocUnsafe(HASH_BYTES[hash]));
+    try {
+      const key = this.syncKeyHandle(backingKey.id, backingKey.spec, backingKey.wrapped, "hmac");
+      // On the event loop on purpose: a 4 KiB HMAC takes ~15 µs in the token (measured), a thread-pool hop more than that.
+      const session = this.syncSession.handle;
+      this.lib.C_SignInit(session, hmacMechanism(hash), key);
+      return this.lib.C_Sign(session, message.length === 0 ? EMPTY : asBuffer(message), Buffer.allocUnsafe(HASH_BYTES[hash]));
+    } catch (error) {
+      throw afterTokenFailure(error);
+    }
   }
 
   deriveSharedSecret(backingKey: BackingKeyRef, peerPublicKeySpki: Uint8Array): Promise<Buffer> {
@@ -462,7 +471,11 @@ class Pkcs11KeyStore implements KeyStore {
       throw new RangeError(`byteCount must be a non-negative integer, not ${byteCount}`);
     }
     if (byteCount === 0) return Buffer.alloc(0);
-    return this.lib.C_GenerateRandom(this.syncSession.handle, Buffer.allocUnsafe(byteCount));
+    try {
+      return this.lib.C_GenerateRandom(this.syncSession.handle, Buffer.allocUnsafe(byteCount));
+    } catch (error) {
+      throw afterTokenFailure(error);
+    }
   }
 
   health(): KeyStoreHealth {
@@ -472,6 +485,7 @@ class Pkcs11KeyStore implements KeyStore {
       this.lib.C_GetAttributeValue(this.syncSession.handle, this.rootKey.handle, [{ type: pkcs11.CKA_CLASS }]);
       return { ok: true, kind: "pkcs11", detail: `${this.description}, root key present` };
     } catch (error) {
+      afterTokenFailure(error);
       return { ok: false, kind: "pkcs11", detail: `${this.description}: root key unusable (${ckrName(error)})` };
     }
   }
@@ -504,6 +518,8 @@ class Pkcs11KeyStore implements KeyStore {
     this.inFlight++;
     try {
       return await work();
+    } catch (error) {
+      throw afterTokenFailure(error);
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) this.onIdle?.();
@@ -519,8 +535,11 @@ class Pkcs11KeyStore implements KeyStore {
     }
   }
 
-  private async importMaterial(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey> {
-    this.assertOpen();
+  private importMaterial(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey> {
+    return this.track(async () => this.importMaterialNow(spec, material));
+  }
+
+  private async importMaterialNow(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey> {
     const facts = backingKeyFacts(spec);
     switch (facts.family) {
       case "aes":
@@ -688,11 +707,25 @@ class Pkcs11KeyStore implements KeyStore {
   private destroyHandle(handle: Buffer): void {
     try {
       this.lib.C_DestroyObject(this.syncSession.handle, handle);
-    } catch {
+    } catch (error) {
       // Already gone (the session closed): nothing is left to destroy.
+      afterTokenFailure(error);
     }
   }
 }
+
+/**
+ * SoftHSM and Node share one libcrypto here, and SoftHSM leaves OpenSSL's thread-local error queue filled when a
+ * call fails (a failed unwrap above all): node:crypto's key parsing (createPrivateKey, createPublicKey) then throws
+ * that stale error for an unrelated, valid key (measured: "Provider routines::cipher operation failed"). Every
+ * error out of a token call made on the event loop passes here, and the queue is emptied: node:crypto's
+ * synchronous random fill clears it on return (~2 µs). Its thread-pool jobs clear it themselves.
+ */
+function afterTokenFailure(error: unknown): unknown {
+  randomFillSync(ERROR_QUEUE_CLEARING_BYTE);
+  return error;
+}
+const ERROR_QUEUE_CLEARING_BYTE = Buffer.alloc(1);
 
 function materialLocation(facts: BackingKeyFacts): MaterialLocation {
   // SoftHSM 2.6.1 cannot wrap Ed25519 private keys (CKR_KEY_NOT_WRAPPABLE), signs Ed25519ph as pure Ed25519
@@ -918,6 +951,7 @@ function login(lib: PKCS11, session: graphene.Session, tokenLabel: string, pin: 
   try {
     lib.C_Login(session.handle, pkcs11.CKU_USER, pin);
   } catch (error) {
+    afterTokenFailure(error);
     // Another store in this process is logged in to the token, and login is per application.
     if (isCkr(error, "CKR_USER_ALREADY_LOGGED_IN")) return;
     const refused = pinSource !== undefined && isCkr(error, "CKR_PIN_INCORRECT", "CKR_PIN_LEN_RANGE", "CKR_PIN_LOCKED");
