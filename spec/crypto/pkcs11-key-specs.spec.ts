@@ -8,10 +8,10 @@ import { BACKING_KEY_SPECS, signingAlgorithmsOf } from "../../src/crypto/key-spe
 import { openPkcs11KeyStore, type Pkcs11KeyStoreOptions } from "../../src/crypto/pkcs11-key-store";
 import { verifySignature } from "../../src/crypto/public-key-operations";
 import { testSoftHsm } from "../support/softhsm";
+import { tokenProbe, type TokenProbe } from "./token-probe";
 
 let options: Pkcs11KeyStoreOptions;
-// A second handle on the same library: its sessions belong to the same application and see the store's session objects.
-let probe: graphene.Module;
+let probe: TokenProbe;
 const stores: KeyStore[] = [];
 let counter = 0;
 
@@ -22,21 +22,7 @@ const open = async (overrides: Partial<Pkcs11KeyStoreOptions> = {}): Promise<Key
 };
 const ref = (spec: BackingKeySpec, key: NewBackingKey): BackingKeyRef => ({ id: `pkcs11-spec-${++counter}`, spec, wrapped: key.wrapped });
 
-function withProbeSession<T>(use: (session: graphene.Session) => T): T {
-  const slots = probe.getSlots(true);
-  for (let i = 0; i < slots.length; i++) {
-    const slot = slots.items(i);
-    if (slot.getToken().label !== options.tokenLabel) continue;
-    const session = slot.open(graphene.SessionFlag.SERIAL_SESSION);
-    try {
-      return use(session);
-    } finally {
-      session.close();
-    }
-  }
-  throw new Error("test token not found");
-}
-const objectCount = (token: boolean): number => withProbeSession((session) => session.find({ token }).length);
+const objectCount = (token: boolean): number => probe.withSession((session) => session.find({ token }).length);
 
 /** One use of each token-held key: what leaves an unwrapped key in the handle cache. */
 async function useOnce(store: KeyStore, key: BackingKeyRef): Promise<void> {
@@ -49,7 +35,7 @@ async function useOnce(store: KeyStore, key: BackingKeyRef): Promise<void> {
 
 beforeAll(async () => {
   options = await testSoftHsm();
-  probe = graphene.Module.load(options.modulePath);
+  probe = tokenProbe(options.modulePath, options.tokenLabel);
 });
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((store) => store.close()));
@@ -78,7 +64,7 @@ test("no per-key objects: generating and using keys of every spec adds nothing t
   // What stays is the cached usable copy of each token-held key: no public halves, seeds or derived secrets.
   const tokenHeld = keys.filter((key) => store.supports(key.spec) === "token").length;
   expect(objectCount(false)).toBe(sessionObjects + tokenHeld);
-  withProbeSession((session) => {
+  probe.withSession((session) => {
     for (const objectClass of [graphene.ObjectClass.PRIVATE_KEY, graphene.ObjectClass.SECRET_KEY]) {
       const found = session.find({ class: objectClass, token: false });
       for (let i = 0; i < found.length; i++) {

@@ -24,12 +24,9 @@ const NO_USE: Template = [
   attribute(pkcs11.CKA_WRAP, false),
   attribute(pkcs11.CKA_UNWRAP, false),
 ];
-const PRIVATE_KEY_NO_USE: Template = [
-  attribute(pkcs11.CKA_DECRYPT, false),
-  attribute(pkcs11.CKA_SIGN, false),
-  attribute(pkcs11.CKA_DERIVE, false),
-  attribute(pkcs11.CKA_UNWRAP, false),
-];
+/** The usage attributes of NO_USE that a key of some class carries (PKCS#11 v2.40 §4.8–4.10: no CKA_SIGN on a public key). */
+const noUseOf = (...types: readonly number[]): Template => NO_USE.filter((entry) => types.includes(entry.type));
+const PRIVATE_KEY_NO_USE = noUseOf(pkcs11.CKA_DECRYPT, pkcs11.CKA_SIGN, pkcs11.CKA_DERIVE, pkcs11.CKA_UNWRAP);
 
 /** Replaces the usage attributes named in `uses` with true. */
 function allowing(template: Template, ...uses: readonly number[]): Template {
@@ -79,9 +76,7 @@ export interface KeyPairGeneration {
 const PUBLIC_KEY_NO_USE: Template = [
   attribute(pkcs11.CKA_TOKEN, false),
   attribute(pkcs11.CKA_PRIVATE, false),
-  attribute(pkcs11.CKA_VERIFY, false),
-  attribute(pkcs11.CKA_ENCRYPT, false),
-  attribute(pkcs11.CKA_WRAP, false),
+  ...noUseOf(pkcs11.CKA_VERIFY, pkcs11.CKA_ENCRYPT, pkcs11.CKA_WRAP),
 ];
 
 export function rsaKeyPairGeneration(modulusBits: number): KeyPairGeneration {

@@ -70,16 +70,14 @@ export async function verifySignature(
     }
     case "ecdsa": {
       if (facts.family !== "ec") throw new KeyStoreUsageError(`Algorithm ${algorithm} is incompatible with key spec ${spec}.`);
-      const ec = ecPublicKeyPoint(publicKeySpki);
-      if (ec === undefined || ec.curve !== facts.curve) throw new Error(`The public key is not an ${spec} key`);
+      const key = publicKeyOf(publicKeySpki, "ec");
+      const point = ecPublicKeyPoint(key, facts.curve);
+      if (point === undefined) throw new Error(`The public key is not an ${spec} key`);
       // KMS signatures are DER; raw r ‖ s and non-canonical encodings do not verify.
       const raw = ecdsaDerToRaw(signature, facts.curve.coordinateBytes);
       if (raw === undefined) return false;
-      if (input.messageType === "RAW") {
-        const key = publicKeyOf(publicKeySpki, "ec");
-        return verifyInNode(hashOf(signing.hash), message, { key, dsaEncoding: "ieee-p1363" }, raw);
-      }
-      return runCryptoJob({ op: "ecdsa-verify-digest", curve: NOBLE_CURVES[facts.curve.name], publicKey: ec.point, digest: message, signature: raw });
+      if (input.messageType === "RAW") return verifyInNode(hashOf(signing.hash), message, { key, dsaEncoding: "ieee-p1363" }, raw);
+      return runCryptoJob({ op: "ecdsa-verify-digest", curve: NOBLE_CURVES[facts.curve.name], publicKey: point, digest: message, signature: raw });
     }
     case "ed25519":
       return verifyInNode(null, message, publicKeyOf(publicKeySpki, "ed25519"), signature);
@@ -108,15 +106,8 @@ export function encryptWithPublicKey(publicKeySpki: Uint8Array, algorithm: RsaEn
   return publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, plaintext);
 }
 
-export type DataKeyPairSpec =
-  | "RSA_2048"
-  | "RSA_3072"
-  | "RSA_4096"
-  | "ECC_NIST_P256"
-  | "ECC_NIST_P384"
-  | "ECC_NIST_P521"
-  | "ECC_SECG_P256K1"
-  | "ECC_NIST_EDWARDS25519";
+/** KMS DataKeyPairSpec without SM2: the asymmetric key specs other than ML-DSA. */
+export type DataKeyPairSpec = Exclude<BackingKeySpec, "SYMMETRIC_DEFAULT" | `ML_DSA_${string}` | `HMAC_${string}`>;
 
 export interface DataKeyPair {
   readonly privateKeyPkcs8Der: Buffer;

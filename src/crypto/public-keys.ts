@@ -3,7 +3,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { derBitString, derOctetStringContents, derSequence } from "./der";
 import { PeerPublicKeyError } from "./key-store";
-import { EC_CURVES, type EcCurve, type MlDsaLevel } from "./key-specs";
+import type { EcCurve, MlDsaLevel } from "./key-specs";
 
 const spkiDer = (key: KeyObject): Buffer => key.export({ type: "spki", format: "der" });
 
@@ -37,14 +37,12 @@ export function peerEcPoint(peerPublicKeySpki: Uint8Array, curve: EcCurve): Buff
   } catch (error) {
     throw new PeerPublicKeyError("The peer public key is not a valid SubjectPublicKeyInfo", { cause: error });
   }
-  if (peer.asymmetricKeyType !== "ec" || peer.asymmetricKeyDetails?.namedCurve !== curve.nodeName) {
-    throw new PeerPublicKeyError(`The peer public key is not an ${curve.name} key`);
-  }
-  const jwk = peer.export({ format: "jwk" });
-  return uncompressedPoint(curve, jwk.x, jwk.y);
+  const point = ecPublicKeyPoint(peer, curve);
+  if (point === undefined) throw new PeerPublicKeyError(`The peer public key is not an ${curve.name} key`);
+  return point;
 }
 
-export function uncompressedPoint(curve: EcCurve, x: string | undefined, y: string | undefined): Buffer {
+function uncompressedPoint(curve: EcCurve, x: string | undefined, y: string | undefined): Buffer {
   const size = curve.coordinateBytes;
   const point = Buffer.alloc(1 + 2 * size);
   point[0] = 0x04;
@@ -56,14 +54,11 @@ export function uncompressedPoint(curve: EcCurve, x: string | undefined, y: stri
   return point;
 }
 
-/** Which curve an EC SubjectPublicKeyInfo is on, and its point; undefined for any other key. */
-export function ecPublicKeyPoint(spki: Uint8Array): { readonly curve: EcCurve; readonly point: Buffer } | undefined {
-  const key = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
-  if (key.asymmetricKeyType !== "ec") return undefined;
-  const curve = Object.values(EC_CURVES).find((candidate) => candidate.nodeName === key.asymmetricKeyDetails?.namedCurve);
-  if (curve === undefined) return undefined;
+/** The uncompressed point of an EC public key on `curve`; undefined when the key is not on that curve. */
+export function ecPublicKeyPoint(key: KeyObject, curve: EcCurve): Buffer | undefined {
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== curve.nodeName) return undefined;
   const jwk = key.export({ format: "jwk" });
-  return { curve, point: uncompressedPoint(curve, jwk.x, jwk.y) };
+  return uncompressedPoint(curve, jwk.x, jwk.y);
 }
 
 /** The 32-byte Ed25519 public key inside its SubjectPublicKeyInfo. */
