@@ -79,14 +79,19 @@ const PUBLIC_KEY_NO_USE: Template = [
   ...noUseOf(pkcs11.CKA_VERIFY, pkcs11.CKA_ENCRYPT, pkcs11.CKA_WRAP),
 ];
 
+/**
+ * 65537, the exponent KMS keys have. Module-level like every other Buffer in these templates: pkcs11js's thread-pool
+ * calls may read template values after the call returns, so none may be garbage the moment it is handed over.
+ */
+const F4 = Buffer.from([0x01, 0x00, 0x01]);
+
 export function rsaKeyPairGeneration(modulusBits: number): KeyPairGeneration {
   return {
     mechanism: { mechanism: pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN },
     publicKey: [
       ...PUBLIC_KEY_NO_USE,
       attribute(pkcs11.CKA_MODULUS_BITS, modulusBits),
-      // F4, the exponent KMS keys have.
-      attribute(pkcs11.CKA_PUBLIC_EXPONENT, Buffer.from([0x01, 0x00, 0x01])),
+      attribute(pkcs11.CKA_PUBLIC_EXPONENT, F4),
     ],
     privateKey: [...WRAPPABLE_ONLY, ...PRIVATE_KEY_NO_USE],
   };
