@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { KeyStoreIntegrityError, type KeyStore, type WrappedBackingKey } from "../../src/crypto/key-store";
 import { DEFAULT_ROOT_KEY_LABEL, openPkcs11KeyStore, type Pkcs11KeyStoreOptions } from "../../src/crypto/pkcs11-key-store";
 import { testSoftHsm } from "../support/softhsm";
+import { tokenProbe, type TokenProbe } from "./token-probe";
 
 interface KeyStoreSubject {
   readonly kind: string;
@@ -227,9 +228,7 @@ describeKeyStoreContract("PKCS#11 on SoftHSM2", async () => {
 
 describe("PKCS#11 key store on SoftHSM2", () => {
   let options: Pkcs11KeyStoreOptions;
-  // A second handle on the same library: sessions it opens share the store's login, and C_GetInfo
-  // tells whether the library is initialised at all.
-  let probe: graphene.Module;
+  let probe: TokenProbe;
   const stores: KeyStore[] = [];
   const open = async (overrides: Partial<Pkcs11KeyStoreOptions> = {}): Promise<KeyStore> => {
     const store = await openPkcs11KeyStore({ ...options, ...overrides });
@@ -238,33 +237,20 @@ describe("PKCS#11 key store on SoftHSM2", () => {
   };
   const libraryInitialised = (): boolean => {
     try {
-      probe.lib.C_GetInfo();
+      probe.module.lib.C_GetInfo();
       return true;
     } catch (error) {
       if (error instanceof Error && error.message.startsWith("CKR_CRYPTOKI_NOT_INITIALIZED")) return false;
       throw error;
     }
   };
-  const withProbeSession = <T>(use: (session: graphene.Session) => T): T => {
-    const slots = probe.getSlots(true);
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots.items(i);
-      if (slot.getToken().label !== options.tokenLabel) continue;
-      const session = slot.open(graphene.SessionFlag.SERIAL_SESSION);
-      try {
-        return use(session);
-      } finally {
-        session.close();
-      }
-    }
-    throw new Error("test token not found");
-  };
+  const withProbeSession = <T>(use: (session: graphene.Session) => T): T => probe.withSession(use);
   const sessionKeyCount = (): number =>
     withProbeSession((session) => session.find({ class: graphene.ObjectClass.SECRET_KEY, token: false }).length);
 
   beforeAll(async () => {
     options = await testSoftHsm();
-    probe = graphene.Module.load(options.modulePath);
+    probe = tokenProbe(options.modulePath, options.tokenLabel);
   });
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((store) => store.close()));

@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initialisePkcs11Token, openPkcs11KeyStore } from "../../src/crypto/pkcs11-key-store";
+import { openPkcs11KeyStore } from "../../src/crypto/pkcs11-key-store";
+import { initialisePkcs11Token } from "../../src/crypto/pkcs11-module";
 import {
   DEFAULT_SOFTHSM_MODULE_PATH,
   ensureSoftHsmToken,

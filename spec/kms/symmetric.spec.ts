@@ -14,7 +14,7 @@ import {
   RotateKeyOnDemandCommand,
   type KMSClient,
 } from "@aws-sdk/client-kms";
-import { KeyStoreIntegrityError, type KeyStore, type WrappedBackingKey } from "../../src/crypto/key-store";
+import { KeyStoreIntegrityError, KeyStoreUsageError, type KeyStore, type NewBackingKey, type WrappedBackingKey } from "../../src/crypto/key-store";
 import { additionalData, Ciphertexts, parseCiphertext } from "../../src/services/kms/ciphertext";
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
@@ -622,9 +622,21 @@ describe("behaviour: key usage", () => {
 
 /** Seals with node's AES-256-GCM; a backing key's "wrapped" bytes are its raw key. Enough to pin the blob format. */
 class PlainKeyStore implements KeyStore {
+  supports(spec: string) {
+    return spec === "SYMMETRIC_DEFAULT" ? ("node" as const) : undefined;
+  }
+  async generate(): Promise<NewBackingKey> {
+    return { wrapped: randomBytes(32) };
+  }
   async createBackingKey(): Promise<Uint8Array> {
     return randomBytes(32);
   }
+  async sign(): Promise<Buffer> {
+    throw new KeyStoreUsageError("PlainKeyStore only seals");
+  }
+  decrypt = this.sign;
+  generateMac = this.sign;
+  deriveSharedSecret = this.sign;
   seal(backingKey: WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
     const cipher = createCipheriv("aes-256-gcm", backingKey.wrapped, iv).setAAD(aad);
     return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);

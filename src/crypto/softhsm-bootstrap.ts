@@ -6,7 +6,8 @@ import { access, link, mkdir, open, readdir, readFile, rename, rm, unlink, write
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { KeyStore } from "./key-store";
-import { initialisePkcs11Token, listPkcs11Tokens, openPkcs11KeyStore } from "./pkcs11-key-store";
+import { openPkcs11KeyStore } from "./pkcs11-key-store";
+import { initialisePkcs11Token, listPkcs11Tokens } from "./pkcs11-module";
 import { hostProcess, setSoftHsmConfigEnvironment, softHsmConfigEnvironment } from "./token-environment";
 import {
   backupIsStale,
