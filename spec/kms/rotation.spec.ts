@@ -173,7 +173,7 @@ describe("behaviour", () => {
       const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
       const before = await encrypt(key.KeyId!, "before");
       clock.ms += DAY;
-      expect(await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.Arn }))).toMatchObject({ KeyId: key.KeyId });
+      expect(await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.Arn }))).toMatchObject({ KeyId: key.Arn });
       const rotated = await currentMaterial(key.KeyId!);
       expect(rotated).not.toBe(key.CurrentKeyMaterialId);
       expect(await decrypt(before)).toEqual({ text: "before", keyMaterialId: key.CurrentKeyMaterialId });
@@ -261,7 +261,11 @@ describe("behaviour", () => {
       await expect(kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId }))).rejects.toMatchObject(refusal);
       await expect(kms.send(new DisableKeyRotationCommand({ KeyId: key.KeyId }))).rejects.toMatchObject(refusal);
       await expect(kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }))).rejects.toMatchObject(refusal);
-      await expect(kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))).rejects.toMatchObject(refusal);
+      // RotateKeyOnDemand answers with the key's state instead: it can rotate imported material now.
+      await expect(kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
+        name: "KMSInvalidStateException",
+        message: `${key.Arn} is pending import.`,
+      });
       await expect(kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).rejects.toMatchObject(refusal);
     });
 
@@ -317,7 +321,7 @@ describe("serialization", () => {
       RotationPeriodInDays: 90,
       NextRotationDate: (clock.ms + 90 * DAY) / 1000,
     });
-    expect(await call("RotateKeyOnDemand", { KeyId: key.KeyId })).toEqual({ KeyId: key.KeyId });
+    expect(await call("RotateKeyOnDemand", { KeyId: key.KeyId })).toEqual({ KeyId: key.Arn });
     const listed = await call("ListKeyRotations", { KeyId: key.KeyId });
     expect(listed).toEqual({
       Rotations: [

@@ -29,7 +29,7 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
       "XksKeyId is valid only with Origin EXTERNAL_KEY_STORE and a CustomKeyStoreId; secretslite has no custom key stores.",
     );
   }
-  if (input.Policy !== undefined) assertValidPolicy(input.Policy);
+  if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
   const tags = toKeyTags(input.Tags ?? []);
   assertValidTags(tags);
   // BypassPolicyLockoutSafetyCheck is accepted and has nothing to bypass: key policies are stored, not enforced.

@@ -119,3 +119,12 @@ export const rotationConflict = (): AwsError =>
     "ConflictException",
     "The request was rejected because an automatic rotation of this key is currently in progress or scheduled to begin within the next 20 minutes.",
   );
+
+/**
+ * The key policy lockout safety check's refusal (CreateKey, PutKeyPolicy; see key-policy.ts). The text as every
+ * public capture quotes it, e.g. trussworks/terraform-aws-cloudtrail#178 ("MalformedPolicyDocumentException: The new
+ * key policy will not allow you to update the key policy in the future."), and as terraform-provider-aws's
+ * TestAccKMSKey_Policy_bypass expects it from AWS.
+ */
+export const policyLockout = (): AwsError =>
+  new AwsError("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.");
