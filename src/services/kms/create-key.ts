@@ -32,7 +32,7 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
   if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
   const tags = toKeyTags(input.Tags ?? []);
   assertValidTags(tags);
-  // BypassPolicyLockoutSafetyCheck is accepted and has nothing to bypass: key policies are stored, not enforced.
+  // The lockout check above is the only use of BypassPolicyLockoutSafetyCheck: key policies are stored, not enforced.
   const key = await ctx.kms.keys.create(ctx.scope, ctx.now, {
     description: input.Description,
     origin,

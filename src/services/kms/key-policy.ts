@@ -1,5 +1,6 @@
 // Key policies: the default policy KMS attaches, the one policy name, and the checks a policy document must pass.
-import type { Scope } from "../context";
+import type { Scope } from "../scope";
+import { keyArn as arnOfKey } from "./key-arn";
 import { malformedPolicy, policyLockout, policyNotFound, policyTooLarge } from "./errors";
 
 export const DEFAULT_POLICY_NAME = "default";
@@ -108,9 +109,9 @@ export function assertValidPolicy(policy: string, lockout?: LockoutCheck): void 
  * counts only if it matches whatever id the key gets.
  */
 function letsCallerReplacePolicy(document: JsonObject, { scope, keyArn }: LockoutCheck): boolean {
-  // The ARN as kms-key.ts builds it (imported from there it would make a cycle). For CreateKey's unknown key id a
-  // stand-in only a wildcard matches: no key id has a NUL, and a policy would have to spell out 36 escaped ones.
-  const resource = keyArn ?? `arn:${scope.partition}:kms:${scope.region}:${scope.account}:key/${"\0".repeat(36)}`;
+  // For CreateKey's unknown key id a stand-in only a wildcard matches: no key id has a NUL, and a policy would have
+  // to spell out 36 escaped ones.
+  const resource = keyArn ?? arnOfKey(scope, "\0".repeat(36));
   const covers = (statement: JsonObject): boolean =>
     elementMatches(statement, "Principal", (principal) => namesRoot(principal, scope)) &&
     elementMatches(statement, "Action", (actions) => strings(actions).some((action) => wildcard(action, "i").test("kms:PutKeyPolicy"))) &&

@@ -1,6 +1,6 @@
 // PutKeyPolicy: replaces a customer managed key's key policy; checked for lockout, stored as sent, not enforced.
 import type { PutKeyPolicyRequest } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { assertCustomerManaged } from "./aws-managed";
 import { assertDefaultPolicyName, assertValidPolicy } from "./key-policy";
 import { assertKeyState } from "./key-states";

@@ -1,9 +1,9 @@
 // RotateKeyOnDemand: new key material for a customer managed key now, whatever its automatic schedule.
 import type { RotateKeyOnDemandRequest, RotateKeyOnDemandResponse } from "@aws-sdk/client-kms";
-import type { Operation } from "../context";
+import type { Operation } from "./context";
 import { invalidState } from "./errors";
 import { assertOnDemandRotation } from "./key-rotation";
-import type { KmsKeyRecord } from "./kms-key";
+import type { KmsKeyRecord } from "./key-record";
 
 export const rotateKeyOnDemand: Operation<RotateKeyOnDemandRequest, RotateKeyOnDemandResponse> = async (input, ctx) => {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now, "key");
