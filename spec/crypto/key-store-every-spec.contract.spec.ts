@@ -400,7 +400,7 @@ function describeEverySpecContract(name: string, makeSubject: () => Promise<KeyS
       expect(() => store.seal(keyOf("RSA_2048"), iv, Buffer.alloc(0), message)).toThrow(KeyStoreUsageError);
       // A SYMMETRIC_DEFAULT reference with its spec seals like the spec-less one.
       const aes = keyOf("SYMMETRIC_DEFAULT");
-      expect(store.open(aes, iv, Buffer.alloc(0), store.seal({ id: aes.id, wrapped: aes.wrapped }, iv, Buffer.alloc(0), message)).equals(message)).toBe(true);
+      expect(store.open(aes, iv, Buffer.alloc(0), store.seal({ id: aes.id, spec: aes.spec, wrapped: aes.wrapped }, iv, Buffer.alloc(0), message)).equals(message)).toBe(true);
     });
 
     test("tampered wrapped material of any spec is a KeyStoreIntegrityError, and the untampered key still works", async () => {

@@ -2,7 +2,10 @@
 
 import * as graphene from "graphene-pk11";
 import { randomBytes } from "node:crypto";
-import { KeyStoreIntegrityError, type KeyStore, type WrappedBackingKey } from "../../src/crypto/key-store";
+import { KeyStoreIntegrityError, type KeyStore, type BackingKeyRef } from "../../src/crypto/key-store";
+
+/** A fresh AES-256 backing key's wrapped bytes: the material every symmetric check here seals under. */
+const symmetricMaterial = async (target: KeyStore): Promise<Uint8Array> => (await target.generate("SYMMETRIC_DEFAULT")).wrapped;
 import { DEFAULT_ROOT_KEY_LABEL, openPkcs11KeyStore, type Pkcs11KeyStoreOptions } from "../../src/crypto/pkcs11-key-store";
 import { testSoftHsm } from "../support/softhsm";
 import { tokenProbe, type TokenProbe } from "./token-probe";
@@ -23,9 +26,10 @@ function describeKeyStoreContract(name: string, makeSubject: () => Promise<KeySt
     const extraStores: KeyStore[] = [];
     let counter = 0;
 
-    const backingKey = async (target: KeyStore = store): Promise<WrappedBackingKey> => ({
+    const backingKey = async (target: KeyStore = store): Promise<BackingKeyRef> => ({
       id: `contract-${++counter}`,
-      wrapped: await target.createBackingKey(),
+      spec: "SYMMETRIC_DEFAULT" as const,
+      wrapped: await symmetricMaterial(target),
     });
 
     beforeAll(async () => {
@@ -98,7 +102,7 @@ function describeKeyStoreContract(name: string, makeSubject: () => Promise<KeySt
     });
 
     test("wrapped backing keys are 40 bytes (AES_KEY_WRAP_PAD of 32)", async () => {
-      for (let i = 0; i < 5; i++) expect((await store.createBackingKey()).length).toBe(40);
+      for (let i = 0; i < 5; i++) expect((await symmetricMaterial(store)).length).toBe(40);
     });
 
     test("a wrapped backing key outlives its store: a new instance on the same token opens old ciphertext", async () => {
@@ -128,7 +132,7 @@ function describeKeyStoreContract(name: string, makeSubject: () => Promise<KeySt
 
     test("an id reused for other material is not served from the cache", async () => {
       const first = await backingKey();
-      const reused: WrappedBackingKey = { id: first.id, wrapped: await store.createBackingKey() };
+      const reused: BackingKeyRef = { id: first.id, spec: "SYMMETRIC_DEFAULT" as const, wrapped: await symmetricMaterial(store) };
       const iv = randomBytes(IV_BYTES);
       const sealed = store.seal(first, iv, Buffer.alloc(0), Buffer.from("first"));
       expect(() => store.open(reused, iv, Buffer.alloc(0), sealed)).toThrow(KeyStoreIntegrityError);
@@ -136,17 +140,17 @@ function describeKeyStoreContract(name: string, makeSubject: () => Promise<KeySt
     });
 
     test("a tampered, truncated or foreign wrapped key is a KeyStoreIntegrityError", async () => {
-      const good = await store.createBackingKey();
+      const good = await symmetricMaterial(store);
       const flipped = Buffer.from(good);
       flipped[17] = (flipped[17] ?? 0) ^ 0x80;
       const iv = randomBytes(IV_BYTES);
       for (const wrapped of [flipped, good.subarray(0, 32), Buffer.concat([good, Buffer.alloc(8)]), randomBytes(40)]) {
-        const key = { id: `tampered-${++counter}`, wrapped };
+        const key = { id: `tampered-${++counter}`, spec: "SYMMETRIC_DEFAULT" as const, wrapped };
         expect(() => store.seal(key, iv, Buffer.alloc(0), Buffer.from("x"))).toThrow(KeyStoreIntegrityError);
         expect(() => store.open(key, iv, Buffer.alloc(0), Buffer.alloc(TAG_BYTES + 1))).toThrow(KeyStoreIntegrityError);
       }
-      const sealed = store.seal({ id: "untampered", wrapped: good }, iv, Buffer.alloc(0), Buffer.from("ok"));
-      expect(store.open({ id: "untampered", wrapped: good }, iv, Buffer.alloc(0), sealed).toString()).toBe("ok");
+      const sealed = store.seal({ id: "untampered", spec: "SYMMETRIC_DEFAULT" as const, wrapped: good }, iv, Buffer.alloc(0), Buffer.from("ok"));
+      expect(store.open({ id: "untampered", spec: "SYMMETRIC_DEFAULT" as const, wrapped: good }, iv, Buffer.alloc(0), sealed).toString()).toBe("ok");
     });
 
     test("random(n) gives n bytes that do not repeat", () => {
@@ -169,7 +173,7 @@ function describeKeyStoreContract(name: string, makeSubject: () => Promise<KeySt
 
     test("close is idempotent and a closed store refuses work", async () => {
       const extra = await subject.open();
-      const key: WrappedBackingKey = { id: "closing", wrapped: await extra.createBackingKey() };
+      const key: BackingKeyRef = { id: "closing", spec: "SYMMETRIC_DEFAULT" as const, wrapped: await symmetricMaterial(extra) };
       const iv = randomBytes(IV_BYTES);
       const sealed = extra.seal(key, iv, Buffer.alloc(0), Buffer.from("x"));
       await Promise.all([extra.close(), extra.close()]);
@@ -177,29 +181,29 @@ function describeKeyStoreContract(name: string, makeSubject: () => Promise<KeySt
       expect(() => extra.seal(key, iv, Buffer.alloc(0), Buffer.from("x"))).toThrow(/closed/);
       expect(() => extra.open(key, iv, Buffer.alloc(0), sealed)).toThrow(/closed/);
       expect(() => extra.random(8)).toThrow(/closed/);
-      await expect(extra.createBackingKey()).rejects.toThrow(/closed/);
+      await expect(symmetricMaterial(extra)).rejects.toThrow(/closed/);
       expect(store.open(key, iv, Buffer.alloc(0), sealed).toString()).toBe("x");
     });
 
     test("close waits for backing keys already being made", async () => {
       const extra = await subject.open();
-      const pending = Array.from({ length: 20 }, () => extra.createBackingKey());
+      const pending = Array.from({ length: 20 }, () => symmetricMaterial(extra));
       const closed = extra.close();
       const wrapped = await Promise.all(pending);
       await closed;
       expect(wrapped.every((bytes) => bytes.length === 40)).toBe(true);
       const iv = randomBytes(IV_BYTES);
-      const key = { id: "made-while-closing", wrapped: wrapped[19] ?? new Uint8Array() };
+      const key = { id: "made-while-closing", spec: "SYMMETRIC_DEFAULT" as const, wrapped: wrapped[19] ?? new Uint8Array() };
       const sealed = store.seal(key, iv, Buffer.alloc(0), Buffer.from("z"));
       expect(store.open(key, iv, Buffer.alloc(0), sealed).toString()).toBe("z");
     });
 
-    test("many createBackingKey calls in parallel all succeed with distinct, usable keys", async () => {
-      const wrapped = await Promise.all(Array.from({ length: 200 }, () => store.createBackingKey()));
+    test("many SYMMETRIC_DEFAULT generate calls in parallel all succeed with distinct, usable keys", async () => {
+      const wrapped = await Promise.all(Array.from({ length: 200 }, () => symmetricMaterial(store)));
       expect(new Set(wrapped.map((bytes) => Buffer.from(bytes).toString("hex"))).size).toBe(200);
       const iv = randomBytes(IV_BYTES);
       wrapped.forEach((bytes, index) => {
-        const key = { id: `parallel-${index}`, wrapped: bytes };
+        const key = { id: `parallel-${index}`, spec: "SYMMETRIC_DEFAULT" as const, wrapped: bytes };
         const sealed = store.seal(key, iv, Buffer.alloc(0), Buffer.from(`value ${index}`));
         expect(store.open(key, iv, Buffer.alloc(0), sealed).toString()).toBe(`value ${index}`);
       });
@@ -286,7 +290,7 @@ describe("PKCS#11 key store on SoftHSM2", () => {
     expect(libraryInitialised()).toBe(true);
     await first.close();
     expect(libraryInitialised()).toBe(true);
-    const key = { id: "after-first-closed", wrapped: await second.createBackingKey() };
+    const key = { id: "after-first-closed", spec: "SYMMETRIC_DEFAULT" as const, wrapped: await symmetricMaterial(second) };
     const iv = randomBytes(IV_BYTES);
     expect(second.open(key, iv, Buffer.alloc(0), second.seal(key, iv, Buffer.alloc(0), Buffer.from("still here"))).toString()).toBe(
       "still here",
@@ -320,7 +324,7 @@ describe("PKCS#11 key store on SoftHSM2", () => {
     const store = await open({ handleCacheSize: 2 });
     const before = sessionKeyCount();
     const keys = await Promise.all(
-      Array.from({ length: 5 }, async (_, index) => ({ id: `lru-${index}`, wrapped: await store.createBackingKey() })),
+      Array.from({ length: 5 }, async (_, index) => ({ id: `lru-${index}`, spec: "SYMMETRIC_DEFAULT" as const, wrapped: await symmetricMaterial(store) })),
     );
     expect(sessionKeyCount()).toBe(before);
     const iv = randomBytes(IV_BYTES);
@@ -357,7 +361,7 @@ describe("PKCS#11 key store on SoftHSM2", () => {
     const store = await open();
     const iv = randomBytes(IV_BYTES);
     for (let i = 0; i < 3; i++) {
-      const key = { id: `closing-${i}`, wrapped: await store.createBackingKey() };
+      const key = { id: `closing-${i}`, spec: "SYMMETRIC_DEFAULT" as const, wrapped: await symmetricMaterial(store) };
       store.seal(key, iv, Buffer.alloc(0), Buffer.from("x"));
     }
     expect(sessionKeyCount()).toBe(before + 3);

@@ -106,7 +106,7 @@ test("a failed token call leaves node:crypto's key parsing working (SoftHSM and 
   const message = randomBytes(16);
   const failures: Array<() => Promise<unknown>> = [
     () => stranger.sign(ed25519, "ED25519_SHA_512", { messageType: "RAW", message }),
-    async () => store.seal({ id: `foreign-${++counter}`, wrapped: randomBytes(40) }, randomBytes(12), Buffer.alloc(0), message),
+    async () => store.seal({ id: `foreign-${++counter}`, spec: "SYMMETRIC_DEFAULT" as const, wrapped: randomBytes(40) }, randomBytes(12), Buffer.alloc(0), message),
     () => store.generateMac({ id: `foreign-${++counter}`, spec: "HMAC_256", wrapped: randomBytes(40) }, "HMAC_SHA_256", message),
   ];
   for (const fail of failures) {

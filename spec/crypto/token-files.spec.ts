@@ -34,10 +34,10 @@ function objectFiles(home: string): string[] {
 async function sealed(home: string): Promise<{ wrapped: Uint8Array; iv: Buffer; aad: Buffer; box: Buffer }> {
   const keyStore = await openSoftHsmKeyStore(home);
   try {
-    const wrapped = await keyStore.createBackingKey();
+    const { wrapped } = await keyStore.generate("SYMMETRIC_DEFAULT");
     const iv = Buffer.alloc(12, 7);
     const aad = Buffer.from("aad");
-    const box = keyStore.seal({ id: "k", wrapped }, iv, aad, Buffer.from("the secret"));
+    const box = keyStore.seal({ id: "k", spec: "SYMMETRIC_DEFAULT" as const, wrapped }, iv, aad, Buffer.from("the secret"));
     return { wrapped, iv, aad, box };
   } finally {
     await keyStore.close();
@@ -51,7 +51,7 @@ async function sealed(home: string): Promise<{ wrapped: Uint8Array; iv: Buffer; 
 async function expectStillOpens(home: string, value: Awaited<ReturnType<typeof sealed>>, options: { readonly logger?: TokenLogger } = {}): Promise<void> {
   const keyStore = await openSoftHsmKeyStore(home, options);
   try {
-    expect(keyStore.open({ id: "k", wrapped: value.wrapped }, value.iv, value.aad, value.box).toString()).toBe("the secret");
+    expect(keyStore.open({ id: "k", spec: "SYMMETRIC_DEFAULT", wrapped: value.wrapped }, value.iv, value.aad, value.box).toString()).toBe("the secret");
   } finally {
     await keyStore.close();
   }

@@ -14,7 +14,7 @@ import {
   RotateKeyOnDemandCommand,
   type KMSClient,
 } from "@aws-sdk/client-kms";
-import { KeyStoreIntegrityError, KeyStoreUsageError, type KeyStore, type NewBackingKey, type WrappedBackingKey } from "../../src/crypto/key-store";
+import { KeyStoreIntegrityError, KeyStoreUsageError, type KeyStore, type NewBackingKey, type BackingKeyRef } from "../../src/crypto/key-store";
 import { additionalData, Ciphertexts, parseCiphertext } from "../../src/services/kms/ciphertext";
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
@@ -628,20 +628,17 @@ class PlainKeyStore implements KeyStore {
   async generate(): Promise<NewBackingKey> {
     return { wrapped: randomBytes(32) };
   }
-  async createBackingKey(): Promise<Uint8Array> {
-    return randomBytes(32);
-  }
   async sign(): Promise<Buffer> {
     throw new KeyStoreUsageError("PlainKeyStore only seals");
   }
   decrypt = this.sign;
   generateMac = this.sign;
   deriveSharedSecret = this.sign;
-  seal(backingKey: WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
+  seal(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
     const cipher = createCipheriv("aes-256-gcm", backingKey.wrapped, iv).setAAD(aad);
     return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   }
-  open(backingKey: WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
+  open(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
     const decipher = createDecipheriv("aes-256-gcm", backingKey.wrapped, iv).setAAD(aad);
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
     try {
@@ -697,7 +694,7 @@ describe("ciphertext format", () => {
     const aad = Buffer.concat([header, pair("SecretARN", "arn:é"), pair("SecretVersionId", "v1")]);
     expect(additionalData(header, { SecretVersionId: "v1", SecretARN: "arn:é" })).toEqual(aad);
     const iv = randomBytes(12);
-    const sealed = keyStore.seal({ id: "x", wrapped: rawKey }, iv, aad, Buffer.from("old data key"));
+    const sealed = keyStore.seal({ id: "x", spec: "SYMMETRIC_DEFAULT", wrapped: rawKey }, iv, aad, Buffer.from("old data key"));
     const blob = Buffer.concat([header, iv, sealed]);
     const parsed = parseCiphertext(blob);
     expect(parsed.keyId).toBe(key.keyId);

@@ -48,16 +48,6 @@ export interface BackingKeyRef {
   readonly wrapped: Uint8Array;
 }
 
-/**
- * @deprecated The spec-less reference seal and open took before every key spec; read as SYMMETRIC_DEFAULT. Pass
- * a BackingKeyRef instead (removed at the integration of issue 10).
- */
-export interface WrappedBackingKey {
-  readonly id: string;
-  readonly wrapped: Uint8Array;
-  readonly spec?: BackingKeySpec;
-}
-
 export interface NewBackingKey {
   readonly wrapped: Uint8Array;
   /** SubjectPublicKeyInfo DER, asymmetric specs only: what GetPublicKey returns and Verify checks against. */
@@ -121,14 +111,10 @@ export interface KeyStore {
    * Other specs are refused with KeyStoreUsageError. Optional: a store without it cannot import.
    */
   importBackingKey?(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey>;
-  /** @deprecated use importBackingKey("SYMMETRIC_DEFAULT", material); returns only the wrapped bytes. */
-  importBackingKey?(material: Uint8Array): Promise<Uint8Array>;
-  /** @deprecated use generate("SYMMETRIC_DEFAULT"); returns only the wrapped bytes. */
-  createBackingKey(): Promise<Uint8Array>;
   /** AES-256-GCM under a SYMMETRIC_DEFAULT backing key, inside the token, synchronously. Returns ciphertext ‖ 16-byte tag. */
-  seal(backingKey: BackingKeyRef | WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer;
+  seal(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer;
   /** Reverses seal; throws KeyStoreIntegrityError when the tag does not verify. */
-  open(backingKey: BackingKeyRef | WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer;
+  open(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer;
   /** A signature as KMS returns it: ECDSA as DER (X9.62), RSA and EdDSA and ML-DSA as their raw signature bytes. */
   sign(backingKey: BackingKeyRef, algorithm: SigningAlgorithmSpec, input: SignInput): Promise<Buffer>;
   /** RSA-OAEP decryption under an RSA backing key; KeyStoreIntegrityError when the ciphertext is not for it. */

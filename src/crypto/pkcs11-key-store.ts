@@ -18,7 +18,6 @@ import {
   type RsaEncryptionAlgorithmSpec,
   type SignInput,
   type SigningAlgorithmSpec,
-  type WrappedBackingKey,
 } from "./key-store";
 import {
   BACKING_KEY_SPECS,
@@ -215,19 +214,11 @@ class Pkcs11KeyStore implements KeyStore {
     });
   }
 
-  importBackingKey(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey>;
-  importBackingKey(material: Uint8Array): Promise<Uint8Array>;
-  async importBackingKey(specOrMaterial: BackingKeySpec | Uint8Array, material?: Uint8Array): Promise<NewBackingKey | Uint8Array> {
-    if (typeof specOrMaterial !== "string") return (await this.importMaterial("SYMMETRIC_DEFAULT", specOrMaterial)).wrapped;
-    if (material === undefined) throw new TypeError("importBackingKey(spec, material) needs the material");
-    return this.importMaterial(specOrMaterial, material);
+  importBackingKey(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey> {
+    return this.importMaterial(spec, material);
   }
 
-  async createBackingKey(): Promise<Uint8Array> {
-    return (await this.generate("SYMMETRIC_DEFAULT")).wrapped;
-  }
-
-  seal(backingKey: BackingKeyRef | WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
+  seal(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
     this.assertOpen();
     try {
       const key = this.symmetricKeyHandle(backingKey);
@@ -243,7 +234,7 @@ class Pkcs11KeyStore implements KeyStore {
     }
   }
 
-  open(backingKey: BackingKeyRef | WrappedBackingKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
+  open(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
     this.assertOpen();
     if (sealed.length < GCM_TAG_BYTES) throw new KeyStoreIntegrityError("The sealed data is shorter than a GCM tag");
     try {
@@ -514,8 +505,8 @@ class Pkcs11KeyStore implements KeyStore {
     return Buffer.from(wrapped);
   }
 
-  private symmetricKeyHandle(backingKey: BackingKeyRef | WrappedBackingKey): Buffer {
-    const spec = backingKey.spec ?? "SYMMETRIC_DEFAULT";
+  private symmetricKeyHandle(backingKey: BackingKeyRef): Buffer {
+    const spec = backingKey.spec;
     if (spec !== "SYMMETRIC_DEFAULT") throw new KeyStoreUsageError(`${spec} keys cannot encrypt with AES-GCM.`);
     return this.syncKeyHandle(backingKey.id, spec, backingKey.wrapped, "aes");
   }

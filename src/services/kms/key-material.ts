@@ -1,6 +1,6 @@
 // Backing keys: new material from the token, imported material, and the key store's view of a stored backing key.
 import { createHmac, randomBytes } from "node:crypto";
-import type { KeyStore, WrappedBackingKey } from "../../crypto/key-store";
+import type { BackingKeyRef, BackingKeySpec, KeyStore } from "../../crypto/key-store";
 import { AwsError } from "../../errors";
 import type { Scope } from "../scope";
 import { unsupportedOperation } from "./errors";
@@ -9,7 +9,8 @@ import type { KmsKeys } from "./key-repository";
 
 /** New material, generated in the token and kept only wrapped; rotations say which kind made it. */
 export async function newBackingKey(keyStore: KeyStore, nowMs: number, rotationType: RotationType | undefined): Promise<BackingKeyRecord> {
-  const wrapped = await keyStore.createBackingKey();
+  // Every key that rotates or makes data keys is SYMMETRIC_DEFAULT; other specs get their material at CreateKey.
+  const { wrapped } = await keyStore.generate("SYMMETRIC_DEFAULT");
   return {
     id: randomBytes(32).toString("hex"),
     wrapped: Buffer.from(wrapped).toString("base64"),
@@ -47,7 +48,7 @@ export async function importMaterial(
   const present = await keys.get(scope, keyId);
   if (present !== undefined && present.backingKeys.some((backingKey) => backingKey.id === materialId)) return present;
   // The token call happens before the lock, as for every backing key.
-  const wrapped = Buffer.from(await keyStore.importBackingKey(material)).toString("base64");
+  const wrapped = Buffer.from((await keyStore.importBackingKey("SYMMETRIC_DEFAULT", material)).wrapped).toString("base64");
   return keys.update(scope, keyId, (current) => {
     if (current.origin !== "EXTERNAL") {
       throw unsupportedOperation(`${current.arn} origin is ${current.origin} which is not valid for this operation.`);
@@ -70,12 +71,13 @@ export async function importMaterial(
  * bytes on every call (its handle cache must not trust the id alone), so they are decoded once, not per
  * request. A backing key record belongs to one KMS key, so it alone keys the map.
  */
-const wrappedBackingKeys = new WeakMap<BackingKeyRecord, WrappedBackingKey>();
+const wrappedBackingKeys = new WeakMap<BackingKeyRecord, BackingKeyRef>();
 
-export function backingKeyOf(key: KmsKeyRecord, backingKey: BackingKeyRecord): WrappedBackingKey {
+export function backingKeyOf(key: KmsKeyRecord, backingKey: BackingKeyRecord): BackingKeyRef {
   let wrapped = wrappedBackingKeys.get(backingKey);
   if (wrapped === undefined) {
-    wrapped = { id: key.keyId + "/" + backingKey.id, wrapped: Buffer.from(backingKey.wrapped, "base64") };
+    // SM2 is the one KMS spec a key store has no backing key for, and CreateKey never makes an SM2 key.
+    wrapped = { id: key.keyId + "/" + backingKey.id, spec: key.keySpec as BackingKeySpec, wrapped: Buffer.from(backingKey.wrapped, "base64") };
     wrappedBackingKeys.set(backingKey, wrapped);
   }
   return wrapped;
