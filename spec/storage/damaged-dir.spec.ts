@@ -1,6 +1,6 @@
 // A damaged, locked or unusable data dir: the CLI refuses to start with one message naming the file, the cause and what to do.
 // Runs the built CLI (dist/), which `npm test` builds first.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -23,9 +23,12 @@ interface Exited {
 }
 
 /** Runs the CLI to its end: a refused start exits by itself; a start that gets as far as its ready line is a failure here. */
-function runToExit(args: readonly string[], options: { uid?: number; gid?: number; under?: readonly string[] } = {}): Promise<Exited> {
-  const { under = [], ...ids } = options;
-  const command = [...under, process.execPath, BIN, ...args];
+function runToExit(
+  args: readonly string[],
+  options: { uid?: number; gid?: number; under?: readonly string[]; program?: { node: string; bin: string } } = {},
+): Promise<Exited> {
+  const { under = [], program = { node: process.execPath, bin: BIN }, ...ids } = options;
+  const command = [...under, program.node, program.bin, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), {
       env: { PATH: process.env.PATH ?? "" },
@@ -186,6 +189,28 @@ describe("behaviour: a check that is stopped is not a damaged dir", () => {
   });
 });
 
+/**
+ * The node binary and CLI as uid `uid` can run them. A checkout in a private dir is out of that user's reach (CI may
+ * clone under /root; scripts/test-current-node.sh works in a 0700 mktemp dir): then node and the package's runtime
+ * files are copied into a dir everyone can read, which is what the test needs, not where they came from.
+ */
+function programRunnableBy(uid: number): { node: string; bin: string } {
+  const root = path.join(__dirname, "..", "..");
+  const needed = [BIN, path.join(root, "dist", "cli.js"), path.join(root, "node_modules", "classic-level", "package.json")];
+  const probe = spawnSync(process.execPath, ["-e", `for (const file of ${JSON.stringify(needed)}) require("node:fs").accessSync(file, 4)`], {
+    uid,
+    gid: uid,
+    stdio: "ignore",
+  });
+  if (probe.error === undefined && probe.status === 0) return { node: process.execPath, bin: BIN };
+  const dir = tempDir();
+  chmodSync(dir, 0o755);
+  cpSync(process.execPath, path.join(dir, "node"));
+  chmodSync(path.join(dir, "node"), 0o755);
+  for (const part of ["bin", "dist", "node_modules", "package.json"]) cpSync(path.join(root, part), path.join(dir, "app", part), { recursive: true });
+  return { node: path.join(dir, "node"), bin: path.join(dir, "app", "bin", "secretslite.js") };
+}
+
 describe("behaviour: start-up messages for a data dir LevelDB cannot open", () => {
   it("a second instance on the same data dir names the first one's pid and URL", async () => {
     const dataDir = copyOfBase();
@@ -210,7 +235,7 @@ describe("behaviour: start-up messages for a data dir LevelDB cannot open", () =
     chmodSync(path.dirname(dataDir), 0o755);
     chmodSync(dataDir, 0o755);
     chmodSync(path.join(dataDir, "db"), 0o755);
-    const result = await runToExit(["--port", "0", "--data-dir", dataDir], { uid: 65534, gid: 65534 });
+    const result = await runToExit(["--port", "0", "--data-dir", dataDir], { uid: 65534, gid: 65534, program: programRunnableBy(65534) });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`secretslite: could not start: ${dataDir} cannot be written by \\S+ \\(uid 65534\\): it belongs to uid 0\\. Run secretslite as that user`));
   });
