@@ -1,7 +1,8 @@
-// CreateKey: a new customer managed symmetric KMS key, its backing key generated in the token (none yet for Origin EXTERNAL).
+// CreateKey: a new customer managed KMS key of any spec but SM2, its backing key generated in the token (none yet for Origin EXTERNAL).
 import type { CreateKeyRequest, CreateKeyResponse } from "@aws-sdk/client-kms";
 import type { Operation } from "./context";
-import { customKeyStoreNotFound, keySpecConflict, unsupportedOperation } from "./errors";
+import { customKeyStoreNotFound, keySpecConflict, keyUsageMismatch, keyUsageRequired, unsupportedOperation } from "./errors";
+import { allowsUsage, KEY_SPECS, type KmsKeySpec, type KmsKeyUsage } from "./key-specs";
 import { assertValidPolicy } from "./key-policy";
 import { keyMetadata } from "./key-metadata";
 import { assertValidTags, toKeyTags } from "./tags";
@@ -9,20 +10,22 @@ import { assertValidTags, toKeyTags } from "./tags";
 export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (input, ctx) => {
   // Text from nsmithuk/local-kms and other emulators that agree on it; no raw AWS capture was found.
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) throw keySpecConflict();
-  const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT";
-  const keyUsage = input.KeyUsage ?? "ENCRYPT_DECRYPT";
-  if (keySpec !== "SYMMETRIC_DEFAULT" || keyUsage !== "ENCRYPT_DECRYPT") {
-    throw unsupportedOperation(
-      "secretslite supports only symmetric encryption keys so far (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT), " +
-        `not KeySpec ${keySpec} with KeyUsage ${keyUsage}.`,
-    );
-  }
+  // ML_KEM_* is newer than the model: validation refuses it before here (key-specs.ts).
+  const keySpec = (input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT") as KmsKeySpec;
+  assertSpecServed(keySpec, ctx.scope.region);
+  const keyUsage = keyUsageFor(keySpec, input.KeyUsage);
   // secretslite has no custom key stores, so any CustomKeyStoreId names one that does not exist: the answer AWS
   // gives for an unknown store. The custom-store origins and XksKeyId without a store cannot be served either.
   if (input.CustomKeyStoreId !== undefined) throw customKeyStoreNotFound(input.CustomKeyStoreId);
   const origin = input.Origin ?? "AWS_KMS";
   if (origin !== "AWS_KMS" && origin !== "EXTERNAL") {
     throw unsupportedOperation(`Origin ${origin} needs a CustomKeyStoreId, and secretslite has no custom key stores.`);
+  }
+  // AWS imports asymmetric and HMAC material too (ImportKeyMaterial); secretslite imports only symmetric material so far.
+  if (origin === "EXTERNAL" && keySpec !== "SYMMETRIC_DEFAULT") {
+    throw unsupportedOperation(
+      `secretslite cannot import key material for KeySpec ${keySpec} yet: Origin EXTERNAL is implemented only for SYMMETRIC_DEFAULT keys.`,
+    );
   }
   if (input.XksKeyId !== undefined) {
     throw unsupportedOperation(
@@ -36,9 +39,31 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
   const key = await ctx.kms.keys.create(ctx.scope, ctx.now, {
     description: input.Description,
     origin,
+    keySpec,
+    keyUsage,
     multiRegion: input.MultiRegion,
     policy: input.Policy,
     tags,
   });
   return { KeyMetadata: keyMetadata(key) };
 };
+
+/**
+ * SM2 exists only in the China Regions. Elsewhere AWS answers UnsupportedOperationException "KeySpec SM2 is not
+ * supported in this Region" (a user's report of real AWS in floci-io/floci#3026). In cn-* Regions AWS makes SM2
+ * keys, but no key store here has SM2 material (SoftHSM2 lacks it), so secretslite says it does not implement them.
+ */
+function assertSpecServed(keySpec: KmsKeySpec, region: string): void {
+  if (KEY_SPECS[keySpec].partition !== "aws-cn") return;
+  if (!region.startsWith("cn-")) throw unsupportedOperation(`KeySpec ${keySpec} is not supported in this Region`);
+  throw unsupportedOperation(`secretslite does not implement KeySpec ${keySpec} keys.`);
+}
+
+/** The KeyUsage sent, or the spec's default (SYMMETRIC_DEFAULT only); either must be one the key-spec table allows. */
+function keyUsageFor(keySpec: KmsKeySpec, sent: CreateKeyRequest["KeyUsage"]): KmsKeyUsage {
+  // ENCAPSULATE_DECAPSULATE is newer than the model: validation refuses it before here (key-specs.ts).
+  const keyUsage = (sent ?? KEY_SPECS[keySpec].defaultUsage) as KmsKeyUsage | undefined;
+  if (keyUsage === undefined) throw keyUsageRequired();
+  if (!allowsUsage(keySpec, keyUsage)) throw keyUsageMismatch(keyUsage, keySpec);
+  return keyUsage;
+}

@@ -99,9 +99,25 @@ export const keySpecConflict = (): AwsError =>
     "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.",
   );
 
+/** CreateKey without a KeyUsage for a spec that has no default (recorded AWS answer). */
+export const keyUsageRequired = (): AwsError =>
+  new AwsError("ValidationException", "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.");
+
+/** CreateKey with a KeyUsage the spec does not allow: "KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048" (recorded AWS answer, no period). */
+export const keyUsageMismatch = (keyUsage: string, keySpec: string): AwsError =>
+  new AwsError("ValidationException", `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
+
 /** Footnote [6] of the key-state page: rotation of a key whose material is imported. */
 export const externalOriginUnsupported = (keyArn: string): AwsError =>
   new AwsError("UnsupportedOperationException", `${keyArn} origin is EXTERNAL which is not valid for this operation.`);
+
+/**
+ * Rotation of a key that is not a symmetric encryption key. AWS's text was not found; this follows the form of the
+ * rotation operations' recorded refusal of an EXTERNAL key ("<ARN> origin is EXTERNAL which is not valid for this
+ * operation."), naming the key spec instead.
+ */
+export const specNotRotatable = (keyArn: string, keySpec: string): AwsError =>
+  new AwsError("UnsupportedOperationException", `${keyArn} key spec is ${keySpec} which is not valid for this operation.`);
 
 /**
  * RotateKeyOnDemand past the per-key quota (25, not adjustable). The text is LocalStack's, whose KMS tests

@@ -33,6 +33,7 @@ import { encrypt } from "./encrypt";
 import { generateDataKey } from "./generate-data-key";
 import { generateDataKeyWithoutPlaintext } from "./generate-data-key-without-plaintext";
 import { generateRandom } from "./generate-random";
+import { getPublicKey } from "./get-public-key";
 import { reEncrypt } from "./re-encrypt";
 
 export const kmsOperations = {
@@ -68,5 +69,6 @@ export const kmsOperations = {
   GenerateDataKey: generateDataKey,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
   GenerateRandom: generateRandom,
+  GetPublicKey: getPublicKey,
   ReEncrypt: reEncrypt,
 } satisfies Partial<Record<KmsOperation, Operation>>;

@@ -20,6 +20,21 @@ export async function newBackingKey(keyStore: KeyStore, nowMs: number, rotationT
 }
 
 /**
+ * A new key's first material of any spec but SM2 (CreateKey); asymmetric specs keep their public key beside it as
+ * base64 SPKI DER, in the clear, since GetPublicKey hands it out and Verify needs no token for it.
+ */
+export async function firstBackingKey(keyStore: KeyStore, spec: BackingKeySpec, nowMs: number): Promise<BackingKeyRecord> {
+  if (keyStore.supports(spec) === undefined) throw unsupportedOperation(`This key store cannot hold KeySpec ${spec} key material.`);
+  const { wrapped, publicKey } = await keyStore.generate(spec);
+  return {
+    id: randomBytes(32).toString("hex"),
+    wrapped: Buffer.from(wrapped).toString("base64"),
+    ...(publicKey === undefined ? {} : { publicKey: publicKey.toString("base64") }),
+    createdAt: nowMs,
+  };
+}
+
+/**
  * AWS "assigns a unique identifier to the key material based on the KMS key ID and the imported key material"
  * (ImportKeyMaterial, KeyMaterialId) without saying how. Here: HMAC-SHA256 keyed by the material over the key id,
  * 64 hex characters like every KeyMaterialId. It reveals nothing of the material, and the same key id and material

@@ -70,6 +70,9 @@ export interface NewKmsKey {
   readonly policy?: string;
   readonly tags?: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
   readonly keyManager?: "CUSTOMER" | "AWS";
+  /** SYMMETRIC_DEFAULT with ENCRYPT_DECRYPT when absent; CreateKey has checked the pair against the key-spec table. */
+  readonly keySpec?: KmsKeySpec;
+  readonly keyUsage?: KmsKeyUsage;
 }
 
 export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingKeys: BackingKeyRecord[]): KmsKeyRecord {
@@ -82,8 +85,8 @@ export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingK
     account: scope.account,
     createdAt: now.getTime(),
     description: props.description ?? "",
-    keyUsage: "ENCRYPT_DECRYPT",
-    keySpec: "SYMMETRIC_DEFAULT",
+    keyUsage: props.keyUsage ?? "ENCRYPT_DECRYPT",
+    keySpec: props.keySpec ?? "SYMMETRIC_DEFAULT",
     origin: props.origin ?? "AWS_KMS",
     keyManager,
     keyState: props.origin === "EXTERNAL" ? "PendingImport" : "Enabled",

@@ -1,6 +1,6 @@
 // The KmsKey repository: every read and write of a key record, its record cache, and the entry points to the key's jobs.
 import { LRUCache } from "lru-cache";
-import type { KeyStore } from "../../crypto/key-store";
+import type { BackingKeySpec, KeyStore } from "../../crypto/key-store";
 import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp, Store } from "../../storage/store";
 import type { Clock } from "../clock";
@@ -9,7 +9,7 @@ import { keyNotFound } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
 import { deletionDue, destroyKey } from "./key-destruction";
-import { importMaterial, newBackingKey } from "./key-material";
+import { firstBackingKey, importMaterial, newBackingKey } from "./key-material";
 import { newKeyRecord, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
 import { resolveKey, type KeyIdForms } from "./key-resolution";
 import { rotateAutomatically, rotateKey, rotationDue, type RotationCheck } from "./key-rotation";
@@ -74,7 +74,14 @@ export class KmsKeys {
 
   async create(scope: Scope, now: Date, props: NewKmsKey): Promise<KmsKeyRecord> {
     // The token call happens before any lock is taken: locks are never held across slow token work.
-    const backingKeys = props.origin === "EXTERNAL" ? [] : [await newBackingKey(this.keyStore, now.getTime(), undefined)];
+    const spec = props.keySpec ?? "SYMMETRIC_DEFAULT";
+    const backingKeys =
+      props.origin === "EXTERNAL"
+        ? []
+        : spec === "SYMMETRIC_DEFAULT"
+          ? [await newBackingKey(this.keyStore, now.getTime(), undefined)]
+          : // CreateKey refuses SM2 before it gets here: no key store has SM2 material.
+            [await firstBackingKey(this.keyStore, spec as BackingKeySpec, now.getTime())];
     const record = newKeyRecord(scope, now, props, backingKeys);
     await this.insert(scope, record);
     return record;

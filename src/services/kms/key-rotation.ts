@@ -3,7 +3,8 @@
 import { recordKey } from "../../storage/keys";
 import type { Scope } from "../scope";
 import { assertCustomerManaged } from "./aws-managed";
-import { externalOriginUnsupported, onDemandRotationLimit, rotationConflict } from "./errors";
+import { externalOriginUnsupported, onDemandRotationLimit, rotationConflict, specNotRotatable } from "./errors";
+import { KEY_SPECS } from "./key-specs";
 import { deletionDue } from "./key-destruction";
 import { newBackingKey } from "./key-material";
 import { DAY_MS, type KmsKeyRecord, type RotationSchedule, type RotationType } from "./key-record";
@@ -25,10 +26,12 @@ const CONFLICT_WINDOW_MS = 20 * 60_000;
  * ("If the KMS key has imported key material …: UnsupportedOperationException") for an EXTERNAL key in a
  * state the table lets through. AWS has rotated imported material on demand since 2025, but only material
  * imported for it beforehand (ImportKeyMaterial), which secretslite does not have; so an EXTERNAL key
- * answers as it did before that.
+ * answers as it did before that. Only symmetric encryption keys rotate at all: other specs are refused
+ * after the state check, like an EXTERNAL key.
  */
 export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation): void {
   assertKeyState(operation, key);
+  if (!KEY_SPECS[key.keySpec].rotatable) throw specNotRotatable(key.arn, key.keySpec);
   if (key.origin === "EXTERNAL") throw externalOriginUnsupported(key.arn);
 }
 

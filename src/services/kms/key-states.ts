@@ -54,6 +54,9 @@ const table = {
   // Not on the page (newer than it); tracking data about the key, readable in every state like DescribeKey.
   GetKeyLastUsage: ALL,
   GetKeyPolicy: ALL,
+  // The page's row for GetPublicKey is a cryptographic operation's: an Enabled key only ([1], [3], [5]); the
+  // API reference lists DisabledException and KMSInvalidStateException for it.
+  GetPublicKey: CRYPTO,
   GetKeyRotationStatus: ROTATION_READ,
   ListKeyPolicies: ALL,
   // Not on the page; the read side of rotation, so GetKeyRotationStatus's row.
