@@ -1,5 +1,5 @@
 // Whether a KMS key may serve a cryptographic operation: its state, its key usage and the algorithm, in that order.
-import { invalidKeyUsage } from "./errors";
+import { invalidKeyUsage, unsupportedOperation } from "./errors";
 import type { KmsKeyRecord } from "./key-record";
 import { usageAlgorithms, type KmsKeyUsage, type UsageAlgorithms } from "./key-specs";
 import { assertKeyState, type KeyStateOperation } from "./key-states";
@@ -38,5 +38,10 @@ export function assertUsable<O extends CryptoOperation>(key: KmsKeyRecord, opera
   if (key.keyUsage !== usage) throw invalidKeyUsage(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
   if (algorithm !== undefined && !usageAlgorithms(key.keySpec, usage).includes(algorithm)) {
     throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
+  }
+  // Every operation routed here seals with AES-GCM today; RSA encryption (RSAES_OAEP_*) is the next slice of issue 10.
+  // Until then an RSA ENCRYPT_DECRYPT key is refused by name here rather than reaching the symmetric path.
+  if (key.keySpec !== "SYMMETRIC_DEFAULT") {
+    throw unsupportedOperation(`secretslite does not implement ${operation} with ${key.keySpec} keys yet.`);
   }
 }
