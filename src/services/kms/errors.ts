@@ -144,3 +144,23 @@ export const rotationConflict = (): AwsError =>
  */
 export const policyLockout = (): AwsError =>
   new AwsError("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.");
+
+// Signing, MACs, RSA encryption, key agreement (issue 10). Texts marked "recorded" are AWS answers quoted in
+// ../shared/notes/kms-and-access-facts.md part 1.
+
+/** Verify of a signature that does not verify, or is not a signature at all: sent with an empty message (recorded). */
+export const invalidSignature = (): AwsError => new AwsError("KMSInvalidSignatureException", "");
+
+/** VerifyMac of a MAC that does not match: like KMSInvalidSignatureException, without a message. */
+export const invalidMac = (): AwsError => new AwsError("KMSInvalidMacException", "");
+
+/** A DIGEST message whose length is not the algorithm's hash length (recorded). */
+export const digestLength = (algorithm: string): AwsError =>
+  new AwsError("ValidationException", `Digest is invalid length for algorithm ${algorithm}.`);
+
+/** RSA Encrypt (or a ReEncrypt destination) over the OAEP limit (recorded). */
+export const rsaPlaintextTooLarge = (algorithm: string, keySpec: string, limitBytes: number): AwsError =>
+  new AwsError("ValidationException", `Algorithm ${algorithm} and key spec ${keySpec} cannot encrypt data larger than ${limitBytes} bytes.`);
+
+/** DeriveSharedSecret with a peer key that is not SPKI DER on the key's curve: an empty message (recorded). */
+export const invalidPeerPublicKey = (): AwsError => new AwsError("ValidationException", "");

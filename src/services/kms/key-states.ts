@@ -43,6 +43,7 @@ const table = {
   CreateAlias: NOT_DELETING,
   Decrypt: CRYPTO,
   DeleteAlias: ALL,
+  DeriveSharedSecret: CRYPTO,
   DescribeKey: ALL,
   DisableKey: ON_OFF,
   DisableKeyRotation: ROTATION_CHANGE,
@@ -51,6 +52,9 @@ const table = {
   Encrypt: CRYPTO,
   GenerateDataKey: CRYPTO,
   GenerateDataKeyWithoutPlaintext: CRYPTO,
+  GenerateDataKeyPair: CRYPTO,
+  GenerateDataKeyPairWithoutPlaintext: CRYPTO,
+  GenerateMac: CRYPTO,
   // Not on the page (newer than it); tracking data about the key, readable in every state like DescribeKey.
   GetKeyLastUsage: ALL,
   GetKeyPolicy: ALL,
@@ -68,11 +72,14 @@ const table = {
   // model lists the same DisabledException and KMSInvalidStateException for it.
   RotateKeyOnDemand: ROTATION_CHANGE,
   ScheduleKeyDeletion: NOT_DELETING,
+  Sign: CRYPTO,
   TagResource: NOT_DELETING,
   UntagResource: NOT_DELETING,
   // For the target key; the page lets the alias's current key be pending deletion ([10]).
   UpdateAlias: NOT_DELETING,
   UpdateKeyDescription: NOT_DELETING,
+  Verify: CRYPTO,
+  VerifyMac: CRYPTO,
 } as const satisfies Record<string, Row>;
 
 export type KeyStateOperation = keyof typeof table;

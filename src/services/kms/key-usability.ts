@@ -5,8 +5,7 @@ import { usageAlgorithms, type KmsKeyUsage, type UsageAlgorithms } from "./key-s
 import { assertKeyState, type KeyStateOperation } from "./key-states";
 
 /**
- * The key usage each cryptographic operation needs. An operation joins here together with its row in key-states.ts
- * (Sign and Verify need SIGN_VERIFY, GenerateMac and VerifyMac GENERATE_VERIFY_MAC, DeriveSharedSecret KEY_AGREEMENT).
+ * The key usage each cryptographic operation needs. An operation joins here together with its row in key-states.ts.
  */
 const OPERATION_USAGE = {
   Encrypt: "ENCRYPT_DECRYPT",
@@ -14,6 +13,13 @@ const OPERATION_USAGE = {
   ReEncrypt: "ENCRYPT_DECRYPT",
   GenerateDataKey: "ENCRYPT_DECRYPT",
   GenerateDataKeyWithoutPlaintext: "ENCRYPT_DECRYPT",
+  GenerateDataKeyPair: "ENCRYPT_DECRYPT",
+  GenerateDataKeyPairWithoutPlaintext: "ENCRYPT_DECRYPT",
+  Sign: "SIGN_VERIFY",
+  Verify: "SIGN_VERIFY",
+  GenerateMac: "GENERATE_VERIFY_MAC",
+  VerifyMac: "GENERATE_VERIFY_MAC",
+  DeriveSharedSecret: "KEY_AGREEMENT",
 } as const satisfies Partial<Record<KeyStateOperation, KmsKeyUsage>>;
 
 export type CryptoOperation = keyof typeof OPERATION_USAGE;
@@ -39,9 +45,9 @@ export function assertUsable<O extends CryptoOperation>(key: KmsKeyRecord, opera
   if (algorithm !== undefined && !usageAlgorithms(key.keySpec, usage).includes(algorithm)) {
     throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
   }
-  // Every operation routed here seals with AES-GCM today; RSA encryption (RSAES_OAEP_*) is the next slice of issue 10.
+  // The encrypting operations seal with AES-GCM today; RSA encryption (RSAES_OAEP_*) is the next slice of issue 10.
   // Until then an RSA ENCRYPT_DECRYPT key is refused by name here rather than reaching the symmetric path.
-  if (key.keySpec !== "SYMMETRIC_DEFAULT") {
+  if (usage === "ENCRYPT_DECRYPT" && key.keySpec !== "SYMMETRIC_DEFAULT") {
     throw unsupportedOperation(`secretslite does not implement ${operation} with ${key.keySpec} keys yet.`);
   }
 }
