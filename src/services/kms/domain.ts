@@ -8,10 +8,14 @@ import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
 import { KmsKeys } from "./key-repository";
+import { Macs } from "./macs";
+import { SharedSecrets } from "./shared-secrets";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
   readonly ciphertexts: Ciphertexts;
+  readonly macs: Macs;
+  readonly sharedSecrets: SharedSecrets;
   readonly aliases: KmsAliases;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
@@ -33,6 +37,8 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
   return {
     keys,
     ciphertexts: new Ciphertexts(keyStore),
+    macs: new Macs(keyStore),
+    sharedSecrets: new SharedSecrets(keyStore),
     aliases: new KmsAliases(store),
     usage,
     schedule,

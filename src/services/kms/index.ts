@@ -29,12 +29,15 @@ import { untagResource } from "./untag-resource";
 import { updateAlias } from "./update-alias";
 // Cryptographic operations
 import { decrypt } from "./decrypt";
+import { deriveSharedSecret } from "./derive-shared-secret";
 import { encrypt } from "./encrypt";
 import { generateDataKey } from "./generate-data-key";
 import { generateDataKeyWithoutPlaintext } from "./generate-data-key-without-plaintext";
+import { generateMac } from "./generate-mac";
 import { generateRandom } from "./generate-random";
 import { getPublicKey } from "./get-public-key";
 import { reEncrypt } from "./re-encrypt";
+import { verifyMac } from "./verify-mac";
 
 export const kmsOperations = {
   // Keys: lifecycle, states, rotation
@@ -65,10 +68,13 @@ export const kmsOperations = {
   UpdateAlias: updateAlias,
   // Cryptographic operations
   Decrypt: decrypt,
+  DeriveSharedSecret: deriveSharedSecret,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
+  GenerateMac: generateMac,
   GenerateRandom: generateRandom,
   GetPublicKey: getPublicKey,
   ReEncrypt: reEncrypt,
+  VerifyMac: verifyMac,
 } satisfies Partial<Record<KmsOperation, Operation>>;

@@ -97,3 +97,11 @@ export function backingKeyOf(key: KmsKeyRecord, backingKey: BackingKeyRecord): B
   }
   return wrapped;
 }
+
+/** The backing key a KMS key uses now: its newest (asymmetric and HMAC keys never rotate, so their only one). */
+export function currentBackingKeyOf(key: KmsKeyRecord): BackingKeyRef {
+  const backingKey = key.backingKeys[key.backingKeys.length - 1];
+  // An EXTERNAL key without material is PendingImport, which the key-state table refuses before this.
+  if (backingKey === undefined) throw new Error(`KMS key ${key.keyId} has no backing key`);
+  return backingKeyOf(key, backingKey);
+}

@@ -4,7 +4,15 @@ import type { BatchOp, Store, StoredValue } from "../../storage/store";
 import type { KmsRequestContext } from "./context";
 import type { Scope } from "../scope";
 
-export type TrackedOperation = "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncrypt";
+export type TrackedOperation =
+  | "Encrypt"
+  | "Decrypt"
+  | "GenerateDataKey"
+  | "GenerateDataKeyWithoutPlaintext"
+  | "ReEncrypt"
+  | "GenerateMac"
+  | "VerifyMac"
+  | "DeriveSharedSecret";
 
 export interface KeyUsageRecord extends StoredValue {
   readonly v: 1;
