@@ -5,21 +5,12 @@ import {
   DeriveSharedSecretCommand,
   type DeriveSharedSecretRequest,
   DisableKeyCommand,
-  GetKeyLastUsageCommand,
   GetPublicKeyCommand,
   type KeyMetadata,
-  type KMSClient,
 } from "@aws-sdk/client-kms";
-import { rawRequest, startTestServer, type TestServer } from "../support/server";
+import { DRY_RUN, lastUsage, rawKms, useKmsServer } from "../support/kms";
 
-let server: TestServer;
-let kms: KMSClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  kms = server.kms();
-});
-afterAll(() => server.close());
+const env = useKmsServer();
 
 const CURVES = [
   { spec: "ECC_NIST_P256", curve: "prime256v1", secretBytes: 32 },
@@ -28,27 +19,17 @@ const CURVES = [
 ] as const;
 
 const createAgreementKey = async (spec: (typeof CURVES)[number]["spec"] = "ECC_NIST_P256"): Promise<KeyMetadata> =>
-  (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: "KEY_AGREEMENT" }))).KeyMetadata!;
+  (await env.kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: "KEY_AGREEMENT" }))).KeyMetadata!;
 
-const publicKeyOf = async (keyId: string): Promise<Buffer> => Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!);
+const publicKeyOf = async (keyId: string): Promise<Buffer> => Buffer.from((await env.kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!);
 
 const spki = (key: KeyObject): Buffer => key.export({ type: "spki", format: "der" });
 
 const peerOn = (curve: string) => generateKeyPairSync("ec", { namedCurve: curve });
 
 const derive = (keyId: string, publicKey: Uint8Array, extra: Partial<DeriveSharedSecretRequest> = {}) =>
-  kms.send(new DeriveSharedSecretCommand({ KeyId: keyId, KeyAgreementAlgorithm: "ECDH", PublicKey: publicKey, ...extra }));
+  env.kms.send(new DeriveSharedSecretCommand({ KeyId: keyId, KeyAgreementAlgorithm: "ECDH", PublicKey: publicKey, ...extra }));
 
-/** A raw JSON-1.1 KMS call: the status and the decoded body. */
-const raw = async (body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> => {
-  const response = await rawRequest(server, { target: "TrentService.DeriveSharedSecret", body: JSON.stringify(body) });
-  return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
-};
-
-const lastUsage = async (keyId: string): Promise<string | undefined> =>
-  (await kms.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage?.Operation;
-
-const DRY_RUN = { name: "DryRunOperationException", message: "The request would have succeeded, but the DryRun option is set." };
 /** AWS's answer to a bad peer key: ValidationException without a message (no message member on the wire). */
 const BAD_PEER = { status: 400, body: { __type: "ValidationException" } };
 
@@ -56,14 +37,14 @@ describe("validation", () => {
   it("requires KeyAgreementAlgorithm, takes only ECDH, and requires PublicKey", async () => {
     const key = await createAgreementKey();
     const peer = spki(peerOn("prime256v1").publicKey).toString("base64");
-    expect((await raw({ KeyId: key.KeyId, PublicKey: peer })).body).toEqual({
+    expect((await rawKms(env.server, "DeriveSharedSecret", { KeyId: key.KeyId, PublicKey: peer })).body).toEqual({
       __type: "ValidationException",
       message: "1 validation error detected: Value null at 'keyAgreementAlgorithm' failed to satisfy constraint: Member must not be null",
     });
-    const wrongAlgorithm = await raw({ KeyId: key.KeyId, PublicKey: peer, KeyAgreementAlgorithm: "ECDHE" });
+    const wrongAlgorithm = await rawKms(env.server, "DeriveSharedSecret", { KeyId: key.KeyId, PublicKey: peer, KeyAgreementAlgorithm: "ECDHE" });
     expect(wrongAlgorithm.body.__type).toBe("ValidationException");
     expect(wrongAlgorithm.body.message).toContain("Member must satisfy enum value set: [ECDH]");
-    expect((await raw({ KeyId: key.KeyId, KeyAgreementAlgorithm: "ECDH" })).body.message).toBe(
+    expect((await rawKms(env.server, "DeriveSharedSecret", { KeyId: key.KeyId, KeyAgreementAlgorithm: "ECDH" })).body.message).toBe(
       "1 validation error detected: Value null at 'publicKey' failed to satisfy constraint: Member must not be null",
     );
   });
@@ -110,7 +91,8 @@ describe("behaviour", () => {
       ["X25519", spki(generateKeyPairSync("x25519").publicKey)],
     ];
     for (const [name, publicKey] of bad) {
-      const answer = await raw({ KeyId: key.KeyId, KeyAgreementAlgorithm: "ECDH", PublicKey: publicKey.toString("base64") });
+      const request = { KeyId: key.KeyId, KeyAgreementAlgorithm: "ECDH", PublicKey: publicKey.toString("base64") };
+      const answer = await rawKms(env.server, "DeriveSharedSecret", request);
       expect({ name, ...answer }).toEqual({ name, ...BAD_PEER });
     }
     await expect(derive(key.KeyId!, rawPoint)).rejects.toMatchObject({ name: "ValidationException", $metadata: { httpStatusCode: 400 } });
@@ -119,7 +101,7 @@ describe("behaviour", () => {
   it("refuses keys that are not KEY_AGREEMENT keys with InvalidKeyUsageException", async () => {
     const peer = spki(peerOn("prime256v1").publicKey);
     for (const input of [{ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }, { KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" }, {}] as const) {
-      const key = (await kms.send(new CreateKeyCommand(input))).KeyMetadata!;
+      const key = (await env.kms.send(new CreateKeyCommand(input))).KeyMetadata!;
       await expect(derive(key.KeyId!, peer)).rejects.toMatchObject({
         name: "InvalidKeyUsageException",
         message: `${key.Arn} key usage is ${key.KeyUsage} which is not valid for DeriveSharedSecret.`,
@@ -135,7 +117,7 @@ describe("behaviour", () => {
       name: "ValidationException",
       message: "The attestation document in Recipient could not be verified: secretslite cannot verify AWS Nitro attestation signatures.",
     });
-    await kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
+    await env.kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
     await expect(derive(key.KeyId!, peer)).rejects.toMatchObject({ name: "DisabledException", message: `${key.Arn} is disabled.` });
     await expect(derive(key.KeyId!, peer, { DryRun: true })).rejects.toMatchObject({ name: "DisabledException" });
   });
@@ -145,8 +127,8 @@ describe("behaviour", () => {
     const peer = spki(peerOn("prime256v1").publicKey);
     await expect(derive(key.KeyId!, peer, { DryRun: true, GrantTokens: ["token"] })).rejects.toMatchObject(DRY_RUN);
     await expect(derive(key.KeyId!, randomBytes(91), { DryRun: true })).rejects.toMatchObject({ name: "ValidationException" });
-    expect(await lastUsage(key.KeyId!)).toBeUndefined();
+    expect(await lastUsage(env.kms, key.KeyId!)).toBeUndefined();
     await derive(key.KeyId!, peer, { GrantTokens: ["token"] });
-    expect(await lastUsage(key.KeyId!)).toBe("DeriveSharedSecret");
+    expect(await lastUsage(env.kms, key.KeyId!)).toBe("DeriveSharedSecret");
   });
 });

@@ -4,22 +4,13 @@ import {
   CreateKeyCommand,
   DisableKeyCommand,
   GenerateMacCommand,
-  GetKeyLastUsageCommand,
   type KeyMetadata,
-  type KMSClient,
   type MacAlgorithmSpec,
   VerifyMacCommand,
 } from "@aws-sdk/client-kms";
-import { rawRequest, startTestServer, type TestServer } from "../support/server";
+import { DRY_RUN, lastUsage, rawKms, useKmsServer } from "../support/kms";
 
-let server: TestServer;
-let kms: KMSClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  kms = server.kms();
-});
-afterAll(() => server.close());
+const env = useKmsServer();
 
 const HMAC_SPECS = [
   { spec: "HMAC_224", algorithm: "HMAC_SHA_224", macBytes: 28 },
@@ -29,24 +20,14 @@ const HMAC_SPECS = [
 ] as const;
 
 const createHmacKey = async (spec: (typeof HMAC_SPECS)[number]["spec"] = "HMAC_256"): Promise<KeyMetadata> =>
-  (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: "GENERATE_VERIFY_MAC" }))).KeyMetadata!;
+  (await env.kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: "GENERATE_VERIFY_MAC" }))).KeyMetadata!;
 
 const generateMac = async (keyId: string, message: Uint8Array, algorithm: MacAlgorithmSpec = "HMAC_SHA_256"): Promise<Buffer> =>
-  Buffer.from((await kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: algorithm }))).Mac!);
+  Buffer.from((await env.kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: algorithm }))).Mac!);
 
 const verifyMac = (keyId: string, message: Uint8Array, mac: Uint8Array, algorithm: MacAlgorithmSpec = "HMAC_SHA_256", dryRun?: boolean) =>
-  kms.send(new VerifyMacCommand({ KeyId: keyId, Message: message, Mac: mac, MacAlgorithm: algorithm, DryRun: dryRun }));
+  env.kms.send(new VerifyMacCommand({ KeyId: keyId, Message: message, Mac: mac, MacAlgorithm: algorithm, DryRun: dryRun }));
 
-/** A raw JSON-1.1 KMS call: the status and the decoded body. */
-const raw = async (operation: string, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> => {
-  const response = await rawRequest(server, { target: `TrentService.${operation}`, body: JSON.stringify(body) });
-  return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
-};
-
-const lastUsage = async (keyId: string): Promise<string | undefined> =>
-  (await kms.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage?.Operation;
-
-const DRY_RUN = { name: "DryRunOperationException", message: "The request would have succeeded, but the DryRun option is set." };
 /** AWS sends it without a message; an empty message goes out as no message member at all. */
 const INVALID_MAC = { status: 400, body: { __type: "KMSInvalidMacException" } };
 
@@ -54,19 +35,19 @@ describe("validation", () => {
   it("takes a Message of 1 to 4,096 bytes and requires MacAlgorithm and, for VerifyMac, Mac", async () => {
     const key = await createHmacKey();
     const base = { KeyId: key.KeyId, MacAlgorithm: "HMAC_SHA_256" };
-    expect((await raw("GenerateMac", { ...base, Message: randomBytes(4096).toString("base64") })).status).toBe(200);
-    const tooLong = await raw("GenerateMac", { ...base, Message: randomBytes(4097).toString("base64") });
+    expect((await rawKms(env.server, "GenerateMac", { ...base, Message: randomBytes(4096).toString("base64") })).status).toBe(200);
+    const tooLong = await rawKms(env.server, "GenerateMac", { ...base, Message: randomBytes(4097).toString("base64") });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.__type).toBe("ValidationException");
     expect(tooLong.body.message).toContain("at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096");
-    const noAlgorithm = await raw("GenerateMac", { KeyId: key.KeyId, Message: "eA==" });
+    const noAlgorithm = await rawKms(env.server, "GenerateMac", { KeyId: key.KeyId, Message: "eA==" });
     expect(noAlgorithm.body).toEqual({
       __type: "ValidationException",
       message: "1 validation error detected: Value null at 'macAlgorithm' failed to satisfy constraint: Member must not be null",
     });
-    const noMac = await raw("VerifyMac", { ...base, Message: "eA==" });
+    const noMac = await rawKms(env.server, "VerifyMac", { ...base, Message: "eA==" });
     expect(noMac.body.message).toBe("1 validation error detected: Value null at 'mac' failed to satisfy constraint: Member must not be null");
-    expect((await raw("GenerateMac", { ...base, Message: "eA==", MacAlgorithm: "HMAC_SHA_1" })).body.__type).toBe("ValidationException");
+    expect((await rawKms(env.server, "GenerateMac", { ...base, Message: "eA==", MacAlgorithm: "HMAC_SHA_1" })).body.__type).toBe("ValidationException");
   });
 });
 
@@ -75,7 +56,7 @@ describe("behaviour", () => {
     const message = Buffer.from("the message to authenticate");
     for (const { spec, algorithm, macBytes } of HMAC_SPECS) {
       const key = await createHmacKey(spec);
-      const generated = await kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: algorithm }));
+      const generated = await env.kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: algorithm }));
       expect(generated.KeyId).toBe(key.Arn);
       expect(generated.MacAlgorithm).toBe(algorithm);
       const mac = Buffer.from(generated.Mac!);
@@ -113,7 +94,8 @@ describe("behaviour", () => {
       ["another message's", message, await generateMac(key.KeyId!, Buffer.concat([message, Buffer.from("!")]))],
     ];
     for (const [name, body, candidate] of wrong) {
-      const answer = await raw("VerifyMac", { KeyId: key.KeyId, MacAlgorithm: "HMAC_SHA_256", Message: body.toString("base64"), Mac: candidate.toString("base64") });
+      const request = { KeyId: key.KeyId, MacAlgorithm: "HMAC_SHA_256", Message: body.toString("base64"), Mac: candidate.toString("base64") };
+      const answer = await rawKms(env.server, "VerifyMac", request);
       expect({ name, ...answer }).toEqual({ name, ...INVALID_MAC });
     }
     // The same refusal through the SDK: an exception, not a response.
@@ -127,7 +109,7 @@ describe("behaviour", () => {
     const wrongAlgorithm = { name: "InvalidKeyUsageException", message: "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224." };
     await expect(generateMac(key.KeyId!, message, "HMAC_SHA_256")).rejects.toMatchObject(wrongAlgorithm);
     await expect(verifyMac(key.KeyId!, message, randomBytes(32), "HMAC_SHA_256")).rejects.toMatchObject(wrongAlgorithm);
-    const symmetric = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    const symmetric = (await env.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
     await expect(generateMac(symmetric.KeyId!, message)).rejects.toMatchObject({
       name: "InvalidKeyUsageException",
       message: `${symmetric.Arn} key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac.`,
@@ -136,7 +118,7 @@ describe("behaviour", () => {
       name: "InvalidKeyUsageException",
       message: `${symmetric.Arn} key usage is ENCRYPT_DECRYPT which is not valid for VerifyMac.`,
     });
-    const signing = (await kms.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!;
+    const signing = (await env.kms.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!;
     await expect(generateMac(signing.KeyId!, message)).rejects.toMatchObject({
       name: "InvalidKeyUsageException",
       message: `${signing.Arn} key usage is SIGN_VERIFY which is not valid for GenerateMac.`,
@@ -147,7 +129,7 @@ describe("behaviour", () => {
     const key = await createHmacKey();
     const message = Buffer.from("m");
     const mac = await generateMac(key.KeyId!, message);
-    await kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
+    await env.kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
     const disabled = { name: "DisabledException", message: `${key.Arn} is disabled.` };
     await expect(generateMac(key.KeyId!, message)).rejects.toMatchObject(disabled);
     await expect(verifyMac(key.KeyId!, message, mac)).rejects.toMatchObject(disabled);
@@ -158,9 +140,11 @@ describe("behaviour", () => {
     const key = await createHmacKey();
     const message = Buffer.from("m");
     const mac = await generateMac(key.KeyId!, message);
-    await expect(kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_256", DryRun: true }))).rejects.toMatchObject(DRY_RUN);
     await expect(
-      kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_512", DryRun: true })),
+      env.kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_256", DryRun: true })),
+    ).rejects.toMatchObject(DRY_RUN);
+    await expect(
+      env.kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_512", DryRun: true })),
     ).rejects.toMatchObject({ name: "InvalidKeyUsageException" });
     await expect(verifyMac(key.KeyId!, message, mac, "HMAC_SHA_256", true)).rejects.toMatchObject(DRY_RUN);
     await expect(verifyMac(key.KeyId!, message, randomBytes(32), "HMAC_SHA_256", true)).rejects.toMatchObject({ name: "KMSInvalidMacException" });
@@ -169,12 +153,12 @@ describe("behaviour", () => {
   it("records GenerateMac and VerifyMac as the key's last usage, but not a dry run or a refused MAC; GrantTokens are accepted", async () => {
     const key = await createHmacKey();
     const message = Buffer.from("m");
-    const generated = await kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_256", GrantTokens: ["token"] }));
-    expect(await lastUsage(key.KeyId!)).toBe("GenerateMac");
+    const generated = await env.kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_256", GrantTokens: ["token"] }));
+    expect(await lastUsage(env.kms, key.KeyId!)).toBe("GenerateMac");
     await expect(verifyMac(key.KeyId!, message, randomBytes(32))).rejects.toMatchObject({ name: "KMSInvalidMacException" });
     await expect(verifyMac(key.KeyId!, message, generated.Mac!, "HMAC_SHA_256", true)).rejects.toMatchObject(DRY_RUN);
-    expect(await lastUsage(key.KeyId!)).toBe("GenerateMac");
-    await kms.send(new VerifyMacCommand({ KeyId: key.KeyId, Message: message, Mac: generated.Mac, MacAlgorithm: "HMAC_SHA_256", GrantTokens: ["token"] }));
-    expect(await lastUsage(key.KeyId!)).toBe("VerifyMac");
+    expect(await lastUsage(env.kms, key.KeyId!)).toBe("GenerateMac");
+    await env.kms.send(new VerifyMacCommand({ KeyId: key.KeyId, Message: message, Mac: generated.Mac, MacAlgorithm: "HMAC_SHA_256", GrantTokens: ["token"] }));
+    expect(await lastUsage(env.kms, key.KeyId!)).toBe("VerifyMac");
   });
 });

@@ -1,0 +1,44 @@
+// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer.
+import { GetKeyLastUsageCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { rawRequest, startTestServer, type TestServer } from "./server";
+
+export interface KmsSpecServer {
+  readonly server: TestServer;
+  readonly kms: KMSClient;
+}
+
+/** Starts a server before the file's tests and closes it after them; read the fields inside tests only. */
+export function useKmsServer(): KmsSpecServer {
+  const state: { server?: TestServer; kms?: KMSClient } = {};
+  beforeAll(async () => {
+    state.server = await startTestServer();
+    state.kms = state.server.kms();
+  });
+  afterAll(() => state.server?.close());
+  return {
+    get server() {
+      if (state.server === undefined) throw new Error("useKmsServer: the server starts in beforeAll");
+      return state.server;
+    },
+    get kms() {
+      if (state.kms === undefined) throw new Error("useKmsServer: the server starts in beforeAll");
+      return state.kms;
+    },
+  };
+}
+
+/** A raw JSON-1.1 KMS call, SigV4-signed: the status and the decoded body. */
+export async function rawKms(
+  server: { url: string },
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await rawRequest(server, { target: `TrentService.${operation}`, body: JSON.stringify(body) });
+  return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
+}
+
+/** The operation GetKeyLastUsage names for a key, if any. */
+export const lastUsage = async (kms: KMSClient, keyId: string): Promise<string | undefined> =>
+  (await kms.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage?.Operation;
+
+export const DRY_RUN = { name: "DryRunOperationException", message: "The request would have succeeded, but the DryRun option is set." };
