@@ -8,10 +8,12 @@ import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
 import { KmsKeys } from "./key-repository";
+import { Signatures } from "./signatures";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
   readonly ciphertexts: Ciphertexts;
+  readonly signatures: Signatures;
   readonly aliases: KmsAliases;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
@@ -33,6 +35,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
   return {
     keys,
     ciphertexts: new Ciphertexts(keyStore),
+    signatures: new Signatures(keyStore),
     aliases: new KmsAliases(store),
     usage,
     schedule,

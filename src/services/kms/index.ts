@@ -35,6 +35,8 @@ import { generateDataKeyWithoutPlaintext } from "./generate-data-key-without-pla
 import { generateRandom } from "./generate-random";
 import { getPublicKey } from "./get-public-key";
 import { reEncrypt } from "./re-encrypt";
+import { sign } from "./sign";
+import { verify } from "./verify";
 
 export const kmsOperations = {
   // Keys: lifecycle, states, rotation
@@ -71,4 +73,6 @@ export const kmsOperations = {
   GenerateRandom: generateRandom,
   GetPublicKey: getPublicKey,
   ReEncrypt: reEncrypt,
+  Sign: sign,
+  Verify: verify,
 } satisfies Partial<Record<KmsOperation, Operation>>;
