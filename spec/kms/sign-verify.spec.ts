@@ -21,25 +21,11 @@ import {
 } from "@aws-sdk/client-kms";
 import { importSPKI, jwtVerify } from "jose";
 import { temporaryDirs } from "../support/files";
+import { externalMu, flipLastBit } from "../support/signing";
 import { rawRequest, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 let kms: KMSClient;
-
-type SigningSpec = Extract<
-  KeySpec,
-  | "RSA_2048"
-  | "RSA_3072"
-  | "RSA_4096"
-  | "ECC_NIST_P256"
-  | "ECC_NIST_P384"
-  | "ECC_NIST_P521"
-  | "ECC_SECG_P256K1"
-  | "ECC_NIST_EDWARDS25519"
-  | "ML_DSA_44"
-  | "ML_DSA_65"
-  | "ML_DSA_87"
->;
 
 interface TestKey {
   readonly arn: string;
@@ -47,16 +33,13 @@ interface TestKey {
   readonly spki: Buffer;
 }
 
-const RSA_ALGORITHMS = [
-  "RSASSA_PKCS1_V1_5_SHA_256",
-  "RSASSA_PKCS1_V1_5_SHA_384",
-  "RSASSA_PKCS1_V1_5_SHA_512",
-  "RSASSA_PSS_SHA_256",
-  "RSASSA_PSS_SHA_384",
-  "RSASSA_PSS_SHA_512",
-] as const;
+/** PKCS #1 v1.5 and PSS, each with SHA-256, SHA-384 and SHA-512. */
+const RSA_ALGORITHMS = (["PKCS1_V1_5", "PSS"] as const).flatMap((padding) =>
+  ([256, 384, 512] as const).map((bits): SigningAlgorithmSpec => `RSASSA_${padding}_SHA_${bits}`),
+);
 
-const SIGNING: Readonly<Record<SigningSpec, readonly SigningAlgorithmSpec[]>> = {
+/** Every signing key spec with the algorithms it signs with. */
+const SIGNING = {
   RSA_2048: RSA_ALGORITHMS,
   RSA_3072: RSA_ALGORITHMS,
   RSA_4096: RSA_ALGORITHMS,
@@ -68,7 +51,8 @@ const SIGNING: Readonly<Record<SigningSpec, readonly SigningAlgorithmSpec[]>> = 
   ML_DSA_44: ["ML_DSA_SHAKE_256"],
   ML_DSA_65: ["ML_DSA_SHAKE_256"],
   ML_DSA_87: ["ML_DSA_SHAKE_256"],
-};
+} as const satisfies Partial<Record<KeySpec, readonly SigningAlgorithmSpec[]>>;
+type SigningSpec = keyof typeof SIGNING;
 const ML_DSA = { ML_DSA_44: ml_dsa44, ML_DSA_65: ml_dsa65, ML_DSA_87: ml_dsa87 } as const;
 
 /** One key per signing spec (RSA-4096 generation alone takes seconds in the token), made once for the whole file. */
@@ -104,17 +88,6 @@ const pem = (spki: Buffer): string => spkiKey(spki).export({ type: "spki", forma
 /** Node 20 cannot load ML-DSA SPKI: the raw FIPS 204 public key follows its 22-byte prefix (RFC 9881). */
 const mlDsaPublicKey = (spki: Buffer): Buffer => spki.subarray(22);
 const ed25519PublicKey = (spki: Buffer): Buffer => Buffer.from(spkiKey(spki).export({ format: "jwk" }).x ?? "", "base64url");
-const flipLastBit = (bytes: Uint8Array): Buffer => {
-  const copy = Buffer.from(bytes);
-  copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0x01;
-  return copy;
-};
-
-/** FIPS 204 Algorithm 2 (pure ML-DSA, empty context): μ = SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ 0 ‖ M, 64). */
-const externalMu = (rawPublicKey: Uint8Array, message: Uint8Array): Buffer => {
-  const tr = createHash("shake256", { outputLength: 64 }).update(rawPublicKey).digest();
-  return createHash("shake256", { outputLength: 64 }).update(tr).update(Buffer.of(0, 0)).update(message).digest();
-};
 
 /**
  * An ECDSA signature from DER (SEQUENCE { INTEGER r, INTEGER s }, short lengths only: up to P-256 here) to the
@@ -422,21 +395,15 @@ describe("refusals", () => {
     }
   });
 
-  it("refuses keys whose usage is not SIGN_VERIFY, with AWS's text", async () => {
-    for (const [spec, usage] of [
-      ["SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"],
-      ["ECC_NIST_P256", "KEY_AGREEMENT"],
-    ] as const) {
-      const { arn, keyId } = await createKey(spec, usage);
-      const Message = Buffer.from("m");
-      await expect(kms.send(new SignCommand({ KeyId: keyId, Message, SigningAlgorithm: "ECDSA_SHA_256" }))).rejects.toMatchObject({
-        name: "InvalidKeyUsageException",
-        message: `${arn} key usage is ${usage} which is not valid for Sign.`,
-      });
-      await expect(
-        kms.send(new VerifyCommand({ KeyId: keyId, Message, Signature: Buffer.alloc(64, 1), SigningAlgorithm: "ECDSA_SHA_256", DryRun: true })),
-      ).rejects.toMatchObject({ name: "InvalidKeyUsageException", message: `${arn} key usage is ${usage} which is not valid for Verify.` });
-    }
+  it.each([
+    ["SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"],
+    ["ECC_NIST_P256", "KEY_AGREEMENT"],
+  ] as const)("refuses a %s key of usage %s with AWS's text, dry run or not", async (spec, usage) => {
+    const { arn, keyId } = await createKey(spec, usage);
+    const request = { KeyId: keyId, Message: Buffer.from("m"), SigningAlgorithm: "ECDSA_SHA_256" } as const;
+    const refusal = (operation: string) => ({ name: "InvalidKeyUsageException", message: `${arn} key usage is ${usage} which is not valid for ${operation}.` });
+    await expect(kms.send(new SignCommand(request))).rejects.toMatchObject(refusal("Sign"));
+    await expect(kms.send(new VerifyCommand({ ...request, Signature: Buffer.alloc(64, 1), DryRun: true }))).rejects.toMatchObject(refusal("Verify"));
   });
 
   it("refuses an algorithm the key spec does not have, before looking at the message", async () => {
