@@ -33,6 +33,7 @@ import { BACKING_KEY_SPECS, backingKeyFacts, macAlgorithmsOf, oaepPlaintextLimit
 import { openPkcs11KeyStore } from "../../src/crypto/pkcs11-key-store";
 import { encryptWithPublicKey, verifySignature } from "../../src/crypto/public-key-operations";
 import { temporaryDirs } from "../support/files";
+import { externalMu, flipLastBit } from "../support/signing";
 import { testSoftHsm } from "../support/softhsm";
 
 interface KeyStoreSubject {
@@ -51,17 +52,6 @@ const hashOfAlgorithm = (algorithm: SigningAlgorithmSpec): HashName =>
 const digest = (hash: HashName, message: Uint8Array): Buffer => createHash(hash).update(message).digest();
 const spkiKey = (spki: Uint8Array): KeyObject => createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
 const pem = (spki: Uint8Array): string => spkiKey(spki).export({ type: "spki", format: "pem" }).toString();
-const flipLastBit = (bytes: Uint8Array): Buffer => {
-  const copy = Buffer.from(bytes);
-  copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0x01;
-  return copy;
-};
-
-/** FIPS 204 Algorithm 2 (ML-DSA.Sign, pure, empty context): μ = SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ 0 ‖ M, 64), computed here with node. */
-function externalMu(rawPublicKey: Uint8Array, message: Uint8Array): Buffer {
-  const tr = createHash("shake256", { outputLength: 64 }).update(rawPublicKey).digest();
-  return createHash("shake256", { outputLength: 64 }).update(tr).update(Buffer.of(0, 0)).update(message).digest();
-}
 
 /** Runs openssl with `args` in `dir`, returning its exit status and output. */
 function openssl(dir: string, args: readonly string[]): { readonly status: number | null; readonly output: string } {

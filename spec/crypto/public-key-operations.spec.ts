@@ -21,16 +21,12 @@ import { oaepPlaintextLimit, signingAlgorithmsOf, type HashName } from "../../sr
 import { encryptWithPublicKey, generateDataKeyPair, verifySignature, type DataKeyPairSpec } from "../../src/crypto/public-key-operations";
 import { mlDsaPublicKeySpki } from "../../src/crypto/public-keys";
 import { decodeOaep } from "../../src/crypto/rsa-padding";
+import { flipLastBit } from "../support/signing";
 
 const spkiOf = (key: KeyObject): Buffer => key.export({ type: "spki", format: "der" });
 const digest = (hash: HashName, message: Uint8Array): Buffer => createHash(hash).update(message).digest();
 const hashOfAlgorithm = (algorithm: SigningAlgorithmSpec): HashName =>
   algorithm.endsWith("_256") ? "sha256" : algorithm.endsWith("_384") ? "sha384" : "sha512";
-const flipLastBit = (bytes: Uint8Array): Buffer => {
-  const copy = Buffer.from(bytes);
-  copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0x01;
-  return copy;
-};
 
 afterAll(() => closeCryptoWorkers());
 

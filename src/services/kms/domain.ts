@@ -10,12 +10,14 @@ import { KeyUsage } from "./key-usage";
 import { KmsKeys } from "./key-repository";
 import { Macs } from "./macs";
 import { SharedSecrets } from "./shared-secrets";
+import { Signatures } from "./signatures";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
   readonly ciphertexts: Ciphertexts;
   readonly macs: Macs;
   readonly sharedSecrets: SharedSecrets;
+  readonly signatures: Signatures;
   readonly aliases: KmsAliases;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
@@ -39,6 +41,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
     ciphertexts: new Ciphertexts(keyStore),
     macs: new Macs(keyStore),
     sharedSecrets: new SharedSecrets(keyStore),
+    signatures: new Signatures(keyStore),
     aliases: new KmsAliases(store),
     usage,
     schedule,

@@ -164,3 +164,19 @@ export const rsaPlaintextTooLarge = (algorithm: string, keySpec: string, limitBy
 
 /** DeriveSharedSecret with a peer key that is not SPKI DER on the key's curve: an empty message (recorded). */
 export const invalidPeerPublicKey = (): AwsError => new AwsError("ValidationException", "");
+
+// Sign and Verify
+
+/**
+ * A MessageType the signing algorithm does not take: EXTERNAL_MU with a key that is not ML-DSA, DIGEST with ML-DSA,
+ * DIGEST with ED25519_SHA_512 or RAW with ED25519_PH_SHA_512. The model states each rule ("ED25519_SHA_512 signing
+ * algorithm requires KMS MessageType:RAW", SignRequest.MessageType) but not AWS's answer to breaking it, and no capture
+ * of one was found. A bad parameter value is ValidationException throughout KMS, so that is the code; the text is ours
+ * and names what the algorithm takes.
+ */
+export const messageTypeNotValid = (algorithm: string, messageType: string, allowed: readonly string[]): AwsError =>
+  new AwsError("ValidationException", `MessageType ${messageType} is not valid for algorithm ${algorithm}. It requires MessageType ${allowed.join(" or ")}.`);
+
+/** An EXTERNAL_MU that is not 64 bytes. Undocumented like messageTypeNotValid; worded as the recorded digestLength text. */
+export const externalMuLength = (algorithm: string): AwsError =>
+  new AwsError("ValidationException", `External mu is invalid length for algorithm ${algorithm}.`);

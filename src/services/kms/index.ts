@@ -38,6 +38,8 @@ import { generateRandom } from "./generate-random";
 import { getPublicKey } from "./get-public-key";
 import { reEncrypt } from "./re-encrypt";
 import { verifyMac } from "./verify-mac";
+import { sign } from "./sign";
+import { verify } from "./verify";
 
 export const kmsOperations = {
   // Keys: lifecycle, states, rotation
@@ -77,4 +79,6 @@ export const kmsOperations = {
   GetPublicKey: getPublicKey,
   ReEncrypt: reEncrypt,
   VerifyMac: verifyMac,
+  Sign: sign,
+  Verify: verify,
 } satisfies Partial<Record<KmsOperation, Operation>>;

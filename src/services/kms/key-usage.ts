@@ -12,7 +12,9 @@ export type TrackedOperation =
   | "ReEncrypt"
   | "GenerateMac"
   | "VerifyMac"
-  | "DeriveSharedSecret";
+  | "DeriveSharedSecret"
+  | "Sign"
+  | "Verify";
 
 export interface KeyUsageRecord extends StoredValue {
   readonly v: 1;
