@@ -3,7 +3,7 @@ import type { MessageType, SigningAlgorithmSpec } from "@aws-sdk/client-kms";
 import type { BackingKeySpec, KeyStore, SignInput, SigningAlgorithmSpec as BackingSigningAlgorithm } from "../../crypto/key-store";
 import { verifySignature } from "../../crypto/public-key-operations";
 import { digestLength, externalMuLength, messageTypeNotValid } from "./errors";
-import { backingKeyOf } from "./key-material";
+import { currentBackingKeyOf } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import { SIGNING_ALGORITHMS } from "./key-specs";
 
@@ -28,11 +28,8 @@ export class Signatures {
 
   /** ECDSA as DER, the others as their raw signature bytes: what AWS's SignResponse.Signature holds. */
   sign(key: KmsKeyRecord, algorithm: SigningAlgorithmSpec, input: SignInput): Promise<Buffer> {
-    // Asymmetric keys never rotate: their one backing key is the newest.
-    const backingKey = key.backingKeys[key.backingKeys.length - 1];
-    if (backingKey === undefined) throw new Error(`KMS key ${key.keyId} has no backing key`);
     // usable() has matched the algorithm to the key spec, and SM2 keys are never made, so SM2DSA never gets here.
-    return this.keyStore.sign(backingKeyOf(key, backingKey), algorithm as BackingSigningAlgorithm, input);
+    return this.keyStore.sign(currentBackingKeyOf(key), algorithm as BackingSigningAlgorithm, input);
   }
 
   /** Whether `signature` verifies; a malformed one (raw r ‖ s for ECDSA, wrong length) is false, never an error. */
