@@ -8,10 +8,12 @@ import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
 import { KmsKeys } from "./key-repository";
+import { RsaCiphertexts } from "./rsa-ciphertext";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
   readonly ciphertexts: Ciphertexts;
+  readonly rsaCiphertexts: RsaCiphertexts;
   readonly aliases: KmsAliases;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
@@ -33,6 +35,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
   return {
     keys,
     ciphertexts: new Ciphertexts(keyStore),
+    rsaCiphertexts: new RsaCiphertexts(keyStore),
     aliases: new KmsAliases(store),
     usage,
     schedule,

@@ -31,6 +31,8 @@ import { updateAlias } from "./update-alias";
 import { decrypt } from "./decrypt";
 import { encrypt } from "./encrypt";
 import { generateDataKey } from "./generate-data-key";
+import { generateDataKeyPair } from "./generate-data-key-pair";
+import { generateDataKeyPairWithoutPlaintext } from "./generate-data-key-pair-without-plaintext";
 import { generateDataKeyWithoutPlaintext } from "./generate-data-key-without-plaintext";
 import { generateRandom } from "./generate-random";
 import { getPublicKey } from "./get-public-key";
@@ -67,6 +69,8 @@ export const kmsOperations = {
   Decrypt: decrypt,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
+  GenerateDataKeyPair: generateDataKeyPair,
+  GenerateDataKeyPairWithoutPlaintext: generateDataKeyPairWithoutPlaintext,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
   GenerateRandom: generateRandom,
   GetPublicKey: getPublicKey,

@@ -4,7 +4,14 @@ import type { BatchOp, Store, StoredValue } from "../../storage/store";
 import type { KmsRequestContext } from "./context";
 import type { Scope } from "../scope";
 
-export type TrackedOperation = "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncrypt";
+export type TrackedOperation =
+  | "Encrypt"
+  | "Decrypt"
+  | "GenerateDataKey"
+  | "GenerateDataKeyWithoutPlaintext"
+  | "GenerateDataKeyPair"
+  | "GenerateDataKeyPairWithoutPlaintext"
+  | "ReEncrypt";
 
 export interface KeyUsageRecord extends StoredValue {
   readonly v: 1;
