@@ -16,6 +16,7 @@ import {
   type KeySpec,
   type KMSClient,
   ReEncryptCommand,
+  type ReEncryptRequest,
 } from "@aws-sdk/client-kms";
 import { startTestServer, type TestServer } from "../support/server";
 
@@ -62,6 +63,7 @@ const encrypt = async (key: KeyMetadata, algorithm: EncryptionAlgorithmSpec, pla
 };
 const decrypt = async (key: KeyMetadata, algorithm: EncryptionAlgorithmSpec, ciphertext: Uint8Array): Promise<Buffer> =>
   Buffer.from((await kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: ciphertext, EncryptionAlgorithm: algorithm }))).Plaintext ?? []);
+const reEncrypt = (input: ReEncryptRequest) => kms.send(new ReEncryptCommand(input));
 const publicKeyOf = async (key: KeyMetadata): Promise<Buffer> => Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }))).PublicKey ?? []);
 /** Sent with an empty message, which the SDK shows as its own placeholder, so only the name and status are pinned. */
 const invalidCiphertext = { name: "InvalidCiphertextException", $metadata: { httpStatusCode: 400 } };
@@ -130,9 +132,9 @@ describe("behaviour", () => {
 
   it("decrypts what node:crypto publicEncrypt made with the public key and oaepHash", async () => {
     const key = rsaKey("RSA_2048");
-    const spki = await publicKeyOf(key);
+    const publicKey = createPublicKey({ key: await publicKeyOf(key), format: "der", type: "spki" });
     const plaintext = randomBytes(190);
-    const ciphertext = publicEncrypt({ key: spki, format: "der", type: "spki", padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, plaintext);
+    const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, plaintext);
     expect(await decrypt(key, "RSAES_OAEP_SHA_256", ciphertext)).toEqual(plaintext);
   });
 
@@ -172,27 +174,17 @@ describe("behaviour", () => {
       kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: ciphertext, EncryptionAlgorithm: "RSAES_OAEP_SHA_256", EncryptionContext })),
     ).rejects.toMatchObject(refusal);
     await expect(
-      kms.send(
-        new ReEncryptCommand({
-          CiphertextBlob: ciphertext,
-          SourceKeyId: key.KeyId,
-          SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
-          SourceEncryptionContext: EncryptionContext,
-          DestinationKeyId: symmetric.KeyId,
-        }),
-      ),
+      reEncrypt({
+        CiphertextBlob: ciphertext,
+        SourceKeyId: key.KeyId,
+        SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
+        SourceEncryptionContext: EncryptionContext,
+        DestinationKeyId: symmetric.KeyId,
+      }),
     ).rejects.toMatchObject(refusal);
     const symmetricBlob = (await kms.send(new EncryptCommand({ KeyId: symmetric.KeyId, Plaintext: plaintext }))).CiphertextBlob;
-    await expect(
-      kms.send(
-        new ReEncryptCommand({
-          CiphertextBlob: symmetricBlob,
-          DestinationKeyId: key.KeyId,
-          DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
-          DestinationEncryptionContext: EncryptionContext,
-        }),
-      ),
-    ).rejects.toMatchObject(refusal);
+    const toRsa = { CiphertextBlob: symmetricBlob, DestinationKeyId: key.KeyId, DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1" } as const;
+    await expect(reEncrypt({ ...toRsa, DestinationEncryptionContext: EncryptionContext })).rejects.toMatchObject(refusal);
   });
 
   it("ReEncrypts symmetric → RSA → RSA → symmetric, with algorithms and key material ids only where they apply", async () => {
@@ -200,14 +192,12 @@ describe("behaviour", () => {
     const EncryptionContext = { stage: "one" };
     const start = await kms.send(new EncryptCommand({ KeyId: symmetric.KeyId, Plaintext: plaintext, EncryptionContext }));
 
-    const toRsa = await kms.send(
-      new ReEncryptCommand({
-        CiphertextBlob: start.CiphertextBlob,
-        SourceEncryptionContext: EncryptionContext,
-        DestinationKeyId: rsaKey("RSA_2048").KeyId,
-        DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
-      }),
-    );
+    const toRsa = await reEncrypt({
+      CiphertextBlob: start.CiphertextBlob,
+      SourceEncryptionContext: EncryptionContext,
+      DestinationKeyId: rsaKey("RSA_2048").KeyId,
+      DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
+    });
     expect(toRsa).toMatchObject({
       SourceKeyId: symmetric.Arn,
       KeyId: rsaKey("RSA_2048").Arn,
@@ -219,29 +209,25 @@ describe("behaviour", () => {
     expect(toRsa.CiphertextBlob?.length).toBe(256);
     expect(await decrypt(rsaKey("RSA_2048"), "RSAES_OAEP_SHA_256", toRsa.CiphertextBlob ?? new Uint8Array())).toEqual(plaintext);
 
-    const rsaToRsa = await kms.send(
-      new ReEncryptCommand({
-        CiphertextBlob: toRsa.CiphertextBlob,
-        SourceKeyId: rsaKey("RSA_2048").Arn,
-        SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
-        DestinationKeyId: rsaKey("RSA_4096").KeyId,
-        DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
-      }),
-    );
+    const rsaToRsa = await reEncrypt({
+      CiphertextBlob: toRsa.CiphertextBlob,
+      SourceKeyId: rsaKey("RSA_2048").Arn,
+      SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
+      DestinationKeyId: rsaKey("RSA_4096").KeyId,
+      DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
+    });
     expect(rsaToRsa).toMatchObject({ SourceKeyId: rsaKey("RSA_2048").Arn, KeyId: rsaKey("RSA_4096").Arn, SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256" });
     expect(rsaToRsa.SourceKeyMaterialId).toBeUndefined();
     expect(rsaToRsa.DestinationKeyMaterialId).toBeUndefined();
     expect(rsaToRsa.CiphertextBlob?.length).toBe(512);
 
-    const back = await kms.send(
-      new ReEncryptCommand({
-        CiphertextBlob: rsaToRsa.CiphertextBlob,
-        SourceKeyId: rsaKey("RSA_4096").KeyId,
-        SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
-        DestinationKeyId: symmetric.Arn,
-        DestinationEncryptionContext: { stage: "two" },
-      }),
-    );
+    const back = await reEncrypt({
+      CiphertextBlob: rsaToRsa.CiphertextBlob,
+      SourceKeyId: rsaKey("RSA_4096").KeyId,
+      SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
+      DestinationKeyId: symmetric.Arn,
+      DestinationEncryptionContext: { stage: "two" },
+    });
     expect(back).toMatchObject({ SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_1", DestinationEncryptionAlgorithm: "SYMMETRIC_DEFAULT" });
     expect(back.DestinationKeyMaterialId).toMatch(/^[0-9a-f]{64}$/);
     const opened = await kms.send(new DecryptCommand({ CiphertextBlob: back.CiphertextBlob, EncryptionContext: { stage: "two" } }));
@@ -252,16 +238,14 @@ describe("behaviour", () => {
     const key = rsaKey("RSA_2048");
     const rsaCiphertext = await encrypt(key, "RSAES_OAEP_SHA_1", Buffer.from("x"));
     await expect(
-      kms.send(new ReEncryptCommand({ CiphertextBlob: rsaCiphertext, SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_1", DestinationKeyId: symmetric.KeyId })),
+      reEncrypt({ CiphertextBlob: rsaCiphertext, SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_1", DestinationKeyId: symmetric.KeyId }),
     ).rejects.toMatchObject(invalidCiphertext);
     await expect(
-      kms.send(
-        new ReEncryptCommand({ CiphertextBlob: rsaCiphertext, SourceKeyId: key.KeyId, SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256", DestinationKeyId: symmetric.KeyId }),
-      ),
+      reEncrypt({ CiphertextBlob: rsaCiphertext, SourceKeyId: key.KeyId, SourceEncryptionAlgorithm: "RSAES_OAEP_SHA_256", DestinationKeyId: symmetric.KeyId }),
     ).rejects.toMatchObject(invalidCiphertext);
 
     const toRsa = (blob: Uint8Array | undefined, DryRun?: boolean) =>
-      kms.send(new ReEncryptCommand({ CiphertextBlob: blob, DestinationKeyId: key.KeyId, DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_256", DryRun }));
+      reEncrypt({ CiphertextBlob: blob, DestinationKeyId: key.KeyId, DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_256", DryRun });
     const atLimit = (await kms.send(new EncryptCommand({ KeyId: symmetric.KeyId, Plaintext: randomBytes(190) }))).CiphertextBlob;
     expect((await toRsa(atLimit)).CiphertextBlob?.length).toBe(256);
     const overLimit = (await kms.send(new EncryptCommand({ KeyId: symmetric.KeyId, Plaintext: randomBytes(191) }))).CiphertextBlob;
@@ -292,27 +276,23 @@ describe("behaviour", () => {
       kms.send(new DecryptCommand({ KeyId: key.KeyId, DryRun: true, DryRunModifiers: ["IGNORE_CIPHERTEXT"] })),
     ).rejects.toMatchObject({ name: "InvalidKeyUsageException" });
     await expect(
-      kms.send(
-        new ReEncryptCommand({
-          SourceKeyId: key.KeyId,
-          SourceEncryptionAlgorithm: EncryptionAlgorithm,
-          DestinationKeyId: symmetric.KeyId,
-          DryRun: true,
-          DryRunModifiers: ["IGNORE_CIPHERTEXT"],
-        }),
-      ),
+      reEncrypt({
+        SourceKeyId: key.KeyId,
+        SourceEncryptionAlgorithm: EncryptionAlgorithm,
+        DestinationKeyId: symmetric.KeyId,
+        DryRun: true,
+        DryRunModifiers: ["IGNORE_CIPHERTEXT"],
+      }),
     ).rejects.toMatchObject(dryRun);
     await expect(
-      kms.send(
-        new ReEncryptCommand({
-          CiphertextBlob: ciphertext,
-          SourceKeyId: key.KeyId,
-          SourceEncryptionAlgorithm: EncryptionAlgorithm,
-          DestinationKeyId: otherRsa2048.KeyId,
-          DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
-          DryRun: true,
-        }),
-      ),
+      reEncrypt({
+        CiphertextBlob: ciphertext,
+        SourceKeyId: key.KeyId,
+        SourceEncryptionAlgorithm: EncryptionAlgorithm,
+        DestinationKeyId: otherRsa2048.KeyId,
+        DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1",
+        DryRun: true,
+      }),
     ).rejects.toMatchObject(dryRun);
   });
 

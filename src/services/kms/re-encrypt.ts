@@ -20,11 +20,11 @@ export const reEncrypt: Operation<ReEncryptRequest, ReEncryptResponse> = async (
   const blob = required(input.CiphertextBlob, "ciphertextBlob");
   // RSA ciphertext names no key: "SourceKeyId … is required only when the ciphertext was encrypted under an
   // asymmetric KMS key". Without it the blob is read as a symmetric one, as in Decrypt.
-  const rsaSource = sourceAlgorithm !== "SYMMETRIC_DEFAULT" && input.SourceKeyId !== undefined;
+  const rsaSourceKeyId = sourceAlgorithm === "SYMMETRIC_DEFAULT" ? undefined : input.SourceKeyId;
   let parsed: ParsedCiphertext | undefined;
   let source: KmsKeyRecord;
-  if (rsaSource) {
-    source = await ctx.kms.keys.usable(ctx, input.SourceKeyId ?? "", "ReEncrypt", sourceAlgorithm);
+  if (rsaSourceKeyId !== undefined) {
+    source = await ctx.kms.keys.usable(ctx, rsaSourceKeyId, "ReEncrypt", sourceAlgorithm);
     refuseAsymmetricContext(source, input.SourceEncryptionContext);
   } else {
     try {

@@ -65,9 +65,10 @@ export async function ciphertextKey(ctx: KmsRequestContext, parsed: ParsedCipher
 
 /**
  * The error for a ciphertext that is not a secretslite blob. With a KeyId naming a key that cannot take the algorithm
- * (an RSA key and the default SYMMETRIC_DEFAULT), that refusal is the answer, as AWS gives it for the key before any
- * ciphertext ("Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048."); otherwise the parse error
- * (InvalidCiphertextException). Only the failure path pays for the key lookup.
+ * (an RSA key and the default SYMMETRIC_DEFAULT), that refusal is the answer ("Algorithm SYMMETRIC_DEFAULT is
+ * incompatible with key spec RSA_2048."): AWS checks the named key before the ciphertext (inferred; no capture of
+ * this case), and it tells the caller what to fix. Otherwise the parse error (InvalidCiphertextException). Only the
+ * failure path pays for the key lookup, so the symmetric Decrypt stays as it was.
  */
 export async function unparsableCiphertext(
   ctx: KmsRequestContext,
