@@ -8,10 +8,11 @@ import {
   DisableKeyCommand,
   GenerateDataKeyPairCommand,
   GenerateDataKeyPairWithoutPlaintextCommand,
+  GetKeyLastUsageCommand,
   type KeyMetadata,
   type KMSClient,
 } from "@aws-sdk/client-kms";
-import { startTestServer, type TestServer } from "../support/server";
+import { rawRequest, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 let kms: KMSClient;
@@ -45,6 +46,41 @@ const SPECS = [
 const decryptBlob = async (blob: Uint8Array | undefined, EncryptionContext?: Record<string, string>) =>
   kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext }));
 
+/** A raw JSON-1.1 KMS call: the status and the decoded body. */
+const raw = async (operation: string, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const response = await rawRequest(server, { target: `TrentService.${operation}`, body: JSON.stringify(body) });
+  return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
+};
+
+describe("serialization", () => {
+  it("sends the keys and the sealed private key as base64, and the ARN and spec as strings", async () => {
+    const { status, body } = await raw("GenerateDataKeyPair", { KeyId: wrappingKey.KeyId, KeyPairSpec: "ECC_NIST_P256" });
+    expect(status).toBe(200);
+    expect(Object.keys(body).sort()).toEqual(["KeyId", "KeyMaterialId", "KeyPairSpec", "PrivateKeyCiphertextBlob", "PrivateKeyPlaintext", "PublicKey"]);
+    expect(body).toMatchObject({ KeyId: wrappingKey.Arn, KeyPairSpec: "ECC_NIST_P256" });
+    const publicKey = Buffer.from(String(body.PublicKey), "base64");
+    expect(createPublicKey({ key: publicKey, format: "der", type: "spki" }).asymmetricKeyType).toBe("ec");
+  });
+});
+
+describe("validation", () => {
+  it("needs KeyId and KeyPairSpec, and a KeyPairSpec of the model", async () => {
+    const nullAt = (path: string): string => `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`;
+    expect(await raw("GenerateDataKeyPair", { KeyId: wrappingKey.KeyId })).toEqual({
+      status: 400,
+      body: { __type: "ValidationException", message: nullAt("keyPairSpec") },
+    });
+    expect(await raw("GenerateDataKeyPairWithoutPlaintext", { KeyPairSpec: "RSA_2048" })).toEqual({
+      status: 400,
+      body: { __type: "ValidationException", message: nullAt("keyId") },
+    });
+    const unknown = await raw("GenerateDataKeyPair", { KeyId: wrappingKey.KeyId, KeyPairSpec: "ML_KEM_512" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.__type).toBe("ValidationException");
+    expect(String(unknown.body.message)).toContain("keyPairSpec");
+  });
+});
+
 describe("behaviour", () => {
   it.each(SPECS)("GenerateDataKeyPair %s: a matching SPKI/PKCS#8 pair, the private key sealed under the symmetric key", async (spec, expected, hash) => {
     const EncryptionContext = { purpose: spec };
@@ -76,6 +112,14 @@ describe("behaviour", () => {
     const pkcs8 = Buffer.from((await decryptBlob(answer.PrivateKeyCiphertextBlob)).Plaintext ?? []);
     const privateKey = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
     expect(createPublicKey(privateKey).export({ type: "spki", format: "der" })).toEqual(Buffer.from(answer.PublicKey ?? []));
+  });
+
+  it("records the use of the wrapping key as GetKeyLastUsage reports it", async () => {
+    const key = await createKey();
+    await kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: key.KeyId, KeyPairSpec: "ECC_NIST_P384" }));
+    expect((await kms.send(new GetKeyLastUsageCommand({ KeyId: key.KeyId }))).KeyLastUsage?.Operation).toBe("GenerateDataKeyPairWithoutPlaintext");
+    await kms.send(new GenerateDataKeyPairCommand({ KeyId: key.KeyId, KeyPairSpec: "ECC_NIST_P384" }));
+    expect((await kms.send(new GetKeyLastUsageCommand({ KeyId: key.KeyId }))).KeyLastUsage?.Operation).toBe("GenerateDataKeyPair");
   });
 
   it("makes a new pair on every call", async () => {

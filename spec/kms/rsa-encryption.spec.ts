@@ -18,7 +18,7 @@ import {
   ReEncryptCommand,
   type ReEncryptRequest,
 } from "@aws-sdk/client-kms";
-import { startTestServer, type TestServer } from "../support/server";
+import { rawRequest, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 let kms: KMSClient;
@@ -65,8 +65,18 @@ const decrypt = async (key: KeyMetadata, algorithm: EncryptionAlgorithmSpec, cip
   Buffer.from((await kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: ciphertext, EncryptionAlgorithm: algorithm }))).Plaintext ?? []);
 const reEncrypt = (input: ReEncryptRequest) => kms.send(new ReEncryptCommand(input));
 const publicKeyOf = async (key: KeyMetadata): Promise<Buffer> => Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }))).PublicKey ?? []);
-/** Sent with an empty message, which the SDK shows as its own placeholder, so only the name and status are pinned. */
+/** Sent without a message (the SDK fills in a placeholder), so only the name and status are pinned here; see "serialization". */
 const invalidCiphertext = { name: "InvalidCiphertextException", $metadata: { httpStatusCode: 400 } };
+
+describe("serialization", () => {
+  it("sends InvalidCiphertextException for RSA ciphertext without a message, as AWS does", async () => {
+    const key = rsaKey("RSA_2048");
+    const body = JSON.stringify({ KeyId: key.KeyId, CiphertextBlob: randomBytes(256).toString("base64"), EncryptionAlgorithm: "RSAES_OAEP_SHA_256" });
+    const response = await rawRequest(server, { target: "TrentService.Decrypt", body });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text)).toEqual({ __type: "InvalidCiphertextException" });
+  });
+});
 
 describe("behaviour", () => {
   it.each(LIMITS)("%s with %s: Encrypt returns raw modulus-sized OAEP output that Decrypt opens, up to %i bytes", async (spec, algorithm, limit, modulusBytes) => {
