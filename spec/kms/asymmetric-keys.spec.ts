@@ -3,7 +3,6 @@ import { execFileSync } from "node:child_process";
 import { createPublicKey } from "node:crypto";
 import {
   CreateKeyCommand,
-  EncryptCommand,
   type CreateKeyRequest,
   DescribeKeyCommand,
   DisableKeyCommand,
@@ -262,11 +261,5 @@ describe("refusals", () => {
     await expect(kms.send(new GetPublicKeyCommand({ KeyId: "11111111-2222-3333-4444-555555555555" }))).rejects.toMatchObject({
       name: "NotFoundException",
     });
-  });
-  test("Encrypt under an RSA key, not implemented yet, is refused by name instead of reaching the symmetric path", async () => {
-    const key = (await kms.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "ENCRYPT_DECRYPT" }))).KeyMetadata!;
-    await expect(
-      kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("x"), EncryptionAlgorithm: "RSAES_OAEP_SHA_256" })),
-    ).rejects.toMatchObject({ name: "UnsupportedOperationException", message: "secretslite does not implement Encrypt with RSA_2048 keys yet." });
   });
 });

@@ -32,6 +32,21 @@ describe("assertUsable", () => {
     }
   });
 
+  it("refuses an RSA key in the operations that seal under a symmetric key, by its spec, after its usage", () => {
+    const rsaEncryptionKey = keyOf("RSA_2048", "ENCRYPT_DECRYPT");
+    for (const operation of ["GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"] as const) {
+      expect(refusal(() => assertUsable(rsaEncryptionKey, operation, "SYMMETRIC_DEFAULT"))).toEqual({
+        code: "InvalidKeyUsageException",
+        message: `${rsaEncryptionKey.arn} key spec is RSA_2048 which is not valid for ${operation}.`,
+      });
+    }
+    const rsaSigningKey = keyOf("RSA_2048", "SIGN_VERIFY");
+    expect(refusal(() => assertUsable(rsaSigningKey, "GenerateDataKeyPair", "SYMMETRIC_DEFAULT"))).toEqual({
+      code: "InvalidKeyUsageException",
+      message: `${rsaSigningKey.arn} key usage is SIGN_VERIFY which is not valid for GenerateDataKeyPair.`,
+    });
+  });
+
   it("refuses by key state first, whatever the usage and algorithm", () => {
     const disabledKey = keyOf("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "Disabled");
     expect(refusal(() => assertUsable(disabledKey, "Encrypt", "RSAES_OAEP_SHA_1"))).toEqual({
@@ -69,11 +84,11 @@ describe("assertUsable", () => {
       code: "InvalidKeyUsageException",
       message: "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096.",
     });
-    // The table offers RSAES_OAEP_SHA_256 to this key; RSA encryption itself is not built yet, so it is refused by name.
-    expect(refusal(() => assertUsable(rsaEncryptionKey, "Encrypt", "RSAES_OAEP_SHA_256"))).toEqual({
-      code: "UnsupportedOperationException",
-      message: "secretslite does not implement Encrypt with RSA_4096 keys yet.",
-    });
+    for (const operation of ["Encrypt", "Decrypt", "ReEncrypt"] as const) {
+      for (const algorithm of ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] as const) {
+        expect(refusal(() => assertUsable(rsaEncryptionKey, operation, algorithm))).toBeUndefined();
+      }
+    }
     expect(refusal(() => assertUsable(keyOf("SM2", "ENCRYPT_DECRYPT"), "ReEncrypt", "RSAES_OAEP_SHA_1"))).toEqual({
       code: "InvalidKeyUsageException",
       message: "Algorithm RSAES_OAEP_SHA_1 is incompatible with key spec SM2.",

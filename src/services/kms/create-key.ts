@@ -53,7 +53,7 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
  * supported in this Region" (a user's report of real AWS in floci-io/floci#3026). In cn-* Regions AWS makes SM2
  * keys, but no key store here has SM2 material (SoftHSM2 lacks it), so secretslite says it does not implement them.
  */
-function assertSpecServed(keySpec: KmsKeySpec, region: string): void {
+export function assertSpecServed(keySpec: KmsKeySpec, region: string): void {
   if (KEY_SPECS[keySpec].partition !== "aws-cn") return;
   if (!region.startsWith("cn-")) throw unsupportedOperation(`KeySpec ${keySpec} is not supported in this Region`);
   throw unsupportedOperation(`secretslite does not implement KeySpec ${keySpec} keys.`);

@@ -11,6 +11,7 @@ import { KmsKeys } from "./key-repository";
 import { Macs } from "./macs";
 import { SharedSecrets } from "./shared-secrets";
 import { Signatures } from "./signatures";
+import { RsaCiphertexts } from "./rsa-ciphertext";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
@@ -18,6 +19,7 @@ export interface KmsDomain {
   readonly macs: Macs;
   readonly sharedSecrets: SharedSecrets;
   readonly signatures: Signatures;
+  readonly rsaCiphertexts: RsaCiphertexts;
   readonly aliases: KmsAliases;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
@@ -42,6 +44,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
     macs: new Macs(keyStore),
     sharedSecrets: new SharedSecrets(keyStore),
     signatures: new Signatures(keyStore),
+    rsaCiphertexts: new RsaCiphertexts(keyStore),
     aliases: new KmsAliases(store),
     usage,
     schedule,

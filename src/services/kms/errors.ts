@@ -180,3 +180,24 @@ export const messageTypeNotValid = (algorithm: string, messageType: string, allo
 /** An EXTERNAL_MU that is not 64 bytes. Undocumented like messageTypeNotValid; worded as the recorded digestLength text. */
 export const externalMuLength = (algorithm: string): AwsError =>
   new AwsError("ValidationException", `External mu is invalid length for algorithm ${algorithm}.`);
+
+// RSA encryption and data key pairs.
+
+/**
+ * An EncryptionContext sent with an RSA key (Encrypt, Decrypt, either side of ReEncrypt). The model says only "An
+ * encryption context is supported only on operations with symmetric encryption KMS keys"; AWS's error for it is not
+ * recorded (no capture found). A request member the key cannot take is a bad parameter, which the KMS guide answers
+ * with ValidationException, so that is the code, with the model's sentence as the text. Refusing beats ignoring: a
+ * context silently dropped would let a test pass that binds nothing.
+ */
+export const asymmetricEncryptionContext = (): AwsError =>
+  new AwsError("ValidationException", "An encryption context is supported only on operations with symmetric encryption KMS keys.");
+
+/**
+ * GenerateDataKey*, GenerateDataKeyPair* with an RSA ENCRYPT_DECRYPT key: they seal with a symmetric key only. AWS's
+ * text is not recorded; this takes the form of its recorded key-usage refusal ("<ARN> key usage is ENCRYPT_DECRYPT which
+ * is not valid for Verify.") with the key spec in its place, as specNotRotatable does. The code is the model's
+ * (InvalidKeyUsageException: the key's material "is incompatible with the API operation").
+ */
+export const specNotValidFor = (keyArn: string, keySpec: string, operation: string): AwsError =>
+  invalidKeyUsage(`${keyArn} key spec is ${keySpec} which is not valid for ${operation}.`);

@@ -32,6 +32,8 @@ import { decrypt } from "./decrypt";
 import { deriveSharedSecret } from "./derive-shared-secret";
 import { encrypt } from "./encrypt";
 import { generateDataKey } from "./generate-data-key";
+import { generateDataKeyPair } from "./generate-data-key-pair";
+import { generateDataKeyPairWithoutPlaintext } from "./generate-data-key-pair-without-plaintext";
 import { generateDataKeyWithoutPlaintext } from "./generate-data-key-without-plaintext";
 import { generateMac } from "./generate-mac";
 import { generateRandom } from "./generate-random";
@@ -73,6 +75,8 @@ export const kmsOperations = {
   DeriveSharedSecret: deriveSharedSecret,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
+  GenerateDataKeyPair: generateDataKeyPair,
+  GenerateDataKeyPairWithoutPlaintext: generateDataKeyPairWithoutPlaintext,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
   GenerateMac: generateMac,
   GenerateRandom: generateRandom,

@@ -1,5 +1,5 @@
 // Whether a KMS key may serve a cryptographic operation: its state, its key usage and the algorithm, in that order.
-import { invalidKeyUsage, unsupportedOperation } from "./errors";
+import { invalidKeyUsage, specNotValidFor } from "./errors";
 import type { KmsKeyRecord } from "./key-record";
 import { usageAlgorithms, type KmsKeyUsage, type UsageAlgorithms } from "./key-specs";
 import { assertKeyState, type KeyStateOperation } from "./key-states";
@@ -24,6 +24,17 @@ const OPERATION_USAGE = {
 
 export type CryptoOperation = keyof typeof OPERATION_USAGE;
 
+/**
+ * The operations that seal what they make under the key with AES-GCM, so an RSA ENCRYPT_DECRYPT key cannot serve them
+ * ("The KMS key you specify must be a symmetric encryption KMS key", GenerateDataKey, GenerateDataKeyPair…).
+ */
+const SYMMETRIC_ONLY: ReadonlySet<CryptoOperation> = new Set<CryptoOperation>([
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+]);
+
 /** The algorithms an operation can name: its key usage's kind (EncryptionAlgorithmSpec for Encrypt, SigningAlgorithmSpec for Sign…). */
 export type OperationAlgorithm<O extends CryptoOperation> = NonNullable<UsageAlgorithms[(typeof OPERATION_USAGE)[O]]>[number];
 
@@ -36,18 +47,15 @@ export type OperationAlgorithm<O extends CryptoOperation> = NonNullable<UsageAlg
  *   AWS answer).
  * - Algorithm: InvalidKeyUsageException "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224." (recorded), the
  *   form "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096." also takes (a real answer quoted in
- *   zalando/spring-cloud-config-aws-kms#82). A symmetric key takes only SYMMETRIC_DEFAULT.
+ *   zalando/spring-cloud-config-aws-kms#82). A symmetric key takes only SYMMETRIC_DEFAULT. The data key operations name
+ *   no algorithm of their own, so an RSA key is refused by its spec instead (specNotValidFor, errors.ts).
  */
 export function assertUsable<O extends CryptoOperation>(key: KmsKeyRecord, operation: O, algorithm?: OperationAlgorithm<O>): void {
   assertKeyState(operation, key);
   const usage: KmsKeyUsage = OPERATION_USAGE[operation];
   if (key.keyUsage !== usage) throw invalidKeyUsage(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
+  if (key.keySpec !== "SYMMETRIC_DEFAULT" && SYMMETRIC_ONLY.has(operation)) throw specNotValidFor(key.arn, key.keySpec, operation);
   if (algorithm !== undefined && !usageAlgorithms(key.keySpec, usage).includes(algorithm)) {
     throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
-  }
-  // The encrypting operations seal with AES-GCM today; RSA encryption (RSAES_OAEP_*) is the next slice of issue 10.
-  // Until then an RSA ENCRYPT_DECRYPT key is refused by name here rather than reaching the symmetric path.
-  if (usage === "ENCRYPT_DECRYPT" && key.keySpec !== "SYMMETRIC_DEFAULT") {
-    throw unsupportedOperation(`secretslite does not implement ${operation} with ${key.keySpec} keys yet.`);
   }
 }

@@ -9,6 +9,8 @@ export type TrackedOperation =
   | "Decrypt"
   | "GenerateDataKey"
   | "GenerateDataKeyWithoutPlaintext"
+  | "GenerateDataKeyPair"
+  | "GenerateDataKeyPairWithoutPlaintext"
   | "ReEncrypt"
   | "GenerateMac"
   | "VerifyMac"

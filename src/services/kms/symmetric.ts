@@ -1,5 +1,5 @@
-// Rules shared by the operations that use a symmetric encryption key: data key sizes, dry runs, recipients, the key a ciphertext names.
-import type { RecipientInfo } from "@aws-sdk/client-kms";
+// Rules shared by the operations that use a symmetric encryption key: data key sizes, dry runs, recipients, the key a ciphertext names, blobs that do not parse.
+import type { EncryptionAlgorithmSpec, RecipientInfo } from "@aws-sdk/client-kms";
 import { AwsError, validationError } from "../../errors";
 import type { KmsRequestContext } from "./context";
 import type { ParsedCiphertext } from "./ciphertext";
@@ -61,4 +61,22 @@ export async function ciphertextKey(ctx: KmsRequestContext, parsed: ParsedCipher
   const key = await ctx.kms.keys.get(ctx.scope, parsed.keyId);
   if (key === undefined) throw ciphertextKeyNotFound();
   return key;
+}
+
+/**
+ * The error for a ciphertext that is not a secretslite blob. With a KeyId naming a key that cannot take the algorithm
+ * (an RSA key and the default SYMMETRIC_DEFAULT), that refusal is the answer ("Algorithm SYMMETRIC_DEFAULT is
+ * incompatible with key spec RSA_2048."): AWS checks the named key before the ciphertext (inferred; no capture of
+ * this case), and it tells the caller what to fix. Otherwise the parse error (InvalidCiphertextException). Only the
+ * failure path pays for the key lookup, so the symmetric Decrypt stays as it was.
+ */
+export async function unparsableCiphertext(
+  ctx: KmsRequestContext,
+  keyId: string | undefined,
+  operation: "Decrypt" | "ReEncrypt",
+  algorithm: EncryptionAlgorithmSpec,
+  error: unknown,
+): Promise<unknown> {
+  if (keyId !== undefined) await ctx.kms.keys.usable(ctx, keyId, operation, algorithm);
+  return error;
 }
