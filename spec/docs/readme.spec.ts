@@ -80,6 +80,8 @@ describe("README tour", () => {
       expect(shell.code).toBe(0);
       const lines = shell.stdout.trim().split("\n");
       expect(lines).toContain('{"user":"admin","password":"hunter2"}');
+      // verify's SignatureValid, printed as JSON.
+      expect(lines).toContain("true");
       expect(lines[lines.length - 1]).toBe("hello");
 
       writeFileSync(path.join(work, "tour.mjs"), asWritten(tourBlock("js")));
