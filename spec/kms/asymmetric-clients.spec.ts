@@ -1,23 +1,12 @@
 // The asymmetric, HMAC and key-agreement operations through code nobody here wrote: an `aws` CLI new enough to know
 // them, and boto3; what they return is checked with node:crypto.
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { constants, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, sign, verify } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { AwsCli, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
-import { startTestServer, type TestServer } from "../support/server";
+import { CLI_TEST_TIMEOUT_MS, runProgram, useCliServer } from "../support/aws-cli";
 
-let server: TestServer;
-let aws: AwsCli;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  aws = new AwsCli(server.url);
-});
-afterAll(async () => {
-  await server.close();
-  aws.close();
-});
+const spec = useCliServer();
 
 /**
  * CLIs that know KEY_AGREEMENT, DeriveSharedSecret, Ed25519 and ML-DSA: v1 from 1.45, v2 from 2.15 (Debian's v2 2.9
@@ -49,11 +38,11 @@ it("finds an aws CLI that knows the asymmetric KMS operations", () => {
 const peer = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
 
 describe.each(NEW_CLIS)("%s", (cli) => {
-  const json = <T>(args: readonly string[]) => aws.json<T>(cli, "kms", args);
+  const json = <T>(args: readonly string[]) => spec.aws.json<T>(cli, "kms", args);
 
   it("creates signing, MAC and key-agreement keys, signs, verifies, MACs, derives and makes a data key pair", async () => {
     const message = Buffer.from("signed through the aws CLI");
-    const messageFile = aws.file(message);
+    const messageFile = spec.aws.file(message);
 
     const rsa = await json<{ KeyMetadata: { Arn: string; SigningAlgorithms: string[] } }>([
       "create-key", "--key-spec", "RSA_2048", "--key-usage", "SIGN_VERIFY",
@@ -68,11 +57,11 @@ describe.each(NEW_CLIS)("%s", (cli) => {
     const signature = Buffer.from(signed.Signature, "base64");
     expect(verify("sha256", message, { key: rsaPublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)).toBe(true);
     const verified = await json<{ SignatureValid: boolean }>([
-      "verify", "--key-id", rsa.KeyMetadata.Arn, "--message", messageFile, "--signature", aws.file(signature), "--signing-algorithm", "RSASSA_PSS_SHA_256",
+      "verify", "--key-id", rsa.KeyMetadata.Arn, "--message", messageFile, "--signature", spec.aws.file(signature), "--signing-algorithm", "RSASSA_PSS_SHA_256",
     ]);
     expect(verified.SignatureValid).toBe(true);
-    const tampered = await aws.run(cli, "kms", [
-      "verify", "--key-id", rsa.KeyMetadata.Arn, "--message", aws.file(Buffer.from("another message")), "--signature", aws.file(signature),
+    const tampered = await spec.aws.run(cli, "kms", [
+      "verify", "--key-id", rsa.KeyMetadata.Arn, "--message", spec.aws.file(Buffer.from("another message")), "--signature", spec.aws.file(signature),
       "--signing-algorithm", "RSASSA_PSS_SHA_256",
     ]);
     expect(tampered.code).not.toBe(0);
@@ -82,7 +71,7 @@ describe.each(NEW_CLIS)("%s", (cli) => {
     const mac = await json<{ Mac: string }>(["generate-mac", "--key-id", hmac.KeyMetadata.Arn, "--message", messageFile, "--mac-algorithm", "HMAC_SHA_384"]);
     expect(Buffer.from(mac.Mac, "base64")).toHaveLength(48);
     const macValid = await json<{ MacValid: boolean }>([
-      "verify-mac", "--key-id", hmac.KeyMetadata.Arn, "--message", messageFile, "--mac", aws.file(Buffer.from(mac.Mac, "base64")), "--mac-algorithm", "HMAC_SHA_384",
+      "verify-mac", "--key-id", hmac.KeyMetadata.Arn, "--message", messageFile, "--mac", spec.aws.file(Buffer.from(mac.Mac, "base64")), "--mac-algorithm", "HMAC_SHA_384",
     ]);
     expect(macValid.MacValid).toBe(true);
 
@@ -90,7 +79,7 @@ describe.each(NEW_CLIS)("%s", (cli) => {
     const other = generateKeyPairSync("ec", { namedCurve: "P-384" });
     const derived = await json<{ SharedSecret: string; KeyOrigin: string }>([
       "derive-shared-secret", "--key-id", agreement.KeyMetadata.Arn, "--key-agreement-algorithm", "ECDH",
-      "--public-key", aws.file(other.publicKey.export({ format: "der", type: "spki" })),
+      "--public-key", spec.aws.file(other.publicKey.export({ format: "der", type: "spki" })),
     ]);
     const agreementPublic = await json<{ PublicKey: string }>(["get-public-key", "--key-id", agreement.KeyMetadata.Arn]);
     const expected = diffieHellman({
@@ -108,7 +97,7 @@ describe.each(NEW_CLIS)("%s", (cli) => {
     const pairPrivate = createPrivateKey({ key: Buffer.from(pair.PrivateKeyPlaintext, "base64"), format: "der", type: "pkcs8" });
     const pairPublic = createPublicKey({ key: Buffer.from(pair.PublicKey, "base64"), format: "der", type: "spki" });
     expect(verify(null, message, pairPublic, sign(null, message, pairPrivate))).toBe(true);
-    const opened = await json<{ Plaintext: string }>(["decrypt", "--ciphertext-blob", aws.file(Buffer.from(pair.PrivateKeyCiphertextBlob, "base64"))]);
+    const opened = await json<{ Plaintext: string }>(["decrypt", "--ciphertext-blob", spec.aws.file(Buffer.from(pair.PrivateKeyCiphertextBlob, "base64"))]);
     expect(opened.Plaintext).toBe(pair.PrivateKeyPlaintext);
   }, CLI_TEST_TIMEOUT_MS);
 });
@@ -131,14 +120,8 @@ it("finds a boto3 that knows DeriveSharedSecret", () => {
 describe.each(PYTHONS)("boto3 under %s", (python) => {
   it("signs, verifies, MACs, derives and makes a data key pair, and node:crypto agrees with what it got", async () => {
     const other = peer();
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        python,
-        [path.join(__dirname, "..", "support", "boto3-asymmetric.py"), server.url, other.publicKey.export({ format: "der", type: "spki" }).toString("base64")],
-        { env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: "true" }, timeout: 60_000 },
-        (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }),
-      );
-    });
+    const peerSpki = other.publicKey.export({ format: "der", type: "spki" }).toString("base64");
+    const result = await runProgram(python, [path.join(__dirname, "..", "support", "boto3-asymmetric.py"), spec.server.url, peerSpki]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const got = JSON.parse(result.stdout) as Record<string, string> & { signingAlgorithms: string[] };

@@ -1,24 +1,14 @@
 // The `aws kms` CLI against secretslite: every CLI on the machine (Debian's v2 always; a developer's v1 when present).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { AwsCli, CLI_TEST_TIMEOUT_MS, CLIS, REQUIRED_CLI } from "../support/aws-cli";
-import { REGION, startTestServer, type TestServer } from "../support/server";
+import { CLI_TEST_TIMEOUT_MS, CLIS, REQUIRED_CLI, useCliServer } from "../support/aws-cli";
+import { REGION } from "../support/server";
 
-let server: TestServer;
-let aws: AwsCli;
+const spec = useCliServer();
 
-beforeAll(async () => {
-  server = await startTestServer();
-  aws = new AwsCli(server.url);
-});
-afterAll(async () => {
-  await server.close();
-  aws.close();
-});
-
-const awsKms = (cli: string, args: readonly string[]) => aws.run(cli, "kms", args);
-const awsKmsJson = <T>(cli: string, args: readonly string[]) => aws.json<T>(cli, "kms", args);
-const file = (bytes: Buffer): string => aws.file(bytes);
+const awsKms = (cli: string, args: readonly string[]) => spec.aws.run(cli, "kms", args);
+const awsKmsJson = <T>(cli: string, args: readonly string[]) => spec.aws.json<T>(cli, "kms", args);
+const file = (bytes: Buffer): string => spec.aws.file(bytes);
 
 it("finds Debian's aws CLI", () => {
   expect(existsSync(REQUIRED_CLI)).toBe(true);

@@ -1,10 +1,10 @@
 // Secrets Manager through clients nobody here wrote: the aws CLIs, boto3, and Powertools' getSecret.
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { AwsCli, CLI_TEST_TIMEOUT_MS, CLIS } from "../support/aws-cli";
+import { AwsCli, CLI_TEST_TIMEOUT_MS, CLIS, runProgram } from "../support/aws-cli";
 import { credentials, REGION, startTestServer, type TestServer } from "../support/server";
 
 const ROTATION_FUNCTION = `arn:aws:lambda:${REGION}:000000000000:function:cli-rotation`;
@@ -119,16 +119,9 @@ const PYTHONS = ["/usr/bin/python3", "/root/.pyenv/shims/python3"].filter(
   (python) => python === "/usr/bin/python3" || (existsSync(python) && importsBoto3(python)),
 );
 
-const run = (file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(file, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: "true" }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }),
-    );
-  });
-
 describe.each(PYTHONS)("boto3 under %s", (python) => {
   it("runs the end-to-end script", async () => {
-    const result = await run(python, [path.join(__dirname, "..", "support", "boto3-e2e.py"), server.url]);
+    const result = await runProgram(python, [path.join(__dirname, "..", "support", "boto3-e2e.py"), server.url]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe("boto3 e2e ok");
   }, CLI_TEST_TIMEOUT_MS);

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { credentials, REGION } from "./server";
+import { credentials, REGION, startTestServer, type TestServer } from "./server";
 
 /** Debian's awscli v2, which `npm test` installs, must be there; pyenv's aws v1 is there on developers' machines and CI's. */
 export const REQUIRED_CLI = "/usr/bin/aws";
@@ -65,4 +65,38 @@ export class AwsCli {
   close(): void {
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** A test server and an AwsCli against it for the file's tests, started in beforeAll; read the fields inside tests only. */
+export function useCliServer(): { readonly server: TestServer; readonly aws: AwsCli } {
+  const state: { server?: TestServer; aws?: AwsCli } = {};
+  beforeAll(async () => {
+    state.server = await startTestServer();
+    state.aws = new AwsCli(state.server.url);
+  });
+  afterAll(async () => {
+    await state.server?.close();
+    state.aws?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("useCliServer: the server starts in beforeAll");
+    return value;
+  };
+  return {
+    get server() {
+      return started(state.server);
+    },
+    get aws() {
+      return started(state.aws);
+    },
+  };
+}
+
+/** Runs a program (a python with boto3, say) in a bare environment: never a developer's AWS settings. */
+export function runProgram(file: string, args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: "true" }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }),
+    );
+  });
 }
