@@ -164,3 +164,12 @@ export const rsaPlaintextTooLarge = (algorithm: string, keySpec: string, limitBy
 
 /** DeriveSharedSecret with a peer key that is not SPKI DER on the key's curve: an empty message (recorded). */
 export const invalidPeerPublicKey = (): AwsError => new AwsError("ValidationException", "");
+
+// --strict-hsm
+
+/**
+ * CreateKey (or a seed) of a spec whose private key this key store uses in Node, refused under --strict-hsm at
+ * creation, never at first use. secretslite's own text: AWS has no such mode.
+ */
+export const strictHsmRefusal = (keySpec: string): AwsError =>
+  unsupportedOperation(`KeySpec ${keySpec} is not supported by this key store with --strict-hsm: its private key would be used outside the token.`);
