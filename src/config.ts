@@ -49,6 +49,11 @@ export interface Config {
   readonly maxConnections: number;
   /** --sync: "always" fsyncs LevelDB's log before a write is acknowledged (survives power loss); "never" does not. */
   readonly sync: SyncSetting;
+  /**
+   * --strict-hsm: CreateKey (and seeding) refuses key specs whose private keys the key store would use in Node
+   * rather than in the token (Ed25519 and ML-DSA on SoftHSM2), with UnsupportedOperationException.
+   */
+  readonly strictHsm: boolean;
 }
 
 export type SyncSetting = "always" | "never";
@@ -86,6 +91,7 @@ export const defaults: Config = Object.freeze({
   allowedHosts: Object.freeze([]),
   maxConnections: 512,
   sync: "always",
+  strictHsm: false,
 });
 
 export const usage = `Usage: secretslite [options]
@@ -117,6 +123,7 @@ Options (each also an environment variable):
   --allowed-hosts LIST      SECRETSLITE_ALLOWED_HOSTS      more Host names to serve than localhost, IPs and --host: a,*.b (* = any: unsafe)
   --max-connections N       SECRETSLITE_MAX_CONNECTIONS    connections beyond this many are closed (${defaults.maxConnections})
   --sync WHEN               SECRETSLITE_SYNC               always: fsync each write, survives power loss | never (${defaults.sync})
+  --strict-hsm              SECRETSLITE_STRICT_HSM=1       refuse key specs whose private keys would be used outside the token (Ed25519, ML-DSA)
   --help                    print this text
 `;
 
@@ -151,6 +158,7 @@ const options = {
   "allowed-hosts": { type: "string" },
   "max-connections": { type: "string" },
   sync: { type: "string" },
+  "strict-hsm": { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -267,6 +275,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     allowedHosts,
     maxConnections: integer("max-connections", 1, 1_000_000) ?? defaults.maxConnections,
     sync: sync as SyncSetting,
+    strictHsm: flag("strict-hsm") ?? defaults.strictHsm,
   });
 }
 

@@ -6,6 +6,7 @@ import { createAdminApp } from "./admin/app";
 import { AuditLog } from "./audit/audit-log";
 import type { Config } from "./config";
 import type { KeyStore } from "./crypto/key-store";
+import { specsOutsideToken } from "./crypto/key-specs";
 import { openPkcs11KeyStore } from "./crypto/pkcs11-key-store";
 import { acquireInMemoryToken, openSoftHsmKeyStore, readPin, type InMemoryToken } from "./crypto/softhsm-bootstrap";
 import { createLogger, type Logger } from "./logger";
@@ -191,7 +192,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     } else {
       keyStore = await openKeyStore(config, config.dataDir, logger);
     }
-    kms = await startKmsDomain(store, keyStore, clock, logger);
+    logSpecsOutsideToken(keyStore, config.strictHsm, logger);
+    kms = await startKmsDomain(store, keyStore, clock, logger, { strictHsm: config.strictHsm });
     secrets = await startSecretsDomain(store, clock, logger);
     // Again, quietly, over what this start created (in another program's process the umask is not ours to set).
     if (!config.inMemory) makePrivate(config.dataDir, logger, "opened");
@@ -254,6 +256,22 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       return closing;
     },
   };
+}
+
+/**
+ * Says once, at start, which key specs this key store runs outside the token, so nobody takes an Ed25519 or ML-DSA
+ * key for an HSM-held one: their private keys are sealed by the root key at rest and used in Node per operation,
+ * or, under --strict-hsm, refused.
+ */
+function logSpecsOutsideToken(keyStore: KeyStore, strictHsm: boolean, logger: Logger): void {
+  const specs = specsOutsideToken(keyStore);
+  if (specs.length === 0) return;
+  logger.info(
+    strictHsm
+      ? "these key specs are refused (--strict-hsm): their private keys would be used outside the token"
+      : "these key specs run outside the token: their private keys are sealed by the root key at rest and used in Node for each operation (--strict-hsm refuses them)",
+    { specsOutsideToken: specs, strictHsm },
+  );
 }
 
 /** A configured token (--token-label) is used as is; otherwise secretslite owns a SoftHSM2 token in `dir`. */

@@ -23,6 +23,11 @@ export interface EmulatorOptions {
   readonly seed?: string | object;
   /** Returned as `credentials`; give them when `flags` turn on --verify-signatures. Default test/test. */
   readonly credentials?: EmulatorCredentials;
+  /**
+   * --strict-hsm: CreateKey and seeding refuse key specs whose private keys would be used outside the token
+   * (Ed25519 and ML-DSA on SoftHSM2) with UnsupportedOperationException.
+   */
+  readonly strictHsm?: boolean;
   /** Any other command-line option, exactly as the CLI takes it: ["--audit-log", "audit.jsonl"]. */
   readonly flags?: readonly string[];
 }
@@ -53,6 +58,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   if (options.port !== undefined) argv.push("--port", String(options.port));
   if (options.host !== undefined) argv.push("--host", options.host);
   if (options.inMemory === true) argv.push("--in-memory");
+  if (options.strictHsm === true) argv.push("--strict-hsm");
   if (options.dataDir !== undefined) argv.push("--data-dir", options.dataDir);
   if (options.logLevel !== undefined) argv.push("--log-level", options.logLevel);
   if (typeof options.seed === "string") argv.push("--seed", options.seed);

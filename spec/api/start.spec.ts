@@ -49,6 +49,15 @@ describe("behaviour", () => {
     expect(key.KeyMetadata!.Arn).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
   });
 
+  it("strictHsm: true is --strict-hsm: CreateKey refuses specs used outside the token, makes the others", async () => {
+    const { sdk } = await startTracked({ port: 0, inMemory: true, logLevel: "warn", strictHsm: true });
+    await expect(sdk.kms.send(new CreateKeyCommand({ KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY" }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+      message: "KeySpec ML_DSA_65 is not supported by this key store with --strict-hsm: its private key would be used outside the token.",
+    });
+    expect((await sdk.kms.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P384", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata?.KeySpec).toBe("ECC_NIST_P384");
+  });
+
   it("refuses options the CLI refuses, with the CLI's message", async () => {
     await expect(start({ port: 70000 })).rejects.toThrow(ConfigError);
     await expect(start({ inMemory: true, flags: ["--no-such-flag"] })).rejects.toThrow(/no-such-flag/);

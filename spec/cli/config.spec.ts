@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, parseConfig } from "../../src/config";
+import { ConfigError, parseConfig, usage } from "../../src/config";
 
 describe("parseConfig: issue-5 options", () => {
   it("reads --seed, --audit-log and the TLS flags as absolute paths, from flags or SECRETSLITE_* variables", () => {
@@ -56,5 +56,14 @@ describe("parseConfig: issue-9 options", () => {
     expect(parseConfig(["--max-connections", "64"], {})?.maxConnections).toBe(64);
     expect(parseConfig([], { SECRETSLITE_MAX_CONNECTIONS: "2000" })?.maxConnections).toBe(2000);
     expect(() => parseConfig(["--max-connections", "0"], {})).toThrow(/--max-connections must be a whole number from 1/);
+  });
+
+  it("reads --strict-hsm (off by default) from the flag or SECRETSLITE_STRICT_HSM, and --help lists both", () => {
+    expect(parseConfig([], {})?.strictHsm).toBe(false);
+    expect(parseConfig(["--strict-hsm"], {})?.strictHsm).toBe(true);
+    expect(parseConfig([], { SECRETSLITE_STRICT_HSM: "1" })?.strictHsm).toBe(true);
+    expect(parseConfig([], { SECRETSLITE_STRICT_HSM: "false" })?.strictHsm).toBe(false);
+    expect(() => parseConfig([], { SECRETSLITE_STRICT_HSM: "maybe" })).toThrow(new ConfigError("SECRETSLITE_STRICT_HSM must be true or false, not 'maybe'"));
+    expect(usage).toMatch(/^ {2}--strict-hsm +SECRETSLITE_STRICT_HSM=1 +refuse key specs whose private keys would be used outside the token/m);
   });
 });

@@ -13,6 +13,7 @@ import {
   generateKeyPairSync,
   publicEncrypt,
   randomBytes,
+  sign as nodeSign,
   verify as nodeVerify,
   type KeyObject,
 } from "node:crypto";
@@ -338,6 +339,48 @@ function describeEverySpecContract(name: string, makeSubject: () => Promise<KeyS
         expect((await store.generateMac(imported, algorithm, message)).equals(mac)).toBe(false);
         await expect(store.importBackingKey!(spec, randomBytes(material.length + 1))).rejects.toThrow(RangeError);
       }
+    });
+
+    test("RSA and EC PKCS#8 import: the public key is the material's own, and what the key signs verifies against it", async () => {
+      const message = randomBytes(200);
+      const pairs: Array<[BackingKeySpec, KeyObject, SigningAlgorithmSpec]> = [
+        ["RSA_2048", generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey, "RSASSA_PKCS1_V1_5_SHA_256"],
+        ["ECC_NIST_P256", generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey, "ECDSA_SHA_256"],
+        ["ECC_NIST_P521", generateKeyPairSync("ec", { namedCurve: "secp521r1" }).privateKey, "ECDSA_SHA_512"],
+        ["ECC_SECG_P256K1", generateKeyPairSync("ec", { namedCurve: "secp256k1" }).privateKey, "ECDSA_SHA_256"],
+      ];
+      for (const [spec, privateKey, algorithm] of pairs) {
+        const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
+        const imported = await store.importBackingKey!(spec, pkcs8);
+        expect(imported.publicKey?.equals(createPublicKey(privateKey).export({ type: "spki", format: "der" }))).toBe(true);
+        // The token wraps its own encoding: no stretch of the PKCS#8 (its private part, say) shows through.
+        expect(Buffer.from(imported.wrapped).includes(pkcs8.subarray(-24))).toBe(false);
+        const key = ref(spec, imported);
+        const signature = await store.sign(key, algorithm, { messageType: "RAW", message });
+        expect(nodeVerify(hashOfAlgorithm(algorithm), message, spkiKey(imported.publicKey!), signature)).toBe(true);
+        if (spec === "RSA_2048") {
+          // PKCS#1 v1.5 is deterministic: the token's signature is node's with the same private key.
+          expect(signature.equals(nodeSign("sha256", message, privateKey))).toBe(true);
+          const ciphertext = publicEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, message.subarray(0, 100));
+          expect((await store.decrypt(key, "RSAES_OAEP_SHA_256", ciphertext)).equals(message.subarray(0, 100))).toBe(true);
+        }
+      }
+      const ed25519 = generateKeyPairSync("ed25519").privateKey;
+      const importedEd = await store.importBackingKey!("ECC_NIST_EDWARDS25519", ed25519.export({ type: "pkcs8", format: "der" }));
+      expect(importedEd.publicKey?.equals(createPublicKey(ed25519).export({ type: "spki", format: "der" }))).toBe(true);
+      expect((await store.sign(ref("ECC_NIST_EDWARDS25519", importedEd), "ED25519_SHA_512", { messageType: "RAW", message })).equals(nodeSign(null, message, ed25519))).toBe(true);
+    });
+
+    test("PKCS#8 import refuses material of another type, size or curve, or no PKCS#8 at all, with KeyStoreUsageError", async () => {
+      const p384 = generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey.export({ type: "pkcs8", format: "der" });
+      await expect(store.importBackingKey!("ECC_NIST_P256", p384)).rejects.toThrow(
+        new KeyStoreUsageError("The key material is an EC key on P-384, not an EC key on P-256 as ECC_NIST_P256 needs"),
+      );
+      const rsa2048 = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" });
+      await expect(store.importBackingKey!("RSA_3072", rsa2048)).rejects.toThrow(/is an RSA key of 2048 bits, not an RSA key of 3072 bits as RSA_3072 needs/);
+      await expect(store.importBackingKey!("ECC_NIST_EDWARDS25519", rsa2048)).rejects.toThrow(KeyStoreUsageError);
+      await expect(store.importBackingKey!("ECC_NIST_P256", randomBytes(64))).rejects.toThrow(/not a PKCS#8 private key \(DER\); ECC_NIST_P256 needs an EC key on P-256/);
+      await expect(store.importBackingKey!("ML_DSA_44", rsa2048)).rejects.toThrow(KeyStoreUsageError);
     });
 
     test("ECDH: the shared secret is node's diffieHellman with the peer's private key, the x-coordinate of 32/48/66 bytes", async () => {

@@ -29,7 +29,7 @@ describe("secretslite --seed", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
-      /^secretslite: could not start: \S*bad-seed\.yaml: kms\.keys\[0\]\.keySpec: secretslite supports only symmetric encryption keys \(SYMMETRIC_DEFAULT\), not ECC_NIST_P256\n$/,
+      /^secretslite: could not start: \S*bad-seed\.yaml: kms\.keys\[0\]\.keyUsage: key 11111111-2222-4333-8444-555555555555: You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys\. \(ValidationException\)\n$/,
     );
   });
 

@@ -205,10 +205,16 @@ describe("the example fixtures", () => {
 describe("bad seeds stop the start with file, entry and field", () => {
   const cases: Array<[string, string, string, RegExp]> = [
     [
-      "a key spec secretslite lacks",
+      "a key usage the key spec does not have (CreateKey's text)",
       "bad.yaml",
-      "kms:\n  keys:\n    - keyId: 11111111-2222-4333-8444-555555555555\n      keySpec: RSA_2048\n",
-      /bad\.yaml: kms\.keys\[0\]\.keySpec: secretslite supports only symmetric encryption keys \(SYMMETRIC_DEFAULT\), not RSA_2048/,
+      "kms:\n  keys:\n    - keyId: 11111111-2222-4333-8444-555555555555\n      keySpec: RSA_2048\n      keyUsage: KEY_AGREEMENT\n",
+      /bad\.yaml: kms\.keys\[0\]\.keyUsage: key 11111111-2222-4333-8444-555555555555: KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048 \(ValidationException\)/,
+    ],
+    [
+      "a key spec the model does not have",
+      "bad.yaml",
+      "kms:\n  keys:\n    - keyId: 11111111-2222-4333-8444-555555555555\n      keySpec: RSA_1024\n",
+      /bad\.yaml: kms\.keys\[0\]\.keySpec: 1 validation error detected: Value 'RSA_1024' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set/,
     ],
     [
       "key material of the wrong length",
@@ -297,7 +303,7 @@ describe("bad seeds stop the start with file, entry and field", () => {
     );
     expect(error?.message.split("\n")).toEqual([
       expect.stringMatching(/many\.yaml: kms\.keys\[0\]\.keyId: /),
-      expect.stringMatching(/many\.yaml: kms\.keys\[1\]\.keyUsage: secretslite supports only ENCRYPT_DECRYPT keys/),
+      expect.stringMatching(/many\.yaml: kms\.keys\[1\]\.keyUsage: key 11111111-2222-4333-8444-555555555555: KeyUsage SIGN_VERIFY is not compatible with KeySpec SYMMETRIC_DEFAULT/),
     ]);
   });
 });

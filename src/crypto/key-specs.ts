@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import {
   KeyStoreUsageError,
   type BackingKeySpec,
+  type KeyStore,
   type MacAlgorithmSpec,
   type MessageType,
   type RsaEncryptionAlgorithmSpec,
@@ -198,3 +199,7 @@ export function digestToSign(signing: SigningFacts, input: SignInput): Buffer {
   const message = Buffer.from(input.message.buffer, input.message.byteOffset, input.message.byteLength);
   return input.messageType === "RAW" ? createHash(signing.hash).update(message).digest() : Buffer.from(message);
 }
+
+/** The specs whose private material `keyStore` uses in Node rather than in the token (Ed25519 and ML-DSA on SoftHSM2). */
+export const specsOutsideToken = (keyStore: Pick<KeyStore, "supports">): BackingKeySpec[] =>
+  BACKING_KEY_SPECS.filter((spec) => keyStore.supports(spec) === "node");

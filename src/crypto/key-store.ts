@@ -107,8 +107,9 @@ export interface KeyStore {
   /**
    * Takes material from outside (ImportKeyMaterial, seed fixtures) and returns it wrapped, like generate; the
    * material is written nowhere else, and the caller zeroes its copy. SYMMETRIC_DEFAULT: 32 raw bytes; HMAC_*:
-   * raw bytes of the spec's key length; ECC_NIST_EDWARDS25519: PKCS#8 DER, as AWS imports asymmetric material.
-   * Other specs are refused with KeyStoreUsageError. Optional: a store without it cannot import.
+   * raw bytes of the spec's key length (RangeError otherwise); RSA_*, ECC_* and ECC_NIST_EDWARDS25519: PKCS#8 DER, as
+   * AWS imports asymmetric material, of the spec's modulus size or curve (KeyStoreUsageError otherwise); the public
+   * key comes back derived from it. ML_DSA_* is refused with KeyStoreUsageError. Optional: a store without it cannot import.
    */
   importBackingKey?(spec: BackingKeySpec, material: Uint8Array): Promise<NewBackingKey>;
   /** AES-256-GCM under a SYMMETRIC_DEFAULT backing key, inside the token, synchronously. Returns ciphertext ‖ 16-byte tag. */

@@ -4,6 +4,7 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import { runCryptoJob } from "./crypto-workers";
 import { KeyStoreUsageError, type BackingKeySpec, type SignInput, type SigningAlgorithmSpec } from "./key-store";
+import { privateKeyOfPkcs8 } from "./imported-keys";
 import { backingKeyFacts, type SigningFacts } from "./key-specs";
 import { mlDsaPublicKeySpki } from "./public-keys";
 
@@ -51,15 +52,7 @@ export async function signWithSeed(
 
 /** The seed inside an Ed25519 PKCS#8 private key (what AWS imports for asymmetric keys); the caller zeroes both. */
 export function ed25519SeedOfPkcs8(pkcs8: Uint8Array): Buffer {
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
-  } catch (error) {
-    throw new KeyStoreUsageError("The key material is not a PKCS#8 private key", { cause: error });
-  }
-  if (privateKey.asymmetricKeyType !== "ed25519") {
-    throw new KeyStoreUsageError(`The key material is a ${privateKey.asymmetricKeyType ?? "unknown"} key, not an Ed25519 key`);
-  }
+  const privateKey = privateKeyOfPkcs8("ECC_NIST_EDWARDS25519", pkcs8);
   return Buffer.from(privateKey.export({ format: "jwk" }).d ?? "", "base64url");
 }
 

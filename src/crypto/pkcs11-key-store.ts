@@ -29,6 +29,7 @@ import {
   OAEP_HASH,
   type BackingKeyFacts,
 } from "./key-specs";
+import { privateKeyOfPkcs8, publicKeySpkiOf } from "./imported-keys";
 import { ed25519SeedOfPkcs8, publicKeyOfSeed, SEED_BYTES, signWithSeed } from "./node-held-keys";
 import { SessionPool, UnwrappedKeyCache } from "./pkcs11-handles";
 import {
@@ -58,6 +59,7 @@ import {
   SECRET_KEY_GENERATION,
   unwrapTemplate,
   WRAP_MECHANISM,
+  wrappablePrivateKeyTemplate,
   wrappableSecretTemplate,
   type KeyPairGeneration,
   type SecretKeyType,
@@ -442,10 +444,41 @@ class Pkcs11KeyStore implements KeyStore {
           seed.fill(0);
         }
       }
+      case "rsa":
+      case "ec": {
+        const privateKey = privateKeyOfPkcs8(spec, material);
+        const jwk = privateKey.export({ format: "jwk" });
+        // Multi-prime RSA (JWK "oth") has no PKCS#11 template; OpenSSL makes two-prime keys unless asked otherwise.
+        if (jwk.oth !== undefined) throw new KeyStoreUsageError(`${spec} key material must be a two-prime RSA key`);
+        const secrets: Buffer[] = [];
+        const part = (value: string | undefined, secret = true): Buffer => {
+          const bytes = Buffer.from(value ?? "", "base64url");
+          if (secret) secrets.push(bytes);
+          return bytes;
+        };
+        try {
+          const template =
+            facts.family === "rsa"
+              ? wrappablePrivateKeyTemplate({
+                  rsa: {
+                    modulus: part(jwk.n, false),
+                    publicExponent: part(jwk.e, false),
+                    privateExponent: part(jwk.d),
+                    prime1: part(jwk.p),
+                    prime2: part(jwk.q),
+                    exponent1: part(jwk.dp),
+                    exponent2: part(jwk.dq),
+                    coefficient: part(jwk.qi),
+                  },
+                })
+              : wrappablePrivateKeyTemplate({ ec: facts.curve, value: part(jwk.d) });
+          return { wrapped: this.wrapOutsideObject(template, WRAP_OUTPUT_BYTES), publicKey: publicKeySpkiOf(privateKey) };
+        } finally {
+          for (const bytes of secrets) bytes.fill(0);
+        }
+      }
       case "ml-dsa":
         throw new KeyStoreUsageError("You can't import key material for ML-DSA KMS keys.");
-      default:
-        throw new KeyStoreUsageError(`Importing ${spec} key material is not supported yet.`);
     }
   }
 
@@ -454,10 +487,15 @@ class Pkcs11KeyStore implements KeyStore {
    * destroyed at once: outside the caller's buffer it exists only inside the token, and afterwards only wrapped.
    */
   private wrapOutsideSecret(keyType: SecretKeyType, value: Buffer): Buffer {
+    return this.wrapOutsideObject(wrappableSecretTemplate(keyType, { value }), value.length + 16);
+  }
+
+  /** Creates a wrappable-only session object from `template`, wraps it under the root key and destroys it at once. */
+  private wrapOutsideObject(template: pkcs11.Template, wrappedBytes: number): Buffer {
     const session = this.syncSession.handle;
-    const handle = this.lib.C_CreateObject(session, wrappableSecretTemplate(keyType, { value }));
+    const handle = this.lib.C_CreateObject(session, template);
     try {
-      return Buffer.from(this.lib.C_WrapKey(session, WRAP_MECHANISM, this.rootKey.handle, handle, Buffer.alloc(value.length + 16)));
+      return Buffer.from(this.lib.C_WrapKey(session, WRAP_MECHANISM, this.rootKey.handle, handle, Buffer.alloc(wrappedBytes)));
     } finally {
       this.destroyHandle(handle);
     }

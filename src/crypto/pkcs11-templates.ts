@@ -61,6 +61,40 @@ export function wrappableSecretTemplate(keyType: SecretKeyType, material: { read
   ];
 }
 
+/** An RSA private key's CRT components, big-endian (as a JWK gives them, base64url-decoded). */
+export interface RsaPrivateComponents {
+  readonly modulus: Buffer;
+  readonly publicExponent: Buffer;
+  readonly privateExponent: Buffer;
+  readonly prime1: Buffer;
+  readonly prime2: Buffer;
+  readonly exponent1: Buffer;
+  readonly exponent2: Buffer;
+  readonly coefficient: Buffer;
+}
+
+/**
+ * A private key from outside material (a seed's PKCS#8), made a session object that can only be wrapped, as
+ * generated key pairs' private halves are: the token then wraps it in its own PKCS#8, like generated keys.
+ */
+export function wrappablePrivateKeyTemplate(key: { readonly rsa: RsaPrivateComponents } | { readonly ec: EcCurve; readonly value: Buffer }): Template {
+  const material =
+    "rsa" in key
+      ? [
+          attribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_RSA),
+          attribute(pkcs11.CKA_MODULUS, key.rsa.modulus),
+          attribute(pkcs11.CKA_PUBLIC_EXPONENT, key.rsa.publicExponent),
+          attribute(pkcs11.CKA_PRIVATE_EXPONENT, key.rsa.privateExponent),
+          attribute(pkcs11.CKA_PRIME_1, key.rsa.prime1),
+          attribute(pkcs11.CKA_PRIME_2, key.rsa.prime2),
+          attribute(pkcs11.CKA_EXPONENT_1, key.rsa.exponent1),
+          attribute(pkcs11.CKA_EXPONENT_2, key.rsa.exponent2),
+          attribute(pkcs11.CKA_COEFFICIENT, key.rsa.coefficient),
+        ]
+      : [attribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_EC), attribute(pkcs11.CKA_EC_PARAMS, key.ec.oidDer), attribute(pkcs11.CKA_VALUE, key.value)];
+  return [attribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY), ...material, ...WRAPPABLE_ONLY, ...PRIVATE_KEY_NO_USE];
+}
+
 export const SECRET_KEY_GENERATION: Readonly<Record<SecretKeyType, Mechanism>> = {
   aes: { mechanism: pkcs11.CKM_AES_KEY_GEN },
   generic: { mechanism: pkcs11.CKM_GENERIC_SECRET_KEY_GEN },

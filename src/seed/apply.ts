@@ -10,6 +10,7 @@ import type { Scope } from "../services/scope";
 import { createAlias } from "../services/kms/create-alias";
 import { enableKeyRotation } from "../services/kms/enable-key-rotation";
 import { setKeyState } from "../services/kms/key-enablement";
+import type { KmsKeySpec, KmsKeyUsage } from "../services/kms/key-specs";
 import { toKeyTags } from "../services/kms/tags";
 import { createSecret } from "../services/secretsmanager/create-secret";
 import { holderOf } from "../services/secretsmanager/labels";
@@ -65,20 +66,31 @@ async function seedKey(key: SeedKey, ctx: ServiceContext): Promise<void> {
   // CreateKey's own checks ran on the plan (document.ts); the fixed id is the one thing CreateKey cannot take.
   const input = decodeInput("kms", "CreateKey", key.createKey) as {
     Description?: string;
+    KeySpec?: KmsKeySpec;
+    KeyUsage?: KmsKeyUsage;
     Origin?: "AWS_KMS" | "EXTERNAL";
     MultiRegion?: boolean;
     Policy?: string;
     Tags?: Array<{ TagKey?: string; TagValue?: string }>;
   };
-  await keys.create(ctx.scope, ctx.now, {
-    keyId: key.keyId,
-    description: input.Description,
-    origin: input.Origin,
-    multiRegion: input.MultiRegion,
-    policy: input.Policy,
-    tags: toKeyTags(input.Tags ?? []),
-  });
-  if (key.material !== undefined) {
+  const imported = input.Origin === "EXTERNAL";
+  await keys.create(
+    ctx.scope,
+    ctx.now,
+    {
+      keyId: key.keyId,
+      description: input.Description,
+      keySpec: input.KeySpec,
+      keyUsage: input.KeyUsage,
+      origin: input.Origin,
+      multiRegion: input.MultiRegion,
+      policy: input.Policy,
+      tags: toKeyTags(input.Tags ?? []),
+    },
+    // A non-symmetric key's fixed material is its first backing key, in place of generated material.
+    imported ? undefined : key.material,
+  );
+  if (key.material !== undefined && imported) {
     const material = key.material;
     await step(key, "keyMaterial", async () => void (await keys.importMaterial(ctx.scope, key.keyId, material, ctx.now)));
   }

@@ -8,7 +8,11 @@ import { decodeInput } from "../protocol/validate";
 import { type Scope, partitionOf } from "../services/scope";
 import { assertNewAliasName, assertNotReserved } from "../services/kms/aliases";
 import { assertValidPolicy } from "../services/kms/key-policy";
+import { KeyStoreUsageError, type BackingKeySpec } from "../crypto/key-store";
+import { privateKeyOfPkcs8 } from "../crypto/imported-keys";
+import { checkKeyKind } from "../services/kms/create-key";
 import { KEY_ID } from "../services/kms/key-arn";
+import { KEY_SPECS, type KmsKeySpec, type KmsKeyUsage } from "../services/kms/key-specs";
 import { assertValidTags, toKeyTags } from "../services/kms/tags";
 import { checkRotationRules } from "../services/secretsmanager/rotation-rules";
 import { AWSCURRENT } from "../services/secretsmanager/secret";
@@ -32,7 +36,10 @@ export interface SeedKey extends SeedOrigin {
   readonly keyId: string;
   /** CreateKey's members as the SDK would send them (wire JSON); the key id is the fixed one above. */
   readonly createKey: Readonly<Record<string, unknown>>;
-  /** 32 bytes of key material for an Origin EXTERNAL key; kept for re-seeding after a reset. */
+  /**
+   * Fixed key material, kept for re-seeding after a reset: 32 bytes imported into an Origin EXTERNAL symmetric key;
+   * for other specs the material of an AWS_KMS key in importBackingKey's form (raw HMAC bytes, PKCS#8 DER).
+   */
   readonly material: Buffer | undefined;
   readonly enabled: boolean;
   /** RotationPeriodInDays when automatic rotation is on. */
@@ -74,8 +81,11 @@ export const emptySeedPlan: SeedPlan = Object.freeze({ keys: [], aliases: [], se
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const ACCOUNT = /^\d{12}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const HEX_256 = /^[0-9a-fA-F]{64}$/;
 const KEY_MATERIAL_BYTES = 32;
+/** PEM of an unencrypted PKCS#8 PrivateKeyInfo (RFC 7468 "PRIVATE KEY"); the body is group 1. */
+const PKCS8_PEM = /^\s*-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]*)-----END PRIVATE KEY-----\s*$/;
+/** The asymmetric specs whose fixed material is a PKCS#8 private key (the key store takes no ML-DSA material). */
+const PKCS8_SPECS: readonly KmsKeySpec[] = ["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519"];
 
 /** Reads and checks a seed file: `.json` files as JSON, anything else as YAML. Throws SeedError. */
 export function readSeedFile(file: string, defaultAccount: string): SeedPlan {
@@ -331,18 +341,33 @@ class Checker {
     if (!KEY_ID.test(keyId)) {
       this.fail(`${where}.keyId`, `'${keyId}' is not a key id: use a lowercase UUID (1234abcd-12ab-34cd-56ef-1234567890ab) or mrk- and 32 hex digits`);
     }
-    const keySpec = this.optionalString(`${where}.keySpec`, entry.keySpec) ?? "SYMMETRIC_DEFAULT";
-    if (keySpec !== "SYMMETRIC_DEFAULT") {
-      this.fail(`${where}.keySpec`, `secretslite supports only symmetric encryption keys (SYMMETRIC_DEFAULT), not ${keySpec}`);
+    const keySpecSent = this.optionalString(`${where}.keySpec`, entry.keySpec);
+    const keyUsageSent = this.optionalString(`${where}.keyUsage`, entry.keyUsage);
+    const originSent = this.optionalString(`${where}.origin`, entry.origin);
+    // The model's enums first, so that what follows looks up only specs and usages that exist.
+    const kindMembers: Json = {
+      ...(keySpecSent === undefined ? {} : { KeySpec: keySpecSent }),
+      ...(keyUsageSent === undefined ? {} : { KeyUsage: keyUsageSent }),
+      ...(originSent === undefined ? {} : { Origin: originSent }),
+    };
+    this.decode(where, "kms", "CreateKey", kindMembers, { keySpec: "keySpec", keyUsage: "keyUsage", origin: "origin" });
+    const keySpec = (keySpecSent ?? "SYMMETRIC_DEFAULT") as KmsKeySpec;
+    const material =
+      entry.keyMaterial === undefined || entry.keyMaterial === null ? undefined : this.material(`${where}.keyMaterial`, entry.keyMaterial, keySpec, keyId);
+    // Symmetric material is imported (Origin EXTERNAL, as ImportKeyMaterial does); other specs' fixed material stands
+    // in for what KMS would generate, so those keys stay AWS_KMS (CreateKey refuses EXTERNAL for them here).
+    const origin = originSent ?? (material !== undefined && keySpec === "SYMMETRIC_DEFAULT" ? "EXTERNAL" : "AWS_KMS");
+    // CreateKey's own checks of spec, usage and origin, with its texts.
+    let keyUsage: KmsKeyUsage;
+    try {
+      keyUsage = checkKeyKind({ ...kindMembers, Origin: origin } as Parameters<typeof checkKeyKind>[0], scope.region).keyUsage;
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      // The member CreateKey's text names is the field at fault; a spec it cannot serve otherwise.
+      const field = /KeyUsage/.test(error.message) ? "keyUsage" : /Origin/.test(error.message) ? "origin" : "keySpec";
+      this.fail(`${where}.${field}`, `key ${keyId}: ${awsText(error)}`);
     }
-    const keyUsage = this.optionalString(`${where}.keyUsage`, entry.keyUsage) ?? "ENCRYPT_DECRYPT";
-    if (keyUsage !== "ENCRYPT_DECRYPT") {
-      this.fail(`${where}.keyUsage`, `secretslite supports only ENCRYPT_DECRYPT keys (symmetric encryption), not ${keyUsage}`);
-    }
-    const material = entry.keyMaterial === undefined || entry.keyMaterial === null ? undefined : this.material(`${where}.keyMaterial`, entry.keyMaterial);
-    const origin = this.optionalString(`${where}.origin`, entry.origin) ?? (material === undefined ? "AWS_KMS" : "EXTERNAL");
-    if (origin !== "AWS_KMS" && origin !== "EXTERNAL") this.fail(`${where}.origin`, `must be AWS_KMS or EXTERNAL, not ${origin}`);
-    if (material !== undefined && origin !== "EXTERNAL") {
+    if (material !== undefined && keySpec === "SYMMETRIC_DEFAULT" && origin !== "EXTERNAL") {
       this.fail(`${where}.keyMaterial`, "imported key material needs origin EXTERNAL (leave origin out and it is)");
     }
     const enabled = this.boolean(`${where}.enabled`, entry.enabled, true);
@@ -373,6 +398,7 @@ class Checker {
     if (entry.rotation !== undefined && entry.rotation !== null) {
       const rotation = this.fields(`${where}.rotation`, entry.rotation, ["enabled", "rotationPeriodInDays"]);
       if (this.boolean(`${where}.rotation.enabled`, rotation.enabled, true)) {
+        if (!KEY_SPECS[keySpec].rotatable) this.fail(`${where}.rotation`, `key ${keyId}: only symmetric encryption keys rotate, not ${keySpec} keys`);
         if (origin === "EXTERNAL") this.fail(`${where}.rotation`, "KMS does not rotate keys with imported material automatically (origin EXTERNAL)");
         const request = { KeyId: keyId, ...(rotation.rotationPeriodInDays === undefined ? {} : { RotationPeriodInDays: rotation.rotationPeriodInDays }) };
         const decoded = this.decode(`${where}.rotation`, "kms", "EnableKeyRotation", request, { rotationPeriodInDays: "rotationPeriodInDays" });
@@ -389,23 +415,63 @@ class Checker {
     };
   }
 
-  private material(where: string, value: unknown): Buffer {
+  /**
+   * A key's fixed material, by spec: SYMMETRIC_DEFAULT 32 bytes and HMAC_* the spec's key length, as base64 or hex;
+   * RSA, EC and Ed25519 a PKCS#8 private key as PEM ("BEGIN PRIVATE KEY") or base64 DER, of the spec's size or
+   * curve. ML-DSA takes none. Messages name the key and never quote the material.
+   */
+  private material(where: string, value: unknown, keySpec: KmsKeySpec, keyId: string): Buffer {
+    const row = KEY_SPECS[keySpec];
+    if (row.kind !== "asymmetric") {
+      const bytes = row.hmac?.keyBytes ?? KEY_MATERIAL_BYTES;
+      const what = row.kind === "hmac" ? `${keySpec} key material` : "AES-256 key material";
+      return this.rawMaterial(where, value, bytes, `${bytes} bytes of ${what}`);
+    }
+    if (!PKCS8_SPECS.includes(keySpec)) this.fail(where, `key ${keyId}: ${keySpec} keys take no keyMaterial; leave it out for fresh material`);
+    const form = this.fields(where, value, ["pem", "base64"]);
+    const pem = this.optionalString(`${where}.pem`, form.pem, true);
+    const base64 = this.optionalString(`${where}.base64`, form.base64, true);
+    if ((pem === undefined) === (base64 === undefined)) this.fail(where, `key ${keyId}: give the PKCS#8 private key as exactly one of pem or base64 (DER)`);
+    let der: Buffer;
+    if (pem !== undefined) {
+      const body = PKCS8_PEM.exec(pem)?.[1]?.replace(/\s+/g, "");
+      if (body === undefined || !BASE64.test(body)) {
+        this.fail(`${where}.pem`, `key ${keyId}: must be a PEM PKCS#8 private key (-----BEGIN PRIVATE KEY-----), unencrypted`);
+      }
+      der = Buffer.from(body, "base64");
+    } else {
+      const text = (base64 as string).replace(/\s+/g, "");
+      if (!BASE64.test(text)) this.fail(`${where}.base64`, "is not valid base64");
+      der = Buffer.from(text, "base64");
+    }
+    try {
+      privateKeyOfPkcs8(keySpec as BackingKeySpec, der);
+    } catch (error) {
+      der.fill(0);
+      if (error instanceof KeyStoreUsageError) this.fail(`${where}.${pem === undefined ? "base64" : "pem"}`, `key ${keyId}: ${error.message}`);
+      throw error;
+    }
+    return der;
+  }
+
+  /** `bytes` raw bytes as exactly one of base64 or hex. */
+  private rawMaterial(where: string, value: unknown, bytes: number, what: string): Buffer {
     const form = this.fields(where, value, ["base64", "hex"]);
     const base64 = this.optionalString(`${where}.base64`, form.base64, true);
     const hex = this.optionalString(`${where}.hex`, form.hex, true);
-    if ((base64 === undefined) === (hex === undefined)) this.fail(where, "give the 32 bytes of key material as exactly one of base64 or hex");
+    if ((base64 === undefined) === (hex === undefined)) this.fail(where, `give the ${what} as exactly one of base64 or hex`);
     if (hex !== undefined) {
-      if (!HEX_256.test(hex)) this.fail(`${where}.hex`, `must be 64 hex digits (32 bytes of AES-256 key material), not ${hex.length} characters`);
+      if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== 2 * bytes) this.fail(`${where}.hex`, `must be ${2 * bytes} hex digits (${what}), not ${hex.length} characters`);
       return Buffer.from(hex, "hex");
     }
     const text = (base64 as string).replace(/\s+/g, "");
     if (!BASE64.test(text)) this.fail(`${where}.base64`, "is not valid base64");
-    const bytes = Buffer.from(text, "base64");
-    if (bytes.length !== KEY_MATERIAL_BYTES) {
-      bytes.fill(0);
-      this.fail(`${where}.base64`, `must decode to 32 bytes of AES-256 key material, not ${bytes.length}`);
+    const decoded = Buffer.from(text, "base64");
+    if (decoded.length !== bytes) {
+      decoded.fill(0);
+      this.fail(`${where}.base64`, `must decode to ${what}, not ${decoded.length}`);
     }
-    return bytes;
+    return decoded;
   }
 
   private aliasName(where: string, value: unknown): string {

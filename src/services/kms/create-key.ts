@@ -8,11 +8,43 @@ import { keyMetadata } from "./key-metadata";
 import { assertValidTags, toKeyTags } from "./tags";
 
 export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (input, ctx) => {
+  const { keySpec, keyUsage, origin } = checkKeyKind(input, ctx.scope.region);
+  if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
+  const tags = toKeyTags(input.Tags ?? []);
+  assertValidTags(tags);
+  // The lockout check above is the only use of BypassPolicyLockoutSafetyCheck: key policies are stored, not enforced.
+  const key = await ctx.kms.keys.create(ctx.scope, ctx.now, {
+    description: input.Description,
+    origin,
+    keySpec,
+    keyUsage,
+    multiRegion: input.MultiRegion,
+    policy: input.Policy,
+    tags,
+  });
+  return { KeyMetadata: keyMetadata(key) };
+};
+
+/** What CreateKey makes of the request's spec, usage and origin members. */
+export interface KeyKind {
+  readonly keySpec: KmsKeySpec;
+  readonly keyUsage: KmsKeyUsage;
+  readonly origin: "AWS_KMS" | "EXTERNAL";
+}
+
+/**
+ * CreateKey's checks of KeySpec, KeyUsage and Origin (and the custom key store members), in CreateKey's order, after
+ * model validation: the kind of key to make, or AWS's refusal. Seed documents run the same checks on their keys.
+ */
+export function checkKeyKind(
+  input: Pick<CreateKeyRequest, "KeySpec" | "CustomerMasterKeySpec" | "KeyUsage" | "Origin" | "CustomKeyStoreId" | "XksKeyId">,
+  region: string,
+): KeyKind {
   // Text from nsmithuk/local-kms and other emulators that agree on it; no raw AWS capture was found.
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) throw keySpecConflict();
   // ML_KEM_* is newer than the model: validation refuses it before here (key-specs.ts).
   const keySpec = (input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT") as KmsKeySpec;
-  assertSpecServed(keySpec, ctx.scope.region);
+  assertSpecServed(keySpec, region);
   const keyUsage = keyUsageFor(keySpec, input.KeyUsage);
   // secretslite has no custom key stores, so any CustomKeyStoreId names one that does not exist: the answer AWS
   // gives for an unknown store. The custom-store origins and XksKeyId without a store cannot be served either.
@@ -32,21 +64,8 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
       "XksKeyId is valid only with Origin EXTERNAL_KEY_STORE and a CustomKeyStoreId; secretslite has no custom key stores.",
     );
   }
-  if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
-  const tags = toKeyTags(input.Tags ?? []);
-  assertValidTags(tags);
-  // The lockout check above is the only use of BypassPolicyLockoutSafetyCheck: key policies are stored, not enforced.
-  const key = await ctx.kms.keys.create(ctx.scope, ctx.now, {
-    description: input.Description,
-    origin,
-    keySpec,
-    keyUsage,
-    multiRegion: input.MultiRegion,
-    policy: input.Policy,
-    tags,
-  });
-  return { KeyMetadata: keyMetadata(key) };
-};
+  return { keySpec, keyUsage, origin };
+}
 
 /**
  * SM2 exists only in the China Regions. Elsewhere AWS answers UnsupportedOperationException "KeySpec SM2 is not

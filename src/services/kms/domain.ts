@@ -7,7 +7,7 @@ import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
-import { KmsKeys } from "./key-repository";
+import { KmsKeys, type KmsKeysOptions } from "./key-repository";
 import { Macs } from "./macs";
 import { SharedSecrets } from "./shared-secrets";
 import { Signatures } from "./signatures";
@@ -33,9 +33,9 @@ export interface KmsDomain {
  * Builds the domain and carries out whatever fell due while the server was down (destructions, automatic
  * rotations) before it answers a request.
  */
-export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Clock, logger?: Logger): Promise<KmsDomain> {
+export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Clock, logger?: Logger, options: KmsKeysOptions = {}): Promise<KmsDomain> {
   const usage = new KeyUsage(store, (error) => logger?.warn("key usage could not be stored; it stays pending for the next flush", { cause: error }));
-  const keys = new KmsKeys(store, keyStore, usage, clock);
+  const keys = new KmsKeys(store, keyStore, usage, clock, options);
   const schedule = new KeySchedule(store, keys, clock, logger);
   await schedule.start();
   return {

@@ -201,3 +201,12 @@ export const asymmetricEncryptionContext = (): AwsError =>
  */
 export const specNotValidFor = (keyArn: string, keySpec: string, operation: string): AwsError =>
   invalidKeyUsage(`${keyArn} key spec is ${keySpec} which is not valid for ${operation}.`);
+
+// --strict-hsm
+
+/**
+ * CreateKey (or a seed) of a spec whose private key this key store uses in Node, refused under --strict-hsm at
+ * creation, never at first use. secretslite's own text: AWS has no such mode.
+ */
+export const strictHsmRefusal = (keySpec: string): AwsError =>
+  unsupportedOperation(`KeySpec ${keySpec} is not supported by this key store with --strict-hsm: its private key would be used outside the token.`);

@@ -21,11 +21,13 @@ export async function newBackingKey(keyStore: KeyStore, nowMs: number, rotationT
 
 /**
  * A new key's first material of any spec but SM2 (CreateKey); asymmetric specs keep their public key beside it as
- * base64 SPKI DER, in the clear, since GetPublicKey hands it out and Verify needs no token for it.
+ * base64 SPKI DER, in the clear, since GetPublicKey hands it out and Verify needs no token for it. `fixedMaterial`
+ * (seed fixtures) stands in for generated material, in the form importBackingKey takes for the spec.
  */
-export async function firstBackingKey(keyStore: KeyStore, spec: BackingKeySpec, nowMs: number): Promise<BackingKeyRecord> {
+export async function firstBackingKey(keyStore: KeyStore, spec: BackingKeySpec, nowMs: number, fixedMaterial?: Uint8Array): Promise<BackingKeyRecord> {
   if (keyStore.supports(spec) === undefined) throw unsupportedOperation(`This key store cannot hold KeySpec ${spec} key material.`);
-  const { wrapped, publicKey } = await keyStore.generate(spec);
+  if (fixedMaterial !== undefined && keyStore.importBackingKey === undefined) throw unsupportedOperation("This key store cannot import key material.");
+  const { wrapped, publicKey } = fixedMaterial === undefined ? await keyStore.generate(spec) : await keyStore.importBackingKey!(spec, fixedMaterial);
   return {
     id: randomBytes(32).toString("hex"),
     wrapped: Buffer.from(wrapped).toString("base64"),

@@ -5,7 +5,7 @@ import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp, Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import type { Scope } from "../scope";
-import { keyNotFound } from "./errors";
+import { keyNotFound, strictHsmRefusal } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
 import { deletionDue, destroyKey } from "./key-destruction";
@@ -31,6 +31,11 @@ export interface KeyRecordAccess {
   insert(scope: Scope, record: KmsKeyRecord, also?: readonly BatchOp[]): Promise<void>;
   /** Every batch that writes a key record: its cached copy goes before and after, failed or not. */
   write(name: string, ops: BatchOp[]): Promise<void>;
+}
+
+export interface KmsKeysOptions {
+  /** --strict-hsm: refuse to create keys of specs whose private keys the key store uses outside the token. */
+  readonly strictHsm?: boolean;
 }
 
 /** Enough for every key a busy test suite or local stack uses; a wider working set only reads the store more. */
@@ -61,6 +66,7 @@ export class KmsKeys {
     private readonly keyStore: KeyStore,
     usage: KeyUsage,
     private readonly clock: Clock,
+    private readonly options: KmsKeysOptions = {},
   ) {
     this.access = {
       store,
@@ -72,16 +78,22 @@ export class KmsKeys {
     };
   }
 
-  async create(scope: Scope, now: Date, props: NewKmsKey): Promise<KmsKeyRecord> {
-    // The token call happens before any lock is taken: locks are never held across slow token work.
+  /**
+   * A new key with its first backing key. `fixedMaterial` (seed fixtures, non-symmetric specs of Origin AWS_KMS) is
+   * used instead of generated material; symmetric material is imported into an EXTERNAL key (importMaterial).
+   */
+  async create(scope: Scope, now: Date, props: NewKmsKey, fixedMaterial?: Uint8Array): Promise<KmsKeyRecord> {
     const spec = props.keySpec ?? "SYMMETRIC_DEFAULT";
+    // Refused here, at creation, so no key of such a spec ever exists to fail at its first use.
+    if (this.options.strictHsm === true && this.keyStore.supports(spec as BackingKeySpec) === "node") throw strictHsmRefusal(spec);
+    // The token call happens before any lock is taken: locks are never held across slow token work.
     const backingKeys =
       props.origin === "EXTERNAL"
         ? []
-        : spec === "SYMMETRIC_DEFAULT"
+        : spec === "SYMMETRIC_DEFAULT" && fixedMaterial === undefined
           ? [await newBackingKey(this.keyStore, now.getTime(), undefined)]
           : // CreateKey refuses SM2 before it gets here: no key store has SM2 material.
-            [await firstBackingKey(this.keyStore, spec as BackingKeySpec, now.getTime())];
+            [await firstBackingKey(this.keyStore, spec as BackingKeySpec, now.getTime(), fixedMaterial)];
     const record = newKeyRecord(scope, now, props, backingKeys);
     await this.insert(scope, record);
     return record;
