@@ -1,7 +1,8 @@
-// SigV4 authentication: parsing the Authorization header, strict-mode signature checks, credential files.
+// SigV4 authentication: parsing the Authorization header, strict-mode signature checks, signing outgoing requests, credential files.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
+import { LRUCache } from "lru-cache";
 import { incompleteSignature, invalidSignature, missingAuthenticationToken, unrecognizedClient } from "../errors";
 
 /** The credential-scope service a target's requests must be signed for. */
@@ -208,15 +209,15 @@ export interface SignatureVerifierOptions {
 
 /** Strict mode: recomputes the client's signature with the secret registered for its access key. */
 export class SignatureVerifier {
-  private readonly signingKeys = new Map<string, Buffer>();
-  private readonly signingKeyCacheSize: number;
+  /** Derived signing keys by day, region, service and secret: they age out by the day, so the least recently used go. */
+  private readonly signingKeys: LRUCache<string, Buffer>;
 
   /** `credentials` maps access key id → secret access key; it is read per request, not copied. */
   constructor(
     private readonly credentials: ReadonlyMap<string, string>,
     options: SignatureVerifierOptions = {},
   ) {
-    this.signingKeyCacheSize = Math.max(1, options.signingKeyCacheSize ?? 256);
+    this.signingKeys = new LRUCache<string, Buffer>({ max: Math.max(1, options.signingKeyCacheSize ?? 256) });
   }
 
   /**
@@ -247,17 +248,46 @@ export class SignatureVerifier {
     const cacheKey = `${credential.date}/${credential.region}/${credential.service}/${secret}`;
     let key = this.signingKeys.get(cacheKey);
     if (key === undefined) {
-      key = hmac(hmac(hmac(hmac(`AWS4${secret}`, credential.date), credential.region), credential.service), TERMINATOR);
-      if (this.signingKeys.size >= this.signingKeyCacheSize) {
-        // Keys age out by the day, so evicting the oldest insertion is as good as LRU and cheaper on hits.
-        const oldest = this.signingKeys.keys().next();
-        if (oldest.done !== true) this.signingKeys.delete(oldest.value);
-      }
+      key = signingKey(secret, credential);
       this.signingKeys.set(cacheKey, key);
     }
     return key;
   }
 }
+
+/** What an outgoing request is signed as: an access key, its secret, and the scope's region and service. */
+export interface OutgoingSigner {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+  readonly service: string;
+}
+
+/**
+ * SigV4 headers (X-Amz-Date, Authorization; Host and X-Amz-Date signed) for a request secretslite sends: the Lambda
+ * API that runs rotation functions. Built from the same canonical request the verifier checks, so what secretslite
+ * signs, secretslite's strict mode would accept. The path is signed as given, as the verifier reads paths.
+ */
+export function signOutgoing(method: string, url: URL, body: string | Buffer, signer: OutgoingSigner, now: Date): Record<string, string> {
+  const amzDate = formatAmzDate(now.getTime());
+  const credential: SigV4Credential = { accessKeyId: signer.accessKeyId, date: amzDate.slice(0, 8), region: signer.region, service: signer.service };
+  const auth: SigV4Auth = { credential, signedHeaders: ["host", "x-amz-date"], signature: "", amzDate, securityToken: undefined };
+  const request: SignedRequest = {
+    method,
+    url: `${url.pathname}${url.search}`,
+    headers: { host: url.host, "x-amz-date": amzDate },
+    body: typeof body === "string" ? Buffer.from(body) : body,
+  };
+  const signature = createHmac("sha256", signingKey(signer.secretAccessKey, credential)).update(stringToSign(auth, request)).digest("hex");
+  const scope = `${credential.date}/${credential.region}/${credential.service}/${TERMINATOR}`;
+  return {
+    "X-Amz-Date": amzDate,
+    Authorization: `${ALGORITHM} Credential=${signer.accessKeyId}/${scope}, SignedHeaders=host;x-amz-date, Signature=${signature}`,
+  };
+}
+
+const signingKey = (secret: string, credential: SigV4Credential): Buffer =>
+  hmac(hmac(hmac(hmac(`AWS4${secret}`, credential.date), credential.region), credential.service), TERMINATOR);
 
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac("sha256", key).update(data).digest();
 

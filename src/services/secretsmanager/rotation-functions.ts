@@ -1,8 +1,8 @@
 // Rotation functions: which function ARN runs where (a Lambda Invoke endpoint or a local command), and invoking one.
 import { spawn } from "node:child_process";
-import { createHash, createHmac } from "node:crypto";
 import { accessSync, constants, readFileSync } from "node:fs";
 import path from "node:path";
+import { signOutgoing } from "../../protocol/sigv4";
 import type { Scope } from "../scope";
 
 /** Where one function runs: an HTTP endpoint speaking Lambda's Invoke API, or a command given the event on stdin. */
@@ -253,23 +253,6 @@ function executable(command: string, cwd: string, pathVariable: string | undefin
  * reads accounts from) in the function's region: the function is looked up where the secret's owner keeps it.
  */
 function signLambda(method: string, url: URL, body: string, fn: FunctionName, scope: Scope): Record<string, string> {
-  const region = fn.region ?? scope.region;
-  const accessKeyId = fn.account ?? scope.account;
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
-  const date = amzDate.slice(0, 8);
-  const sha256 = (data: string): string => createHash("sha256").update(data).digest("hex");
-  const hmac = (key: string | Buffer, data: string): Buffer => createHmac("sha256", key).update(data).digest();
-  const query = [...url.searchParams]
-    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
-    .sort()
-    .join("&");
-  const canonical = [method, url.pathname, query, `host:${url.host}`, `x-amz-date:${amzDate}`, "", "host;x-amz-date", sha256(body)].join("\n");
-  const scopeText = `${date}/${region}/lambda/aws4_request`;
-  const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scopeText}\n${sha256(canonical)}`;
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${FUNCTION_SECRET_KEY}`, date), region), "lambda"), "aws4_request");
-  const signature = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
-  return {
-    "X-Amz-Date": amzDate,
-    Authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scopeText}, SignedHeaders=host;x-amz-date, Signature=${signature}`,
-  };
+  const signer = { accessKeyId: fn.account ?? scope.account, secretAccessKey: FUNCTION_SECRET_KEY, region: fn.region ?? scope.region, service: "lambda" };
+  return signOutgoing(method, url, body, signer, new Date());
 }
