@@ -15,7 +15,6 @@ import { toKeyTags } from "../services/kms/tags";
 import { createSecret } from "../services/secretsmanager/create-secret";
 import { holderOf } from "../services/secretsmanager/labels";
 import { putSecretValue } from "../services/secretsmanager/put-secret-value";
-import { rotationScheduleOps } from "../services/secretsmanager/rotation";
 import { checkRotationRules, nextRotationDate } from "../services/secretsmanager/rotation-rules";
 import { AWSCURRENT, type RotationConfig, type RotationRules } from "../services/secretsmanager/secret";
 import { updateSecretVersionStage } from "../services/secretsmanager/update-secret-version-stage";
@@ -166,6 +165,6 @@ async function configureRotation(secret: SeedSecret, ctx: ServiceContext): Promi
       nextRotationAt: checked.schedule === undefined ? undefined : nextRotationDate(checked.schedule, nowMs),
     };
     const next = { ...current, rotation: config, lastChangedAt: nowMs };
-    return { secret: next, ops: rotationScheduleOps(ctx.scope, current, next) };
+    return { secret: next };
   });
 }

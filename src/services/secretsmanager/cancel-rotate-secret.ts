@@ -2,7 +2,7 @@
 import type { CancelRotateSecretRequest, CancelRotateSecretResponse } from "@aws-sdk/client-secrets-manager";
 import type { Operation } from "./context";
 import { noRotationToCancel, notPermittedOnReplica } from "./errors";
-import { rotationScheduleOps, unfinishedPending } from "./rotation";
+import { unfinishedPending } from "./rotation";
 import { isReplica, type SecretRecord } from "./secret";
 
 /**
@@ -20,7 +20,7 @@ export const cancelRotateSecret: Operation<CancelRotateSecretRequest, CancelRota
   const updated = await ctx.secrets.secrets.update(ctx.scope, secret.name, (current) => {
     if (current.rotation === undefined || current.arn !== secret.arn) return { secret: current };
     const next: SecretRecord = { ...current, rotation: { ...current.rotation, enabled: false }, lastChangedAt: nowMs };
-    return { secret: next, ops: rotationScheduleOps(ctx.scope, current, next) };
+    return { secret: next };
   });
   return { ARN: updated.arn, Name: updated.name, VersionId: unfinishedPending(updated) };
 };

@@ -7,6 +7,7 @@ import type { Scope } from "../scope";
 import { deletionScheduleOps, entryScope, SecretDeletionSchedule, storedEntryKey, type DeletionEntry } from "./deletion-schedule";
 import { markedForDeletion, nameScheduledForDeletion, secretExists, secretNotFound } from "./errors";
 import { replicationIndexOps, type Replicas } from "./replication";
+import { rotationScheduleOps } from "./rotation-schedule";
 import type { Rotations } from "./rotation";
 import { SecretListing } from "./secret-listing";
 import { secretIndexOps } from "./secret-index";
@@ -22,19 +23,24 @@ const versionsRange = (scope: Scope, name: string) =>
   kindRange(scope, "secretsmanager", "secret-version", secretVersionsPrefix(name));
 
 /**
- * The records derived from a secret record — ListSecrets' indexes, the deletion schedule, the index of primaries
- * with replicas — for the same batch as the record, so none of them can drift from it whoever writes it.
+ * The records derived from a secret record — ListSecrets' indexes, the deletion and rotation schedules, the index
+ * of primaries with replicas — for the same batch as the record, so none of them can drift from it whoever writes it.
  */
 const derivedOps = (scope: Scope, before: SecretRecord | undefined, after: SecretRecord | undefined): BatchOp[] => [
   ...secretIndexOps(scope, before, after),
   ...deletionScheduleOps(scope, before, after),
+  ...rotationScheduleOps(scope, before, after),
   ...replicationIndexOps(scope, before, after),
 ];
 
-/** What Secrets.update's `change` answers: the record to store and any other operations for the same batch. */
+/**
+ * What Secrets.update's `change` answers: the secret record to store, and the version records written and removed
+ * with it. The repository turns them into one storage batch; handlers never build storage operations.
+ */
 export interface Change {
   readonly secret: SecretRecord;
-  readonly ops?: readonly BatchOp[];
+  readonly writeVersions?: readonly SecretVersionRecord[];
+  readonly deleteVersions?: readonly string[];
 }
 
 /**
@@ -129,9 +135,14 @@ export class Secrets {
       const current = await this.store.get<SecretRecord>(key);
       // A secret past its recovery window is gone for every change, even before the sweep gets to it.
       if (current === undefined || deletionDue(current, this.clock.now().getTime())) throw secretNotFound();
-      const { secret, ops = [] } = await change(current);
-      if (secret === current && ops.length === 0) return current;
-      await this.store.batch([{ type: "put", key, value: secret }, ...derivedOps(scope, current, secret), ...ops]);
+      const { secret, writeVersions = [], deleteVersions = [] } = await change(current);
+      if (secret === current && writeVersions.length === 0 && deleteVersions.length === 0) return current;
+      await this.store.batch([
+        { type: "put", key, value: secret },
+        ...derivedOps(scope, current, secret),
+        ...writeVersions.map((version): BatchOp => ({ type: "put", key: versionKey(scope, name, version.versionId), value: version })),
+        ...deleteVersions.map((versionId): BatchOp => ({ type: "del", key: versionKey(scope, name, versionId) })),
+      ]);
       return secret;
     });
   }

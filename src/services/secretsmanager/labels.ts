@@ -94,6 +94,13 @@ export function expiredVersions(versions: Versions, nowMs: number): string[] {
     .map(({ versionId }) => versionId);
 }
 
+/** Removes from `versions` (a fresh copy the caller owns) the ones expiredVersions names, and returns their ids. */
+export function dropExpiredVersions(versions: Record<string, VersionSummary>, nowMs: number): string[] {
+  const expired = expiredVersions(versions, nowMs);
+  for (const versionId of expired) delete versions[versionId];
+  return expired;
+}
+
 /** Versions oldest first, as ListSecretVersionIds lists them (LocalStack's AWS-recorded snapshots). */
 export function versionsOldestFirst(versions: Versions): Array<[string, VersionSummary]> {
   const entries = Object.entries(versions).map((entry, order) => ({ entry, order }));

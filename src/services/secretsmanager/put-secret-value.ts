@@ -1,11 +1,10 @@
 // PutSecretValue: a new version of a secret's value, with the staging labels the caller asks for.
 import type { PutSecretValueRequest, PutSecretValueResponse } from "@aws-sdk/client-secrets-manager";
-import type { BatchOp } from "../../storage/store";
 import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound, valueRequired } from "./errors";
-import { addVersion, expiredVersions, isValueless } from "./labels";
+import { addVersion, dropExpiredVersions, isValueless } from "./labels";
 import { AWSCURRENT, isReplica } from "./secret";
-import { newVersionId, requireSameValue, sealVersion, secretValueOf, versionKey, type SecretVersionRecord } from "./versions";
+import { newVersionId, requireSameValue, sealVersion, secretValueOf, type SecretVersionRecord } from "./versions";
 
 export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResponse> = async (input, ctx) => {
   const value = secretValueOf(input);
@@ -45,12 +44,8 @@ export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResp
     const first = Object.keys(current.versions).length === 0;
     const summary = { createdAt: now, lastAccessedDay: undefined, kmsKeyArns: [sealed.kmsKeyArn], kmsKeyIds: [sealed.kmsKeyListedId] };
     const versions = addVersion(current.versions, versionId, summary, first ? [...stages, AWSCURRENT] : stages);
-    const ops: BatchOp[] = [{ type: "put", key: versionKey(ctx.scope, current.name, versionId), value: sealed.record }];
-    for (const expired of expiredVersions(versions, now)) {
-      delete versions[expired];
-      ops.push({ type: "del", key: versionKey(ctx.scope, current.name, expired) });
-    }
-    return { secret: { ...current, versions, lastChangedAt: now }, ops };
+    const deleteVersions = dropExpiredVersions(versions, now);
+    return { secret: { ...current, versions, lastChangedAt: now }, writeVersions: [sealed.record], deleteVersions };
   });
   if (raced !== undefined) {
     await requireSameValue(ctx, updated.arn, versionId, raced.stored, value);

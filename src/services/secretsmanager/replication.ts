@@ -10,7 +10,7 @@ import { Sweeper } from "../sweeper";
 import type { Secrets } from "./domain";
 import { REPLICA_IN_SYNC, replicaKmsFailure, replicaNameTaken } from "./errors";
 import { AWSCURRENT, type ReplicaRecord, type SecretRecord, type VersionSummary } from "./secret";
-import { openVersion, sealVersion, storedKmsKeyId, versionKey, type SecretValue, type SecretVersionRecord } from "./versions";
+import { openVersion, sealVersion, storedKmsKeyId, type SecretValue, type SecretVersionRecord } from "./versions";
 
 /** How often primaries are compared with their replicas: AWS replicates asynchronously, within seconds. */
 const SWEEP_INTERVAL_MS = 1000;
@@ -279,8 +279,7 @@ export class Replicas {
       throw error;
     }
     const nowMs = ctx.now.getTime();
-    const versionPuts = (only?: string): BatchOp[] =>
-      [...sealed].filter(([id]) => id !== only).map(([id, { record }]) => ({ type: "put", key: versionKey(scope, primary.name, id), value: record }));
+    const versionPuts = (only?: string): SecretVersionRecord[] => [...sealed].filter(([id]) => id !== only).map(([, { record }]) => record);
     try {
       if (existing === undefined) {
         // create() takes one version: the replica appears with its current version, and the rest follow at once.
@@ -289,7 +288,7 @@ export class Replicas {
         const firstVersions = firstId === undefined ? {} : { [firstId]: full.versions[firstId] as VersionSummary };
         await secrets.create(scope, { ...full, versions: firstVersions }, firstId === undefined ? undefined : sealed.get(firstId)?.record);
         await secrets.update(scope, primary.name, (current) =>
-          current.arn !== arn ? { secret: current } : { secret: full, ops: versionPuts(firstId) },
+          current.arn !== arn ? { secret: current } : { secret: full, writeVersions: versionPuts(firstId) },
         );
         return IN_SYNC;
       }
@@ -301,10 +300,8 @@ export class Replicas {
           return { secret: current };
         }
         const next = replicaRecord(primary, arn, kmsKeyId, current, sealed, nowMs);
-        const gone: BatchOp[] = Object.keys(current.versions)
-          .filter((id) => next.versions[id] === undefined)
-          .map((id) => ({ type: "del", key: versionKey(scope, primary.name, id) }));
-        return { secret: next, ops: [...versionPuts(), ...gone] };
+        const gone = Object.keys(current.versions).filter((id) => next.versions[id] === undefined);
+        return { secret: next, writeVersions: versionPuts(), deleteVersions: gone };
       });
       return outcome;
     } catch (error) {

@@ -10,7 +10,7 @@ import {
   previousRotationIncomplete,
   tokenReusedWithOtherValue,
 } from "./errors";
-import { attachPending, rotationScheduleOps, unfinishedPending } from "./rotation";
+import { attachPending, unfinishedPending } from "./rotation";
 import { checkRotationRules, nextRotationDate, storedSchedule } from "./rotation-rules";
 import { isReplica, type RotationConfig, type SecretRecord } from "./secret";
 
@@ -52,7 +52,7 @@ export const rotateSecret: Operation<RotateSecretRequest, RotateSecretResponse> 
       nextRotationAt: schedule === undefined ? undefined : nextRotationDate(schedule, testOnly ? (current.rotation?.lastRotatedAt ?? nowMs) : nowMs),
     };
     const next: SecretRecord = pending === token ? { ...current, rotation, lastChangedAt: nowMs } : { ...attachPending(current, token, nowMs), rotation };
-    return { secret: next, ops: rotationScheduleOps(ctx.scope, current, next) };
+    return { secret: next };
   });
   rotations.begin({ scope: ctx.scope, name: updated.name, arn: updated.arn, token, lambdaArn, testOnly });
   return { ARN: updated.arn, Name: updated.name, VersionId: token };

@@ -1,14 +1,14 @@
 // Rotation: the driver that takes a rotation function through its four steps, with AWS's retries, and the schedule that starts due rotations.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../logger";
-import type { BatchOp, Store } from "../../storage/store";
+import type { Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import type { Scope } from "../scope";
 import { forEachDue, Sweeper } from "../sweeper";
 import type { Secrets } from "./domain";
-import { dueBound, dueIndexOps, dueIndexRange, entryScope, type SecretDueEntry } from "./due-index";
-import { copiesAPrimary } from "./replication";
-import { nextRotationDate, nextWindowStart, storedSchedule, windowStartOf } from "./rotation-rules";
+import { dueBound, dueIndexRange, entryScope, type SecretDueEntry } from "./due-index";
+import { dueAt } from "./rotation-schedule";
+import { nextRotationDate, nextWindowStart, storedSchedule } from "./rotation-rules";
 import { RotationStepError, type RotationFunctions, type RotationStep } from "./rotation-functions";
 import { AWSCURRENT, AWSPENDING, versionWithStage, type SecretRecord } from "./secret";
 
@@ -64,19 +64,6 @@ export function unfinishedPending(secret: SecretRecord): string | undefined {
 
 type ScheduleEntry = SecretDueEntry;
 
-/** When a secret's next rotation window opens, if rotation is on and scheduled. */
-export function dueAt(secret: SecretRecord | undefined): number | undefined {
-  const rotation = secret?.rotation;
-  if (rotation === undefined || !rotation.enabled || rotation.nextRotationAt === undefined) return undefined;
-  // A replica shows its primary's rotation settings, but the primary rotates and the new value is copied.
-  if (secret !== undefined && copiesAPrimary(secret)) return undefined;
-  const schedule = storedSchedule(rotation.rules);
-  return schedule === undefined ? undefined : windowStartOf(schedule, rotation.nextRotationAt);
-}
-
-/** The index of secrets by when their next rotation window opens, for the same batch as the record. */
-export const rotationScheduleOps = (scope: Scope, before: SecretRecord | undefined, after: SecretRecord | undefined): BatchOp[] =>
-  dueIndexOps("secret-rotation-schedule", dueAt, scope, before, after);
 
 /** Rotation settled after a successful run at `nowMs`: LastRotatedDate, and the next window counted from it. */
 function rotated(secret: SecretRecord, nowMs: number): SecretRecord {
@@ -279,7 +266,7 @@ export class Rotations {
       finished = current.arn === job.arn && (current.versions[job.token]?.stages.includes(AWSCURRENT) ?? false);
       if (!finished) return { secret: current };
       const secret = rotated(current, nowMs);
-      return { secret, ops: rotationScheduleOps(job.scope, current, secret) };
+      return { secret };
     });
     return finished;
   }

@@ -1,6 +1,5 @@
 // UpdateSecretVersionStage: attach a staging label to a version, move it between versions, or remove it.
 import type { UpdateSecretVersionStageRequest, UpdateSecretVersionStageResponse } from "@aws-sdk/client-secrets-manager";
-import type { BatchOp } from "../../storage/store";
 import type { Operation } from "./context";
 import {
   currentCannotBeRemoved,
@@ -13,9 +12,8 @@ import {
   stageNotOnVersion,
   versionIdRequired,
 } from "./errors";
-import { attachStage, detachStage, expiredVersions, holderOf } from "./labels";
+import { attachStage, detachStage, dropExpiredVersions, holderOf } from "./labels";
 import { AWSCURRENT, isReplica, type VersionSummary } from "./secret";
-import { versionKey } from "./versions";
 
 export const updateSecretVersionStage: Operation<UpdateSecretVersionStageRequest, UpdateSecretVersionStageResponse> = async (input, ctx) => {
   const secrets = ctx.secrets.secrets;
@@ -48,12 +46,8 @@ export const updateSecretVersionStage: Operation<UpdateSecretVersionStageRequest
       versions = detachStage(current.versions, stage);
     }
     // A version left without labels is deprecated; old deprecated ones go as AWS removes them (labels.ts).
-    const ops: BatchOp[] = [];
-    for (const expired of expiredVersions(versions, now)) {
-      delete versions[expired];
-      ops.push({ type: "del", key: versionKey(ctx.scope, current.name, expired) });
-    }
-    return { secret: { ...current, versions, lastChangedAt: now }, ops };
+    const deleteVersions = dropExpiredVersions(versions, now);
+    return { secret: { ...current, versions, lastChangedAt: now }, deleteVersions };
   });
   return { ARN: updated.arn, Name: updated.name };
 };

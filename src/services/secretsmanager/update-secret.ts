@@ -1,9 +1,8 @@
 // UpdateSecret: a secret's description, type and KMS key, and optionally a new current version.
 import type { UpdateSecretRequest, UpdateSecretResponse } from "@aws-sdk/client-secrets-manager";
-import type { BatchOp } from "../../storage/store";
 import type { Operation, SecretsRequestContext } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound } from "./errors";
-import { addVersion, expiredVersions, holderOf, isValueless } from "./labels";
+import { addVersion, dropExpiredVersions, holderOf, isValueless } from "./labels";
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, isReplica, type SecretRecord, type VersionSummary } from "./secret";
 import {
   checkKmsKey,
@@ -13,7 +12,6 @@ import {
   sealVersion,
   secretValueOf,
   storedKmsKeyId,
-  versionKey,
   type SealedUnder,
   type SecretVersionRecord,
 } from "./versions";
@@ -60,7 +58,8 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
       return { secret: current };
     }
     let next: SecretRecord = current;
-    const ops: BatchOp[] = [];
+    const writeVersions: SecretVersionRecord[] = [];
+    let deleteVersions: string[] = [];
     if (input.Description !== undefined && (input.Description || undefined) !== current.description) {
       next = { ...next, description: input.Description || undefined };
     }
@@ -75,21 +74,18 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
         kmsKeyArns: [...summary.kmsKeyArns, sealedUnder.kmsKeyArn],
         kmsKeyIds: [...(summary.kmsKeyIds ?? summary.kmsKeyArns), sealedUnder.kmsKeyListedId],
       };
-      ops.push({ type: "put", key: versionKey(ctx.scope, current.name, record.versionId), value: record });
+      writeVersions.push(record);
     }
     if (sealed !== undefined && versionId !== undefined) {
       const summary = { createdAt: now, lastAccessedDay: undefined, kmsKeyArns: [sealed.kmsKeyArn], kmsKeyIds: [sealed.kmsKeyListedId] };
       // "Secrets Manager automatically moves the staging label AWSCURRENT to the new version. Then it attaches
       // the label AWSPREVIOUS to the version that AWSCURRENT was removed from."
       versions = addVersion(versions, versionId, summary, [AWSCURRENT]);
-      ops.push({ type: "put", key: versionKey(ctx.scope, current.name, versionId), value: sealed.record });
-      for (const expired of expiredVersions(versions, now)) {
-        delete versions[expired];
-        ops.push({ type: "del", key: versionKey(ctx.scope, current.name, expired) });
-      }
+      writeVersions.push(sealed.record);
+      deleteVersions = dropExpiredVersions(versions, now);
     }
-    if (next === current && ops.length === 0) return { secret: current };
-    return { secret: { ...next, versions, lastChangedAt: now }, ops };
+    if (next === current && writeVersions.length === 0) return { secret: current };
+    return { secret: { ...next, versions, lastChangedAt: now }, writeVersions, deleteVersions };
   });
   if (raced !== undefined && value !== undefined && versionId !== undefined) {
     await requireSameValue(ctx, updated.arn, versionId, raced.stored, value);
