@@ -41,6 +41,9 @@ const ROTATION_READ: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok
 const table = {
   CancelKeyDeletion: { Enabled: "notPending", Disabled: "notPending", PendingDeletion: "ok", PendingImport: "notPending" },
   CreateAlias: NOT_DELETING,
+  // The page's grant rows: CreateGrant on any key that is not being deleted; the rest in every state.
+  // ListRetirableGrants names no key, so it has no row.
+  CreateGrant: NOT_DELETING,
   Decrypt: CRYPTO,
   DeleteAlias: ALL,
   DeriveSharedSecret: CRYPTO,
@@ -62,12 +65,15 @@ const table = {
   // API reference lists DisabledException and KMSInvalidStateException for it.
   GetPublicKey: CRYPTO,
   GetKeyRotationStatus: ROTATION_READ,
+  ListGrants: ALL,
   ListKeyPolicies: ALL,
   // Not on the page; the read side of rotation, so GetKeyRotationStatus's row.
   ListKeyRotations: ROTATION_READ,
   ListResourceTags: ALL,
   PutKeyPolicy: ALL,
   ReEncrypt: CRYPTO,
+  RetireGrant: ALL,
+  RevokeGrant: ALL,
   // Not on the page; it changes the key's material as EnableKeyRotation changes its schedule, and the
   // model lists the same DisabledException and KMSInvalidStateException for it.
   RotateKeyOnDemand: ROTATION_CHANGE,
