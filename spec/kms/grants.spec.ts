@@ -19,6 +19,9 @@ import {
   type CreateKeyCommandInput,
   type KMSClient,
 } from "@aws-sdk/client-kms";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import request from "supertest";
 import { AwsError } from "../../src/errors";
 import { inputShapes, shapes } from "../../src/generated/kms";
@@ -247,14 +250,17 @@ describe("behaviour", () => {
     await describeWith(key.KeyId!, [created.GrantToken!]);
   });
 
-  it("follows the key-state table: CreateGrant on an enabled or disabled key, not one pending deletion; the rest in every state", async () => {
+  it("follows the key-state table: CreateGrant on an enabled key only; the rest in every state", async () => {
     const key = await createKey();
+    const [kept, revoked] = [await grant({ KeyId: key.KeyId!, Operations: ["Encrypt"] }), await grant({ KeyId: key.KeyId! })];
     await env.kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
-    const created = await grant({ KeyId: key.KeyId!, Operations: ["Encrypt"] });
+    await expect(grant({ KeyId: key.KeyId! })).rejects.toMatchObject({ name: "DisabledException", message: `${key.Arn} is disabled.` });
+    await env.kms.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: revoked.GrantId }));
     await env.kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 7 }));
     await expect(grant({ KeyId: key.KeyId! })).rejects.toMatchObject({ name: "KMSInvalidStateException", message: `${key.Arn} is pending deletion.` });
-    expect(await listGrants(key.KeyId!)).toHaveLength(1);
-    await env.kms.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: created.GrantId }));
+    expect((await listGrants(key.KeyId!)).map((entry) => entry.GrantId)).toEqual([kept.GrantId]);
+    await describeWith(key.KeyId!, [kept.GrantToken!]);
+    await env.kms.send(new RetireGrantCommand({ KeyId: key.KeyId, GrantId: kept.GrantId }));
   });
 
   it("refuses malformed, altered or unknown GrantTokens with InvalidGrantTokenException on operations that take them", async () => {
@@ -281,6 +287,19 @@ describe("behaviour", () => {
     // A live grant's token is valid with any key: which key it may be used for is for access control to decide.
     await env.kms.send(new GetPublicKeyCommand({ KeyId: signing.KeyId, GrantTokens: [token!] }));
   });
+
+  it("refuses a grantee principal's 501st grant on a key with LimitExceededException (AWS's quota: 500)", async () => {
+    const key = await createKey();
+    const named = await grant({ KeyId: key.KeyId!, Operations: ["Encrypt"], Name: "first" });
+    for (let i = 1; i < 500; i++) await grant({ KeyId: key.KeyId!, Operations: ["Encrypt"] });
+    await expect(grant({ KeyId: key.KeyId!, Operations: ["Encrypt"] })).rejects.toMatchObject({
+      name: "LimitExceededException",
+      message: `The KMS key ${key.Arn} already has 500 grants for ${GRANTEE}, the quota per grantee principal.`,
+    });
+    // A retry by Name of a grant that exists still answers; another grantee still gets grants.
+    expect((await grant({ KeyId: key.KeyId!, Operations: ["Encrypt"], Name: "first" })).GrantId).toBe(named.GrantId);
+    await grant({ KeyId: key.KeyId!, GranteePrincipal: RETIRER, Operations: ["Encrypt"] });
+  }, 60_000);
 
   it("checks GrantTokens before every operation of the table whose request has them", async () => {
     const refusal = new AwsError("InvalidGrantTokenException", "checked");
@@ -329,6 +348,24 @@ describe("lifetime", () => {
     const retirable = (await kms.send(new ListRetirableGrantsCommand({ RetiringPrincipal: RETIRER }))).Grants!;
     expect(retirable.map((entry) => entry.GrantId)).toEqual([survivor.GrantId]);
     await expect(kms.send(new ListGrantsCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({ name: "NotFoundException" });
+  });
+
+  it("keeps grant tokens out of the audit log, grant ids in", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-grant-audit-"));
+    const auditFile = path.join(dir, "audit.jsonl");
+    await server.close();
+    server = await startTestServer({ clock, flags: ["--audit-log", auditFile] });
+    kms = server.kms();
+    const key = await createKey({}, kms);
+    const created = await grant({ KeyId: key.KeyId! }, kms);
+    await describeWith(key.KeyId!, [created.GrantToken!], kms);
+    await kms.send(new RetireGrantCommand({ GrantToken: created.GrantToken }));
+    await server.stop();
+    const audit = readFileSync(auditFile, "utf8");
+    rmSync(dir, { recursive: true, force: true });
+    expect(audit).toContain(created.GrantId!);
+    expect(audit).not.toContain(created.GrantToken!.slice(0, 40));
+    server = await startTestServer({ clock, dataDir: server.dataDir });
   });
 
   it("lets reset wipe grants with everything else", async () => {

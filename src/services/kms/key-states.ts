@@ -41,9 +41,11 @@ const ROTATION_READ: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok
 const table = {
   CancelKeyDeletion: { Enabled: "notPending", Disabled: "notPending", PendingDeletion: "ok", PendingImport: "notPending" },
   CreateAlias: NOT_DELETING,
-  // The page's grant rows: CreateGrant on any key that is not being deleted; the rest in every state.
-  // ListRetirableGrants names no key, so it has no row.
-  CreateGrant: NOT_DELETING,
+  // The page's CreateGrant row is a cryptographic operation's: [1] when disabled, [5] pending import, [2] or [3]
+  // pending deletion (the archived awsdocs/aws-kms-developer-guide key-state.md; the model lists DisabledException and
+  // KMSInvalidStateException for it). Its Unavailable column allows it, which matters once custom key stores exist.
+  // ListGrants, RetireGrant and RevokeGrant work in every state; ListRetirableGrants names no key, so it has no row.
+  CreateGrant: CRYPTO,
   Decrypt: CRYPTO,
   DeleteAlias: ALL,
   DeriveSharedSecret: CRYPTO,
