@@ -9,6 +9,7 @@ import {
   GetKeyLastUsageCommand,
   type KMSClient,
 } from "@aws-sdk/client-kms";
+import { grantToken } from "../support/kms";
 import { rawRequest, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
@@ -68,13 +69,14 @@ describe("validation", () => {
 describe("behaviour", () => {
   it("GenerateDataKey returns a plaintext data key of the asked size and a ciphertext that decrypts to it", async () => {
     const key = await createKey();
+    const token = await grantToken(kms, key.KeyId!);
     for (const [request, length] of [
       [{ KeySpec: "AES_256" as const }, 32],
       [{ KeySpec: "AES_128" as const }, 16],
       [{ NumberOfBytes: 1 }, 1],
       [{ NumberOfBytes: 1024 }, 1024],
     ] as const) {
-      const dataKey = await kms.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, EncryptionContext: { use: "gdk" }, GrantTokens: ["g"], ...request }));
+      const dataKey = await kms.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, EncryptionContext: { use: "gdk" }, GrantTokens: [token], ...request }));
       expect(dataKey.Plaintext).toHaveLength(length);
       expect(dataKey).toMatchObject({ KeyId: key.Arn, KeyMaterialId: key.CurrentKeyMaterialId });
       expect(dataKey.CiphertextBlob!.length).toBeLessThanOrEqual(6144);
@@ -86,7 +88,8 @@ describe("behaviour", () => {
 
   it("GenerateDataKeyWithoutPlaintext returns only the sealed data key, which Decrypt opens", async () => {
     const key = await createKey();
-    const answer = await raw("GenerateDataKeyWithoutPlaintext", { KeyId: key.Arn, KeySpec: "AES_256", EncryptionContext: { a: "b" }, GrantTokens: ["g"] });
+    const token = await grantToken(kms, key.KeyId!);
+    const answer = await raw("GenerateDataKeyWithoutPlaintext", { KeyId: key.Arn, KeySpec: "AES_256", EncryptionContext: { a: "b" }, GrantTokens: [token] });
     expect(answer.status).toBe(200);
     expect(Object.keys(answer.body).sort()).toEqual(["CiphertextBlob", "KeyId", "KeyMaterialId"]);
     expect(answer.body).toMatchObject({ KeyId: key.Arn, KeyMaterialId: key.CurrentKeyMaterialId });

@@ -8,7 +8,7 @@ import {
   GetPublicKeyCommand,
   type KeyMetadata,
 } from "@aws-sdk/client-kms";
-import { DRY_RUN, lastUsage, rawKms, useKmsServer } from "../support/kms";
+import { DRY_RUN, grantToken, lastUsage, rawKms, useKmsServer } from "../support/kms";
 
 const env = useKmsServer();
 
@@ -125,10 +125,11 @@ describe("behaviour", () => {
   it("answers DryRun with DryRunOperationException only after the peer key passed, and records only real derivations", async () => {
     const key = await createAgreementKey();
     const peer = spki(peerOn("prime256v1").publicKey);
-    await expect(derive(key.KeyId!, peer, { DryRun: true, GrantTokens: ["token"] })).rejects.toMatchObject(DRY_RUN);
+    const token = await grantToken(env.kms, key.KeyId!);
+    await expect(derive(key.KeyId!, peer, { DryRun: true, GrantTokens: [token] })).rejects.toMatchObject(DRY_RUN);
     await expect(derive(key.KeyId!, randomBytes(91), { DryRun: true })).rejects.toMatchObject({ name: "ValidationException" });
     expect(await lastUsage(env.kms, key.KeyId!)).toBeUndefined();
-    await derive(key.KeyId!, peer, { GrantTokens: ["token"] });
+    await derive(key.KeyId!, peer, { GrantTokens: [token] });
     expect(await lastUsage(env.kms, key.KeyId!)).toBe("DeriveSharedSecret");
   });
 });

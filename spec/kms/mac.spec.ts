@@ -8,7 +8,7 @@ import {
   type MacAlgorithmSpec,
   VerifyMacCommand,
 } from "@aws-sdk/client-kms";
-import { DRY_RUN, lastUsage, rawKms, useKmsServer } from "../support/kms";
+import { DRY_RUN, grantToken, lastUsage, rawKms, useKmsServer } from "../support/kms";
 
 const env = useKmsServer();
 
@@ -150,15 +150,16 @@ describe("behaviour", () => {
     await expect(verifyMac(key.KeyId!, message, randomBytes(32), "HMAC_SHA_256", true)).rejects.toMatchObject({ name: "KMSInvalidMacException" });
   });
 
-  it("records GenerateMac and VerifyMac as the key's last usage, but not a dry run or a refused MAC; GrantTokens are accepted", async () => {
+  it("records GenerateMac and VerifyMac as the key's last usage, but not a dry run or a refused MAC; GrantTokens of live grants are accepted", async () => {
     const key = await createHmacKey();
     const message = Buffer.from("m");
-    const generated = await env.kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_256", GrantTokens: ["token"] }));
+    const token = await grantToken(env.kms, key.KeyId!);
+    const generated = await env.kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: "HMAC_SHA_256", GrantTokens: [token] }));
     expect(await lastUsage(env.kms, key.KeyId!)).toBe("GenerateMac");
     await expect(verifyMac(key.KeyId!, message, randomBytes(32))).rejects.toMatchObject({ name: "KMSInvalidMacException" });
     await expect(verifyMac(key.KeyId!, message, generated.Mac!, "HMAC_SHA_256", true)).rejects.toMatchObject(DRY_RUN);
     expect(await lastUsage(env.kms, key.KeyId!)).toBe("GenerateMac");
-    await env.kms.send(new VerifyMacCommand({ KeyId: key.KeyId, Message: message, Mac: generated.Mac, MacAlgorithm: "HMAC_SHA_256", GrantTokens: ["token"] }));
+    await env.kms.send(new VerifyMacCommand({ KeyId: key.KeyId, Message: message, Mac: generated.Mac, MacAlgorithm: "HMAC_SHA_256", GrantTokens: [token] }));
     expect(await lastUsage(env.kms, key.KeyId!)).toBe("VerifyMac");
   });
 });

@@ -22,6 +22,7 @@ import {
 import { importSPKI, jwtVerify } from "jose";
 import { temporaryDirs } from "../support/files";
 import { externalMu, flipLastBit } from "../support/signing";
+import { grantToken } from "../support/kms";
 import { rawRequest, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
@@ -246,15 +247,16 @@ describe("behaviour", () => {
     await expect(jwtVerify(`${signingInput}x.${jwsSignature.toString("base64url")}`, publicKey, { algorithms: [alg] })).rejects.toThrow();
   });
 
-  it("takes an alias for the key and answers its ARN; GrantTokens are accepted", async () => {
+  it("takes an alias for the key and answers its ARN; GrantTokens of live grants are accepted", async () => {
     await kms.send(new CreateAliasCommand({ AliasName: "alias/sign-verify", TargetKeyId: key("ECC_NIST_P384").keyId }));
+    const token = await grantToken(kms, key("ECC_NIST_P384").keyId);
     const Message = Buffer.from("by alias");
     const signed = await kms.send(
-      new SignCommand({ KeyId: "alias/sign-verify", Message, SigningAlgorithm: "ECDSA_SHA_384", GrantTokens: ["a-grant-token"] }),
+      new SignCommand({ KeyId: "alias/sign-verify", Message, SigningAlgorithm: "ECDSA_SHA_384", GrantTokens: [token] }),
     );
     expect(signed.KeyId).toBe(key("ECC_NIST_P384").arn);
     const verified = await kms.send(
-      new VerifyCommand({ KeyId: "alias/sign-verify", Message, Signature: signed.Signature, SigningAlgorithm: "ECDSA_SHA_384", GrantTokens: ["a-grant-token"] }),
+      new VerifyCommand({ KeyId: "alias/sign-verify", Message, Signature: signed.Signature, SigningAlgorithm: "ECDSA_SHA_384", GrantTokens: [token] }),
     );
     expect(verified).toMatchObject({ KeyId: key("ECC_NIST_P384").arn, SignatureValid: true });
   });

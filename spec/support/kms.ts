@@ -1,5 +1,5 @@
-// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer.
-import { GetKeyLastUsageCommand, type KMSClient } from "@aws-sdk/client-kms";
+// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token.
+import { CreateGrantCommand, GetKeyLastUsageCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { rawRequest, startTestServer, type TestServer } from "./server";
 
 export interface KmsSpecServer {
@@ -42,3 +42,7 @@ export const lastUsage = async (kms: KMSClient, keyId: string): Promise<string |
   (await kms.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage?.Operation;
 
 export const DRY_RUN = { name: "DryRunOperationException", message: "The request would have succeeded, but the DryRun option is set." };
+
+/** A live grant token for `keyId` (a DescribeKey grant, which every key type takes): GrantTokens must name real grants. */
+export const grantToken = async (kms: KMSClient, keyId: string): Promise<string> =>
+  (await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: "arn:aws:iam::000000000000:role/grantee", Operations: ["DescribeKey"] }))).GrantToken!;

@@ -22,6 +22,10 @@ const WITHHELD = new Set<string>([
   "PrivateKeyPlaintext",
   "CiphertextBlob",
   "CiphertextForRecipient",
+  // Grant tokens are bearer credentials for their grant (RetireGrant takes one alone). CloudTrail's CreateGrant
+  // example shows only the grantId in responseElements.
+  "GrantToken",
+  "GrantTokens",
 ]);
 
 for (const model of [models.kms, models.secretsmanager]) {

@@ -14,6 +14,7 @@ export type RecordKind =
   | "kms-key" // one KMS key: metadata and its wrapped backing keys
   | "kms-alias" // one alias name → target key id
   | "kms-key-usage" // a key's last cryptographic use (GetKeyLastUsage)
+  | "kms-grant" // one grant, keyed by key id + "/" + grant id, so one range holds exactly one key's grants
   | "kms-schedule" // GLOBAL: a due deletion or rotation, keyed by due time first
   | "secret" // one secret's metadata, keyed by name
   | "secret-version" // one sealed version of a secret, keyed by name + version id

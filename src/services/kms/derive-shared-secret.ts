@@ -16,7 +16,7 @@ export const deriveSharedSecret: Operation<DeriveSharedSecretRequest, DeriveShar
     secret.fill(0);
     throw dryRunSucceeded();
   }
-  // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
+  // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
   ctx.kms.usage.record(ctx, key.keyId, "DeriveSharedSecret");
   // KeyOrigin: AWS_KMS, or EXTERNAL for imported material; secretslite has no custom key stores, the other two origins.
   return { KeyId: key.arn, SharedSecret: secret, KeyAgreementAlgorithm: algorithm, KeyOrigin: key.origin };

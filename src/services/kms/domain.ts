@@ -5,6 +5,7 @@ import type { Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
+import { KmsGrants } from "./grants";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
 import { KmsKeys, type KmsKeysOptions } from "./key-repository";
@@ -21,6 +22,7 @@ export interface KmsDomain {
   readonly signatures: Signatures;
   readonly rsaCiphertexts: RsaCiphertexts;
   readonly aliases: KmsAliases;
+  readonly grants: KmsGrants;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
   /** Random bytes from the token's generator, as KMS's GenerateRandom draws them from its HSMs. */
@@ -46,6 +48,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
     signatures: new Signatures(keyStore),
     rsaCiphertexts: new RsaCiphertexts(keyStore),
     aliases: new KmsAliases(store),
+    grants: new KmsGrants(store, (byteCount) => keyStore.random(byteCount)),
     usage,
     schedule,
     random: (byteCount) => keyStore.random(byteCount),

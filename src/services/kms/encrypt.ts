@@ -10,7 +10,7 @@ export const encrypt: Operation<EncryptRequest, EncryptResponse> = async (input,
   const key = await ctx.kms.keys.usable(ctx, input.KeyId ?? "", "Encrypt", input.EncryptionAlgorithm ?? "SYMMETRIC_DEFAULT");
   if (key.keySpec !== "SYMMETRIC_DEFAULT") return encryptAsymmetric(input, ctx, key);
   if (input.DryRun) throw dryRunSucceeded();
-  // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
+  // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
   const { blob } = ctx.kms.ciphertexts.seal(key, input.Plaintext ?? new Uint8Array(0), input.EncryptionContext);
   ctx.kms.usage.record(ctx, key.keyId, "Encrypt");
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: "SYMMETRIC_DEFAULT" };

@@ -210,3 +210,35 @@ export const specNotValidFor = (keyArn: string, keySpec: string, operation: stri
  */
 export const strictHsmRefusal = (keySpec: string): AwsError =>
   unsupportedOperation(`KeySpec ${keySpec} is not supported by this key store with --strict-hsm: its private key would be used outside the token.`);
+
+// Grants. AWS's texts for these were not found in any capture unless a source is named; the codes are the model's
+// (CreateGrantRequest.Operations: "KMS returns a ValidationError exception", sent as ValidationException).
+
+/**
+ * A grant token that is not one this server issued, or whose grant is gone (retired, revoked, or its key destroyed).
+ * The model's description of InvalidGrantTokenException stands in for the unrecorded text.
+ */
+export const invalidGrantToken = (): AwsError =>
+  new AwsError("InvalidGrantTokenException", "The request was rejected because the specified grant token is not valid.");
+
+/** A GrantId that is not 64 hex characters (the form every AWS grant id has, e.g. the API reference's examples). */
+export const invalidGrantId = (grantId: string): AwsError => new AwsError("InvalidGrantIdException", `Invalid grant ID '${grantId}'`);
+
+/** A well-formed GrantId with no grant on the key: worded as keyNotFound. */
+export const grantNotFound = (grantId: string, keyArn: string): AwsError =>
+  new AwsError("NotFoundException", `Grant '${grantId}' does not exist for key '${keyArn}'`);
+
+export const grantValidation = (message: string): AwsError => new AwsError("ValidationException", message);
+
+/** Recorded: a real AWS answer quoted in ansible/ansible#31960 (2019). */
+export const grantOnlyCreateGrant = (): AwsError => grantValidation("Grants must not contain only the CreateGrant operation.");
+
+/**
+ * A grant operation the key cannot perform. Worded as the recorded InvalidKeyUsageException texts ("<ARN> key usage is
+ * ENCRYPT_DECRYPT which is not valid for Verify."), with the key spec when the spec, not the usage, rules it out.
+ */
+export const grantOperationNotValid = (keyArn: string, property: "usage" | "spec", value: string, operation: string): AwsError =>
+  grantValidation(`${keyArn} key ${property} is ${value} which is not valid for grant operation ${operation}.`);
+
+/** AWS's quotas page: 50,000 grants per KMS key, 500 per grantee principal per key. */
+export const grantLimit = (message: string): AwsError => new AwsError("LimitExceededException", message);

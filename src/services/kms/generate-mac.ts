@@ -9,7 +9,7 @@ export const generateMac: Operation<GenerateMacRequest, GenerateMacResponse> = a
   const algorithm = required(input.MacAlgorithm, "macAlgorithm");
   const key = await ctx.kms.keys.usable(ctx, input.KeyId ?? "", "GenerateMac", algorithm);
   if (input.DryRun) throw dryRunSucceeded();
-  // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
+  // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
   const mac = await ctx.kms.macs.generate(key, algorithm, input.Message ?? new Uint8Array(0));
   ctx.kms.usage.record(ctx, key.keyId, "GenerateMac");
   return { Mac: mac, MacAlgorithm: algorithm, KeyId: key.arn };

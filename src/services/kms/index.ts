@@ -1,6 +1,7 @@
 // The KMS operation table: wire operation name → typed operation function, grouped by what they manage.
 import type { KmsOperation } from "../../generated/kms";
 import type { Operation } from "./context";
+import { checkingGrantTokens } from "./grant-tokens";
 // Keys: lifecycle, states, rotation
 import { createKey } from "./create-key";
 import { describeKey } from "./describe-key";
@@ -27,6 +28,12 @@ import { putKeyPolicy } from "./put-key-policy";
 import { tagResource } from "./tag-resource";
 import { untagResource } from "./untag-resource";
 import { updateAlias } from "./update-alias";
+// Grants
+import { createGrant } from "./create-grant";
+import { listGrants } from "./list-grants";
+import { listRetirableGrants } from "./list-retirable-grants";
+import { retireGrant } from "./retire-grant";
+import { revokeGrant } from "./revoke-grant";
 // Cryptographic operations
 import { decrypt } from "./decrypt";
 import { deriveSharedSecret } from "./derive-shared-secret";
@@ -43,7 +50,8 @@ import { verifyMac } from "./verify-mac";
 import { sign } from "./sign";
 import { verify } from "./verify";
 
-export const kmsOperations = {
+/** Every operation whose request takes GrantTokens has them checked before it runs (grant-tokens.ts). */
+export const kmsOperations = checkingGrantTokens({
   // Keys: lifecycle, states, rotation
   CreateKey: createKey,
   DescribeKey: describeKey,
@@ -70,6 +78,12 @@ export const kmsOperations = {
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateAlias: updateAlias,
+  // Grants
+  CreateGrant: createGrant,
+  ListGrants: listGrants,
+  ListRetirableGrants: listRetirableGrants,
+  RetireGrant: retireGrant,
+  RevokeGrant: revokeGrant,
   // Cryptographic operations
   Decrypt: decrypt,
   DeriveSharedSecret: deriveSharedSecret,
@@ -85,4 +99,4 @@ export const kmsOperations = {
   VerifyMac: verifyMac,
   Sign: sign,
   Verify: verify,
-} satisfies Partial<Record<KmsOperation, Operation>>;
+} satisfies Partial<Record<KmsOperation, Operation>>);

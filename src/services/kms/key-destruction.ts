@@ -3,6 +3,7 @@ import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp } from "../../storage/store";
 import type { Scope } from "../scope";
 import type { KmsAliasRecord } from "./aliases";
+import { keyGrantsRange } from "./grants";
 import { backingKeyOf } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
@@ -14,7 +15,7 @@ export const deletionDue = (key: KmsKeyRecord, nowMs: number): boolean =>
 
 /**
  * Destroys a key whose deletion date has passed: the record (and with it every wrapped backing key), its
- * usage record, its schedule entries and every alias that points at it go in one batch ("KMS deletes the
+ * usage record, its schedule entries, its grants and every alias that points at it go in one batch ("KMS deletes the
  * KMS key, its key material, and all KMS data associated with it, including all aliases that refer to
  * it": ScheduleKeyDeletion). Then the token forgets its unwrapped copies and the key's range is compacted
  * so the wrapped material leaves the data files, not only the index. Always resolves to undefined.
@@ -30,6 +31,8 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
     for await (const [aliasKey, alias] of store.range<KmsAliasRecord>(kindRange(scope, "kms", "kms-alias"))) {
       if (alias.targetKeyId === keyId) ops.push({ type: "del", key: aliasKey });
     }
+    // Grants sit under the key's id, so their range is exactly the key's: their tokens stop working with them.
+    for await (const [grantKey] of store.range(keyGrantsRange(scope, keyId))) ops.push({ type: "del", key: grantKey });
     await access.write(key, ops);
     return current;
   });

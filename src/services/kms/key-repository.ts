@@ -112,7 +112,9 @@ export class KmsKeys {
   /**
    * The one check before a key serves a cryptographic operation: state, key usage, algorithm (key-usability.ts), on
    * an identifier in the request's scope or a key already found (Decrypt's, named by its ciphertext). Grants and key
-   * policies will decide here too, which is why it takes the whole request context.
+   * policies will decide here too, which is why it takes the whole request context: the seam for access control
+   * (issue 13) is after assertUsable, where the caller's principal, the key policy and the key's grants (ctx.kms.grants,
+   * grants.ts; their GrantTokens are already checked by grant-tokens.ts) give the answer.
    */
   async usable<O extends CryptoOperation>(
     ctx: KmsRequestContext,

@@ -41,6 +41,11 @@ const ROTATION_READ: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok
 const table = {
   CancelKeyDeletion: { Enabled: "notPending", Disabled: "notPending", PendingDeletion: "ok", PendingImport: "notPending" },
   CreateAlias: NOT_DELETING,
+  // The page's CreateGrant row is a cryptographic operation's: [1] when disabled, [5] pending import, [2] or [3]
+  // pending deletion (the archived awsdocs/aws-kms-developer-guide key-state.md; the model lists DisabledException and
+  // KMSInvalidStateException for it). Its Unavailable column allows it, which matters once custom key stores exist.
+  // ListGrants, RetireGrant and RevokeGrant work in every state; ListRetirableGrants names no key, so it has no row.
+  CreateGrant: CRYPTO,
   Decrypt: CRYPTO,
   DeleteAlias: ALL,
   DeriveSharedSecret: CRYPTO,
@@ -62,12 +67,15 @@ const table = {
   // API reference lists DisabledException and KMSInvalidStateException for it.
   GetPublicKey: CRYPTO,
   GetKeyRotationStatus: ROTATION_READ,
+  ListGrants: ALL,
   ListKeyPolicies: ALL,
   // Not on the page; the read side of rotation, so GetKeyRotationStatus's row.
   ListKeyRotations: ROTATION_READ,
   ListResourceTags: ALL,
   PutKeyPolicy: ALL,
   ReEncrypt: CRYPTO,
+  RetireGrant: ALL,
+  RevokeGrant: ALL,
   // Not on the page; it changes the key's material as EnableKeyRotation changes its schedule, and the
   // model lists the same DisabledException and KMSInvalidStateException for it.
   RotateKeyOnDemand: ROTATION_CHANGE,

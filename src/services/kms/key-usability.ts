@@ -52,10 +52,24 @@ export type OperationAlgorithm<O extends CryptoOperation> = NonNullable<UsageAlg
  */
 export function assertUsable<O extends CryptoOperation>(key: KmsKeyRecord, operation: O, algorithm?: OperationAlgorithm<O>): void {
   assertKeyState(operation, key);
-  const usage: KmsKeyUsage = OPERATION_USAGE[operation];
-  if (key.keyUsage !== usage) throw invalidKeyUsage(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
-  if (key.keySpec !== "SYMMETRIC_DEFAULT" && SYMMETRIC_ONLY.has(operation)) throw specNotValidFor(key.arn, key.keySpec, operation);
-  if (algorithm !== undefined && !usageAlgorithms(key.keySpec, usage).includes(algorithm)) {
+  const mismatch = kindMismatch(key, operation);
+  if (mismatch === "usage") throw invalidKeyUsage(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
+  if (mismatch === "spec") throw specNotValidFor(key.arn, key.keySpec, operation);
+  if (algorithm !== undefined && !usageAlgorithms(key.keySpec, OPERATION_USAGE[operation]).includes(algorithm)) {
     throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
   }
+  // Access control (issue 13) decides after these checks, in KmsKeys.usable: key policy, IAM policies, and the grants
+  // of the key (KmsGrants) whose grantee is the caller and whose operations and constraints allow this request.
+}
+
+/**
+ * Whether a key of this type can perform `operation` at all, whatever its state: "usage" when its key usage rules it
+ * out, "spec" when its spec does (the symmetric-only operations on an RSA key). CreateGrant's per-key-type rules
+ * (grant-operations.ts) ask the same question.
+ */
+export function kindMismatch(key: Pick<KmsKeyRecord, "keyUsage" | "keySpec">, operation: CryptoOperation): "usage" | "spec" | undefined {
+  const usage: KmsKeyUsage = OPERATION_USAGE[operation];
+  if (key.keyUsage !== usage) return "usage";
+  if (key.keySpec !== "SYMMETRIC_DEFAULT" && SYMMETRIC_ONLY.has(operation)) return "spec";
+  return undefined;
 }

@@ -12,7 +12,7 @@ export const sign: Operation<SignRequest, SignResponse> = async (input, ctx) => 
   const key = await ctx.kms.keys.usable(ctx, input.KeyId ?? "", "Sign", algorithm);
   const message = signInput(algorithm, input.MessageType, input.Message ?? new Uint8Array(0));
   if (input.DryRun) throw dryRunSucceeded();
-  // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
+  // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
   const signature = await ctx.kms.signatures.sign(key, algorithm, message);
   ctx.kms.usage.record(ctx, key.keyId, "Sign");
   return { KeyId: key.arn, Signature: signature, SigningAlgorithm: algorithm };

@@ -12,7 +12,7 @@ export const verifyMac: Operation<VerifyMacRequest, VerifyMacResponse> = async (
   // parameters are correctly specified" (the KMS guide), so one with a wrong MAC fails as the real call would.
   await ctx.kms.macs.verify(key, algorithm, input.Message ?? new Uint8Array(0), required(input.Mac, "mac"));
   if (input.DryRun) throw dryRunSucceeded();
-  // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
+  // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
   ctx.kms.usage.record(ctx, key.keyId, "VerifyMac");
   return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
 };

@@ -17,7 +17,7 @@ export const verify: Operation<VerifyRequest, VerifyResponse> = async (input, ct
   // AWS never answers SignatureValid false: a signature that does not verify, in any form, is this exception.
   if (!(await ctx.kms.signatures.verify(key, algorithm, message, input.Signature ?? new Uint8Array(0)))) throw invalidSignature();
   if (input.DryRun) throw dryRunSucceeded();
-  // GrantTokens are validated by the model and otherwise unused: secretslite has no grants to wait for.
+  // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
   ctx.kms.usage.record(ctx, key.keyId, "Verify");
   return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: algorithm };
 };
