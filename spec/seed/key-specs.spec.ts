@@ -159,9 +159,9 @@ describe("bad seeds of asymmetric and HMAC keys stop the start, naming the key",
       /kms\.keys\[0\]\.keyUsage: key 33333333-2222-4333-8444-555555555555: You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys\. \(ValidationException\)/,
     ],
     [
-      "origin EXTERNAL for a non-symmetric key",
-      entry("      keySpec: HMAC_256\n      keyUsage: GENERATE_VERIFY_MAC\n      origin: EXTERNAL\n"),
-      /kms\.keys\[0\]\.origin: key 33333333-2222-4333-8444-555555555555: secretslite cannot import key material for KeySpec HMAC_256 yet.*\(UnsupportedOperationException\)/,
+      "origin EXTERNAL for an ML-DSA key",
+      entry("      keySpec: ML_DSA_65\n      keyUsage: SIGN_VERIFY\n      origin: EXTERNAL\n"),
+      /kms\.keys\[0\]\.origin: key 33333333-2222-4333-8444-555555555555: You can't import key material for ML-DSA KMS keys.*\(UnsupportedOperationException\)/,
     ],
     [
       "material for ML-DSA",

@@ -1,5 +1,7 @@
 // What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer.
 import { GetKeyLastUsageCommand, type KMSClient } from "@aws-sdk/client-kms";
+import path from "node:path";
+import { openLevelStore } from "../../src/storage/level-store";
 import { rawRequest, startTestServer, type TestServer } from "./server";
 
 export interface KmsSpecServer {
@@ -42,3 +44,13 @@ export const lastUsage = async (kms: KMSClient, keyId: string): Promise<string |
   (await kms.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage?.Operation;
 
 export const DRY_RUN = { name: "DryRunOperationException", message: "The request would have succeeded, but the DryRun option is set." };
+
+/** Reads records of a stopped server's data dir, opened exactly as the server opens it. */
+export async function readStore<T>(dataDir: string, read: (store: Awaited<ReturnType<typeof openLevelStore>>) => Promise<T>): Promise<T> {
+  const store = await openLevelStore(path.join(dataDir, "db"));
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}

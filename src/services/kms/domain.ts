@@ -5,6 +5,7 @@ import type { Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
+import { KeyImports } from "./key-import";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
 import { KmsKeys, type KmsKeysOptions } from "./key-repository";
@@ -23,6 +24,8 @@ export interface KmsDomain {
   readonly aliases: KmsAliases;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
+  /** GetParametersForImport's wrapping keys and tokens, and ImportKeyMaterial's unwrapping. */
+  readonly imports: KeyImports;
   /** Random bytes from the token's generator, as KMS's GenerateRandom draws them from its HSMs. */
   random(byteCount: number): Buffer;
   /** Stops the schedule and flushes usage; the store and token close after it. */
@@ -31,7 +34,7 @@ export interface KmsDomain {
 
 /**
  * Builds the domain and carries out whatever fell due while the server was down (destructions, automatic
- * rotations) before it answers a request.
+ * rotations, expiries of imported material) before it answers a request.
  */
 export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Clock, logger?: Logger, options: KmsKeysOptions = {}): Promise<KmsDomain> {
   const usage = new KeyUsage(store, (error) => logger?.warn("key usage could not be stored; it stays pending for the next flush", { cause: error }));
@@ -48,6 +51,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
     aliases: new KmsAliases(store),
     usage,
     schedule,
+    imports: new KeyImports(keys, keyStore),
     random: (byteCount) => keyStore.random(byteCount),
     close: async () => {
       await schedule.close();

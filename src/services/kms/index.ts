@@ -3,6 +3,9 @@ import type { KmsOperation } from "../../generated/kms";
 import type { Operation } from "./context";
 // Keys: lifecycle, states, rotation
 import { createKey } from "./create-key";
+import { deleteImportedKeyMaterial } from "./delete-imported-key-material";
+import { getParametersForImport } from "./get-parameters-for-import";
+import { importKeyMaterial } from "./import-key-material";
 import { describeKey } from "./describe-key";
 import { disableKey } from "./disable-key";
 import { enableKey } from "./enable-key";
@@ -59,6 +62,10 @@ export const kmsOperations = {
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
   UpdateKeyDescription: updateKeyDescription,
+  // Imported key material (bring your own key)
+  GetParametersForImport: getParametersForImport,
+  ImportKeyMaterial: importKeyMaterial,
+  DeleteImportedKeyMaterial: deleteImportedKeyMaterial,
   // Aliases, tags, key policies
   CreateAlias: createAlias,
   DeleteAlias: deleteAlias,

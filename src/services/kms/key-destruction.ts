@@ -3,7 +3,7 @@ import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp } from "../../storage/store";
 import type { Scope } from "../scope";
 import type { KmsAliasRecord } from "./aliases";
-import { backingKeyOf } from "./key-material";
+import { backingKeyOf, knownMaterial } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
 import { scheduleChanges } from "./key-schedule";
@@ -34,7 +34,7 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
     return current;
   });
   if (destroyed === undefined) return undefined;
-  for (const backingKey of destroyed.backingKeys) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
+  for (const backingKey of knownMaterial(destroyed)) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
   await store.compact(key, key + "\uffff");
   return undefined;
 }
