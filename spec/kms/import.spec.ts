@@ -97,6 +97,24 @@ describe("behaviour", () => {
       expect(Buffer.from(second.ImportToken!)).not.toEqual(Buffer.from(first.ImportToken!));
     });
 
+    it("makes RSA-4096 wrapping keys off the event loop: requests sent after it answer first (ordered, not timed)", async () => {
+      const key = await createKey();
+      const order = { next: 0 };
+      const generation = parameters(key.KeyId!, "RSAES_OAEP_SHA_256", "RSA_4096").then(() => order.next++);
+      const reads: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await describe_(key.KeyId!);
+        reads.push(order.next++);
+      }
+      expect(Math.max(...reads)).toBeLessThan(await generation);
+    }, 60_000);
+
+    it("refuses a key pending deletion with its state", async () => {
+      const key = await createKey();
+      await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 7 }));
+      await expect(parameters(key.KeyId!)).rejects.toMatchObject({ name: "KMSInvalidStateException", message: `${key.Arn} is pending deletion.` });
+    });
+
     it("refuses keys that are not EXTERNAL, RSAES_PKCS1_V1_5, and wrapping the material type does not allow", async () => {
       const generated = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
       await expect(parameters(generated.KeyId!)).rejects.toMatchObject({
@@ -227,13 +245,20 @@ describe("behaviour", () => {
       await expect(importInto(wrongSpec.KeyId!, p384, "RSA_AES_KEY_WRAP_SHA_1")).rejects.toMatchObject({ name: "IncorrectKeyMaterialException" });
     });
 
-    it("imports ECC material with OAEP SHA-1 and HMAC material with OAEP SHA-256", async () => {
+    it("imports ECC material with OAEP SHA-1, Ed25519 with RSA_AES_KEY_WRAP_SHA_1 and HMAC material with OAEP SHA-256", async () => {
       const ecc = await createKey({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
       const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
       await importInto(ecc.KeyId!, pair.privateKey.export({ format: "der", type: "pkcs8" }), "RSAES_OAEP_SHA_1");
       const message = Buffer.from("ecdsa");
       const { Signature } = await kms.send(new SignCommand({ KeyId: ecc.KeyId, Message: message, SigningAlgorithm: "ECDSA_SHA_256" }));
       expect(verify("sha256", message, pair.publicKey, Buffer.from(Signature!))).toBe(true);
+
+      // Ed25519 is importable too: the model's GetParametersForImport takes "All KMS key types"; only ML-DSA is excluded.
+      const ed = await createKey({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
+      const edPair = generateKeyPairSync("ed25519");
+      await importInto(ed.KeyId!, edPair.privateKey.export({ format: "der", type: "pkcs8" }), "RSA_AES_KEY_WRAP_SHA_1");
+      const edSigned = await kms.send(new SignCommand({ KeyId: ed.KeyId, Message: message, SigningAlgorithm: "ED25519_SHA_512" }));
+      expect(verify(null, message, edPair.publicKey, Buffer.from(edSigned.Signature!))).toBe(true);
 
       const hmac = await createKey({ KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" });
       const secret = randomBytes(32);
@@ -378,7 +403,19 @@ describe("expiry", () => {
         );
       };
       const key = (await kms.send(new CreateKeyCommand({ Origin: "EXTERNAL" }))).KeyMetadata!;
-      await importWithValidTo(key.KeyId!, new Date(clock.ms + DAY));
+      // A wrapping key and token issued before a restart still import after it: they are stored, wrapped.
+      const issued = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
+      await server.stop();
+      server = await startTestServer({ clock, dataDir: server.dataDir });
+      kms = server.kms();
+      await kms.send(
+        new ImportKeyMaterialCommand({
+          KeyId: key.KeyId,
+          ImportToken: issued.ImportToken,
+          EncryptedKeyMaterial: wrapMaterial(issued.PublicKey!, "RSAES_OAEP_SHA_256", material),
+          ValidTo: new Date(clock.ms + DAY),
+        }),
+      );
       const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("until tomorrow") }));
       clock.ms += DAY - 1;
       expect((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata).toMatchObject({ KeyState: "Enabled", ValidTo: new Date(clock.ms + 1) });
