@@ -3,6 +3,7 @@ import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp } from "../../storage/store";
 import type { Scope } from "../scope";
 import type { KmsAliasRecord } from "./aliases";
+import { wrappingRefIds } from "./key-import";
 import { backingKeyOf, knownMaterial } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
@@ -35,6 +36,7 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
   });
   if (destroyed === undefined) return undefined;
   for (const backingKey of knownMaterial(destroyed)) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
+  for (const id of wrappingRefIds(destroyed)) access.keyStore.forget(id);
   await store.compact(key, key + "\uffff");
   return undefined;
 }

@@ -70,6 +70,10 @@ const tokenKeyRef = (key: KmsKeyRecord, wrapping: WrappingKeyRecord): BackingKey
   wrapped: Buffer.from(wrapping.tokenKey, "base64"),
 });
 
+/** The key store names of a key's wrapping keys and their token keys: forgotten when they expire or the key is destroyed. */
+export const wrappingRefIds = (key: KmsKeyRecord, wrappings: readonly WrappingKeyRecord[] = key.wrappingKeys ?? []): string[] =>
+  wrappings.flatMap((wrapping) => [wrappingRef(key, wrapping).id, tokenKeyRef(key, wrapping).id]);
+
 export interface ImportParameters {
   readonly importToken: Buffer;
   readonly publicKey: Buffer;
@@ -181,10 +185,7 @@ export class KeyImports {
       }
       return { ...current, wrappingKeys: live.some((candidate) => candidate.id === wrapping.id) ? live : [...live, wrapping] };
     });
-    for (const old of dropped) {
-      this.keyStore.forget(wrappingRef(key, old).id);
-      this.keyStore.forget(tokenKeyRef(key, old).id);
-    }
+    for (const id of wrappingRefIds(key, dropped)) this.keyStore.forget(id);
     return kept;
   }
 
