@@ -25,6 +25,7 @@ import {
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
 import { TestClock } from "../support/clock";
+import { filesContaining } from "../support/files";
 import { readStore } from "../support/kms";
 import { ACCOUNT, REGION, startTestServer, type TestServer } from "../support/server";
 
@@ -427,11 +428,18 @@ describe("expiry", () => {
 
       // Due while the server is down: carried out by the sweep at start, before any lookup.
       await server.stop();
+      const storedKey = () => readStore(server.dataDir, (store) => store.get<KmsKeyRecord>(recordKey({ account: ACCOUNT, region: REGION }, "kms", "kms-key", key.KeyId!)));
+      const wrapped = Buffer.from((await storedKey())!.backingKeys[0]!.wrapped, "base64");
+      expect(wrapped).toHaveLength(40);
+      // The material itself is never on disk; its wrapped form is, until it expires.
+      const forms = (bytes: Buffer) => [bytes, Buffer.from(bytes.toString("base64")), Buffer.from(bytes.toString("hex"))];
+      expect(forms(material).flatMap((form) => filesContaining(server.dataDir, form))).toEqual([]);
+      expect(forms(wrapped).flatMap((form) => filesContaining(server.dataDir, form))).not.toEqual([]);
       clock.ms += 2 * DAY;
       server = await startTestServer({ clock, dataDir: server.dataDir });
       await server.stop();
-      const stored = await readStore(server.dataDir, (store) => store.get<KmsKeyRecord>(recordKey({ account: ACCOUNT, region: REGION }, "kms", "kms-key", key.KeyId!)));
-      expect(stored).toMatchObject({ keyState: "PendingImport", backingKeys: [{ wrapped: "", deleted: true }] });
+      expect(await storedKey()).toMatchObject({ keyState: "PendingImport", backingKeys: [{ wrapped: "", deleted: true }] });
+      expect(forms(wrapped).flatMap((form) => filesContaining(server.dataDir, form))).toEqual([]);
       server = await startTestServer({ clock, dataDir: server.dataDir });
       kms = server.kms();
       const described = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!;
