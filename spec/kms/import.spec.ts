@@ -175,6 +175,9 @@ describe("behaviour", () => {
       }
     });
 
+    // The KMS guide (importing-keys.html): imported asymmetric and HMAC keys are "compatible and interoperable" outside
+    // AWS (the signature and MAC tests below), but symmetric ciphertexts are KMS's own format, naming their KMS key;
+    // a second KMS key with the same imported material does not open another key's ciphertext.
     it("keeps ciphertexts to their key: a second key with the same material has another KeyMaterialId and refuses the first key's ciphertext", async () => {
       const material = randomBytes(32);
       const first = await createKey();
