@@ -452,4 +452,37 @@ describe("expiry", () => {
       await server.close();
     }
   });
+  it("drops a wrapping key once every token it issued has expired; its tokens are then expired, not invalid", async () => {
+    const clock = new TestClock(START);
+    let server = await startTestServer({ clock });
+    try {
+      const kms = server.kms();
+      const key = (await kms.send(new CreateKeyCommand({ Origin: "EXTERNAL" }))).KeyMetadata!;
+      const issued = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_1", WrappingKeySpec: "RSA_2048" }));
+      // Reused for an hour, so the last token it gives out expires 25 hours after it was made.
+      clock.ms += 3_600_000 - 1;
+      const last = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_1", WrappingKeySpec: "RSA_2048" }));
+      expect(Buffer.from(last.PublicKey!)).toEqual(Buffer.from(issued.PublicKey!));
+      clock.ms += DAY + 1;
+      const material = randomBytes(32);
+      await expect(
+        kms.send(
+          new ImportKeyMaterialCommand({
+            KeyId: key.KeyId,
+            ImportToken: last.ImportToken,
+            EncryptedKeyMaterial: wrapMaterial(last.PublicKey!, "RSAES_OAEP_SHA_1", material),
+            ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+          }),
+        ),
+      ).rejects.toMatchObject({ name: "ExpiredImportTokenException" });
+      await server.stop();
+      const stored = await readStore(server.dataDir, (store) => store.get<KmsKeyRecord>(recordKey({ account: ACCOUNT, region: REGION }, "kms", "kms-key", key.KeyId!)));
+      expect(stored?.wrappingKeys).toEqual([]);
+      server = await startTestServer({ clock, dataDir: server.dataDir });
+      const fresh = await server.kms().send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_1", WrappingKeySpec: "RSA_2048" }));
+      expect(Buffer.from(fresh.PublicKey!)).not.toEqual(Buffer.from(issued.PublicKey!));
+    } finally {
+      await server.close();
+    }
+  });
 });

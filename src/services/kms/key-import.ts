@@ -173,19 +173,14 @@ export class KeyImports {
     }
     const wrapping = await made;
     let kept = wrapping;
-    let dropped: WrappingKeyRecord[] = [];
+    // Ended wrapping keys leave on the schedule (material-expiry.ts), which the lookup before this call has run.
     await this.keys.update(scope, key.keyId, (current) => {
       assertImportable(current, "GetParametersForImport");
-      const live = (current.wrappingKeys ?? []).filter((candidate) => candidate.expiresAt > nowMs);
-      dropped = (current.wrappingKeys ?? []).filter((candidate) => candidate.expiresAt <= nowMs);
+      const present = current.wrappingKeys ?? [];
       const raced = fresh(current);
-      if (raced !== undefined) {
-        kept = raced;
-        return dropped.length === 0 ? current : { ...current, wrappingKeys: live };
-      }
-      return { ...current, wrappingKeys: live.some((candidate) => candidate.id === wrapping.id) ? live : [...live, wrapping] };
+      if (raced !== undefined) kept = raced;
+      return raced !== undefined || present.some((candidate) => candidate.id === wrapping.id) ? current : { ...current, wrappingKeys: [...present, wrapping] };
     });
-    for (const id of wrappingRefIds(key, dropped)) this.keyStore.forget(id);
     return kept;
   }
 

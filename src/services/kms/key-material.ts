@@ -172,14 +172,16 @@ export function withoutMaterial(current: KmsKeyRecord, ids: ReadonlySet<string>)
   };
 }
 
-/** The earliest ValidTo of material still present: when the schedule expires some (DescribeKey's ValidTo too). */
-export function nextExpiry(key: KmsKeyRecord | undefined): number | undefined {
-  let earliest: number | undefined;
-  for (const material of key === undefined ? [] : knownMaterial(key)) {
-    if (material.validTo !== undefined && material.deleted !== true && (earliest === undefined || material.validTo < earliest)) earliest = material.validTo;
-  }
-  return earliest;
-}
+const earliest = (times: ReadonlyArray<number | undefined>): number | undefined =>
+  times.reduce<number | undefined>((soonest, time) => (time !== undefined && (soonest === undefined || time < soonest) ? time : soonest), undefined);
+
+/** The earliest ValidTo of material still present (DescribeKey's ValidTo). */
+export const nextMaterialExpiry = (key: KmsKeyRecord): number | undefined =>
+  earliest(knownMaterial(key).map((material) => (material.deleted === true ? undefined : material.validTo)));
+
+/** When the schedule next has work on the key's imports: material reaching its ValidTo, or a wrapping key its end. */
+export const nextExpiry = (key: KmsKeyRecord | undefined): number | undefined =>
+  key === undefined ? undefined : earliest([nextMaterialExpiry(key), ...(key.wrappingKeys ?? []).map((wrapping) => wrapping.expiresAt)]);
 
 /** The material whose ValidTo has passed. */
 export const expiredMaterial = (key: KmsKeyRecord, nowMs: number): Set<string> =>
