@@ -212,15 +212,18 @@ describe("refusals", () => {
     });
   });
 
-  it("refuses Origin EXTERNAL for other specs than SYMMETRIC_DEFAULT, clearly", async () => {
+  it("refuses Origin EXTERNAL for ML-DSA keys only, as the KMS guide says", async () => {
+    await expect(kms.send(new CreateKeyCommand({ KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY", Origin: "EXTERNAL" }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+      message: "You can't import key material for ML-DSA KMS keys: KeySpec ML_DSA_65 cannot have Origin EXTERNAL.",
+    });
     for (const input of [
       { KeySpec: "ECC_NIST_P256" as const, KeyUsage: "SIGN_VERIFY" as const },
       { KeySpec: "HMAC_256" as const, KeyUsage: "GENERATE_VERIFY_MAC" as const },
+      { KeySpec: "RSA_2048" as const, KeyUsage: "ENCRYPT_DECRYPT" as const },
     ]) {
-      await expect(kms.send(new CreateKeyCommand({ ...input, Origin: "EXTERNAL" }))).rejects.toMatchObject({
-        name: "UnsupportedOperationException",
-        message: `secretslite cannot import key material for KeySpec ${input.KeySpec} yet: Origin EXTERNAL is implemented only for SYMMETRIC_DEFAULT keys.`,
-      });
+      const key = (await kms.send(new CreateKeyCommand({ ...input, Origin: "EXTERNAL" }))).KeyMetadata!;
+      expect(key).toMatchObject({ ...input, Origin: "EXTERNAL", KeyState: "PendingImport" });
     }
   });
 

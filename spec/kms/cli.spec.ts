@@ -1,4 +1,5 @@
 // The `aws kms` CLI against secretslite: every CLI on the machine (Debian's v2 always; a developer's v1 when present).
+import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { CLI_TEST_TIMEOUT_MS, CLIS, REQUIRED_CLI, useCliServer } from "../support/aws-cli";
@@ -93,5 +94,40 @@ describe.each(CLIS)("%s", (cli) => {
     const refused = await awsKms(cli, ["encrypt", "--key-id", aliasName, "--plaintext", file(Buffer.from("x"))]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain(`(KMSInvalidStateException) when calling the Encrypt operation: ${KeyMetadata.Arn} is pending deletion.`);
+  }, CLI_TEST_TIMEOUT_MS);
+  it("imports key material: create-key --origin EXTERNAL, get-parameters-for-import, import-key-material, delete-imported-key-material", async () => {
+    const { KeyMetadata } = await awsKmsJson<{ KeyMetadata: { KeyId: string; Arn: string; KeyState: string } }>(cli, ["create-key", "--origin", "EXTERNAL"]);
+    expect(KeyMetadata.KeyState).toBe("PendingImport");
+    const params = await awsKmsJson<{ KeyId: string; ImportToken: string; PublicKey: string; ParametersValidTo: unknown }>(cli, [
+      "get-parameters-for-import",
+      "--key-id",
+      KeyMetadata.KeyId,
+      "--wrapping-algorithm",
+      "RSAES_OAEP_SHA_256",
+      "--wrapping-key-spec",
+      "RSA_2048",
+    ]);
+    expect(params.KeyId).toBe(KeyMetadata.Arn);
+    const material = randomBytes(32);
+    const wrappingKey = createPublicKey({ key: Buffer.from(params.PublicKey, "base64"), format: "der", type: "spki" });
+    const encrypted = publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, material);
+    const validTo = new Date(Date.now() + 7 * 86_400_000);
+    const imported = await awsKms(cli, [
+      "import-key-material",
+      "--key-id",
+      KeyMetadata.KeyId,
+      "--import-token",
+      file(Buffer.from(params.ImportToken, "base64")),
+      "--encrypted-key-material",
+      file(encrypted),
+      "--valid-to",
+      validTo.toISOString(),
+    ]);
+    expect(imported).toMatchObject({ code: 0, stderr: "" });
+    const described = await awsKmsJson<{ KeyMetadata: { KeyState: string; ExpirationModel: string } }>(cli, ["describe-key", "--key-id", KeyMetadata.KeyId]);
+    expect(described.KeyMetadata).toMatchObject({ KeyState: "Enabled", ExpirationModel: "KEY_MATERIAL_EXPIRES" });
+    expect((await awsKms(cli, ["delete-imported-key-material", "--key-id", KeyMetadata.KeyId])).code).toBe(0);
+    const after = await awsKmsJson<{ KeyMetadata: { KeyState: string } }>(cli, ["describe-key", "--key-id", KeyMetadata.KeyId]);
+    expect(after.KeyMetadata.KeyState).toBe("PendingImport");
   }, CLI_TEST_TIMEOUT_MS);
 });

@@ -1,5 +1,4 @@
 // ScheduleKeyDeletion, CancelKeyDeletion and destruction: the window, the states, and the key's material leaving the disk.
-import path from "node:path";
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
@@ -19,9 +18,9 @@ import {
 import request from "supertest";
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { GLOBAL, kindRange, recordKey } from "../../src/storage/keys";
-import { openLevelStore } from "../../src/storage/level-store";
 import type { StoredValue } from "../../src/storage/store";
 import { filesContaining } from "../support/files";
+import { readStore } from "../support/kms";
 import { TestClock } from "../support/clock";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
@@ -33,16 +32,6 @@ const scope = { account: ACCOUNT, region: REGION };
 /** Every form the wrapped backing key could take in a file: raw bytes, base64, hex. */
 const forms = (bytes: Buffer): Buffer[] => [bytes, Buffer.from(bytes.toString("base64")), Buffer.from(bytes.toString("hex"))];
 const findAnywhere = (dir: string, bytes: Buffer): string[] => forms(bytes).flatMap((form) => filesContaining(dir, form));
-
-/** Reads records of a stopped server's data dir, opened exactly as the server opens it. */
-async function readStore<T>(dataDir: string, read: (store: Awaited<ReturnType<typeof openLevelStore>>) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(path.join(dataDir, "db"));
-  try {
-    return await read(store);
-  } finally {
-    await store.close();
-  }
-}
 
 const keyRecord = (dataDir: string, keyId: string): Promise<KmsKeyRecord | undefined> =>
   readStore(dataDir, (store) => store.get<KmsKeyRecord>(recordKey(scope, "kms", "kms-key", keyId)));

@@ -3,7 +3,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { DescribeKeyCommand, GetPublicKeyCommand } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, GenerateMacCommand, GetPublicKeyCommand } from "@aws-sdk/client-kms";
 import { closeCryptoWorkers } from "../../src/crypto/crypto-workers";
 import type { BackingKeySpec } from "../../src/crypto/key-store";
 import { openPkcs11KeyStore } from "../../src/crypto/pkcs11-key-store";
@@ -22,6 +22,7 @@ const ED25519_KEY = "2a1f7c52-0b7e-4b44-9a55-000000000003";
 const HMAC_KEY = "2a1f7c52-0b7e-4b44-9a55-000000000004";
 const ML_DSA_KEY = "2a1f7c52-0b7e-4b44-9a55-000000000005";
 const ECDH_KEY = "2a1f7c52-0b7e-4b44-9a55-000000000006";
+const IMPORTED_HMAC_KEY = "2a1f7c52-0b7e-4b44-9a55-000000000007";
 
 const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
 const p256 = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey;
@@ -42,6 +43,13 @@ const seed = {
       { keyId: HMAC_KEY, keySpec: "HMAC_256", keyUsage: "GENERATE_VERIFY_MAC", keyMaterial: { base64: hmacMaterial.toString("base64") } },
       { keyId: ML_DSA_KEY, keySpec: "ML_DSA_44", keyUsage: "SIGN_VERIFY" },
       { keyId: ECDH_KEY, keySpec: "ECC_NIST_P384", keyUsage: "KEY_AGREEMENT" },
+      {
+        keyId: IMPORTED_HMAC_KEY,
+        keySpec: "HMAC_256",
+        keyUsage: "GENERATE_VERIFY_MAC",
+        origin: "EXTERNAL",
+        keyMaterial: { base64: hmacMaterial.toString("base64") },
+      },
     ],
   },
 };
@@ -83,6 +91,18 @@ describe("seeded asymmetric and HMAC keys", () => {
     expect(await describe(ML_DSA_KEY)).toMatchObject({ KeySpec: "ML_DSA_44", KeyUsage: "SIGN_VERIFY" });
     expect(await describe(ECDH_KEY)).toMatchObject({ KeySpec: "ECC_NIST_P384", KeyUsage: "KEY_AGREEMENT", KeyAgreementAlgorithms: ["ECDH"] });
     expect(createPublicKey({ key: await publicKeyOf(server, ECDH_KEY), format: "der", type: "spki" }).asymmetricKeyDetails?.namedCurve).toBe("secp384r1");
+  });
+
+  it("origin EXTERNAL imports any importable spec's material, as ImportKeyMaterial does", async () => {
+    const kms = server.kms();
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: IMPORTED_HMAC_KEY }))).KeyMetadata).toMatchObject({
+      Origin: "EXTERNAL",
+      KeyState: "Enabled",
+      ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    });
+    const message = Buffer.from("imported by a seed");
+    const { Mac } = await kms.send(new GenerateMacCommand({ KeyId: IMPORTED_HMAC_KEY, Message: message, MacAlgorithm: "HMAC_SHA_256" }));
+    expect(Buffer.from(Mac!)).toEqual(createHmac("sha256", hmacMaterial).update(message).digest());
   });
 
   it("a reset seeds the same material again", async () => {
@@ -159,9 +179,9 @@ describe("bad seeds of asymmetric and HMAC keys stop the start, naming the key",
       /kms\.keys\[0\]\.keyUsage: key 33333333-2222-4333-8444-555555555555: You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys\. \(ValidationException\)/,
     ],
     [
-      "origin EXTERNAL for a non-symmetric key",
-      entry("      keySpec: HMAC_256\n      keyUsage: GENERATE_VERIFY_MAC\n      origin: EXTERNAL\n"),
-      /kms\.keys\[0\]\.origin: key 33333333-2222-4333-8444-555555555555: secretslite cannot import key material for KeySpec HMAC_256 yet.*\(UnsupportedOperationException\)/,
+      "origin EXTERNAL for an ML-DSA key",
+      entry("      keySpec: ML_DSA_65\n      keyUsage: SIGN_VERIFY\n      origin: EXTERNAL\n"),
+      /kms\.keys\[0\]\.origin: key 33333333-2222-4333-8444-555555555555: You can't import key material for ML-DSA KMS keys.*\(UnsupportedOperationException\)/,
     ],
     [
       "material for ML-DSA",

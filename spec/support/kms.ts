@@ -1,5 +1,7 @@
-// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token.
+// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token, a stopped server's records.
+import path from "node:path";
 import { CreateGrantCommand, GetKeyLastUsageCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { openLevelStore } from "../../src/storage/level-store";
 import { rawRequest, startTestServer, type TestServer } from "./server";
 
 export interface KmsSpecServer {
@@ -46,3 +48,13 @@ export const DRY_RUN = { name: "DryRunOperationException", message: "The request
 /** A live grant token for `keyId` (a DescribeKey grant, which every key type takes): GrantTokens must name real grants. */
 export const grantToken = async (kms: KMSClient, keyId: string): Promise<string> =>
   (await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: "arn:aws:iam::000000000000:role/grantee", Operations: ["DescribeKey"] }))).GrantToken!;
+
+/** Reads records of a stopped server's data dir, opened exactly as the server opens it. */
+export async function readStore<T>(dataDir: string, read: (store: Awaited<ReturnType<typeof openLevelStore>>) => Promise<T>): Promise<T> {
+  const store = await openLevelStore(path.join(dataDir, "db"));
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -355,7 +355,8 @@ class Checker {
     const material =
       entry.keyMaterial === undefined || entry.keyMaterial === null ? undefined : this.material(`${where}.keyMaterial`, entry.keyMaterial, keySpec, keyId);
     // Symmetric material is imported (Origin EXTERNAL, as ImportKeyMaterial does); other specs' fixed material stands
-    // in for what KMS would generate, so those keys stay AWS_KMS (CreateKey refuses EXTERNAL for them here).
+    // in for what KMS would generate, so those keys stay AWS_KMS unless the seed says origin EXTERNAL (then it is
+    // imported too; CreateKey refuses EXTERNAL only for ML-DSA).
     const origin = originSent ?? (material !== undefined && keySpec === "SYMMETRIC_DEFAULT" ? "EXTERNAL" : "AWS_KMS");
     // CreateKey's own checks of spec, usage and origin, with its texts.
     let keyUsage: KmsKeyUsage;

@@ -53,11 +53,11 @@ export function checkKeyKind(
   if (origin !== "AWS_KMS" && origin !== "EXTERNAL") {
     throw unsupportedOperation(`Origin ${origin} needs a CustomKeyStoreId, and secretslite has no custom key stores.`);
   }
-  // AWS imports asymmetric and HMAC material too (ImportKeyMaterial); secretslite imports only symmetric material so far.
-  if (origin === "EXTERNAL" && keySpec !== "SYMMETRIC_DEFAULT") {
-    throw unsupportedOperation(
-      `secretslite cannot import key material for KeySpec ${keySpec} yet: Origin EXTERNAL is implemented only for SYMMETRIC_DEFAULT keys.`,
-    );
+  // Symmetric, HMAC, RSA and ECC (Ed25519 included: the model's GetParametersForImport says "All KMS key types are
+  // supported") keys take imported material; "You can't import key material for ML-DSA KMS keys" (the KMS guide,
+  // importing-keys-conceptual.html, Requirements for imported key material). AWS's error for it is not recorded.
+  if (origin === "EXTERNAL" && keySpec.startsWith("ML_DSA_")) {
+    throw unsupportedOperation(`You can't import key material for ML-DSA KMS keys: KeySpec ${keySpec} cannot have Origin EXTERNAL.`);
   }
   if (input.XksKeyId !== undefined) {
     throw unsupportedOperation(

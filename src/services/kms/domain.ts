@@ -6,6 +6,7 @@ import type { Clock } from "../clock";
 import { KmsAliases } from "./aliases";
 import { Ciphertexts } from "./ciphertext";
 import { KmsGrants } from "./grants";
+import { KeyImports } from "./key-import";
 import { KeySchedule } from "./key-schedule";
 import { KeyUsage } from "./key-usage";
 import { KmsKeys, type KmsKeysOptions } from "./key-repository";
@@ -25,6 +26,8 @@ export interface KmsDomain {
   readonly grants: KmsGrants;
   readonly usage: KeyUsage;
   readonly schedule: KeySchedule;
+  /** GetParametersForImport's wrapping keys and tokens, and ImportKeyMaterial's unwrapping. */
+  readonly imports: KeyImports;
   /** Random bytes from the token's generator, as KMS's GenerateRandom draws them from its HSMs. */
   random(byteCount: number): Buffer;
   /** Stops the schedule and flushes usage; the store and token close after it. */
@@ -33,7 +36,7 @@ export interface KmsDomain {
 
 /**
  * Builds the domain and carries out whatever fell due while the server was down (destructions, automatic
- * rotations) before it answers a request.
+ * rotations, expiries of imported material) before it answers a request.
  */
 export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Clock, logger?: Logger, options: KmsKeysOptions = {}): Promise<KmsDomain> {
   const usage = new KeyUsage(store, (error) => logger?.warn("key usage could not be stored; it stays pending for the next flush", { cause: error }));
@@ -51,6 +54,7 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
     grants: new KmsGrants(store, (byteCount) => keyStore.random(byteCount)),
     usage,
     schedule,
+    imports: new KeyImports(keys, keyStore),
     random: (byteCount) => keyStore.random(byteCount),
     close: async () => {
       await schedule.close();

@@ -242,3 +242,40 @@ export const grantOperationNotValid = (keyArn: string, property: "usage" | "spec
 
 /** AWS's quotas page: 50,000 grants per KMS key, 500 per grantee principal per key. */
 export const grantLimit = (message: string): AwsError => new AwsError("LimitExceededException", message);
+
+// Import
+
+/** GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial on a key that is not EXTERNAL (recorded; see the KMS facts note). */
+export const originNotValid = (keyArn: string, origin: string): AwsError =>
+  unsupportedOperation(`${keyArn} origin is ${origin} which is not valid for this operation.`);
+
+/**
+ * A wrapping key spec or algorithm GetParametersForImport cannot give for this key's material. AWS documents the rules
+ * (the model's WrappingAlgorithm and WrappingKeySpec members) but not its error; secretslite answers ValidationException
+ * (the request's own parameter is wrong for this key) with the model's sentence for the rule broken.
+ */
+export const wrappingNotValid = (message: string): AwsError => new AwsError("ValidationException", message);
+
+/** Texts: the model's descriptions of the two exceptions. */
+export const expiredImportToken = (): AwsError =>
+  new AwsError(
+    "ExpiredImportTokenException",
+    "The request was rejected because the specified import token is expired. Use GetParametersForImport to get a new import token and public key, use the new public key to encrypt the key material, and then try the request again.",
+  );
+
+export const invalidImportToken = (): AwsError =>
+  new AwsError("InvalidImportTokenException", "The request was rejected because the provided import token is invalid or is associated with a different KMS key.");
+
+/** The model's IncorrectKeyMaterialException covers material that is invalid, not the one imported before, or not new when new was expected. */
+export const incorrectKeyMaterial = (message: string): AwsError => new AwsError("IncorrectKeyMaterialException", message);
+
+/** Recorded AWS response (kms-and-access-facts part 1 item 12). */
+export const materialPendingRotation = (newId: string, keyArn: string, pendingId: string): AwsError =>
+  invalidState(`New key material (id: ${newId}) cannot be imported into KMS key ${keyArn}, because another key material (id: ${pendingId}) is pending rotation.`);
+
+/**
+ * RotateKeyOnDemand on an EXTERNAL key with no PENDING_ROTATION material. The model requires such material; the text is
+ * the one floci-io/floci answers with (no AWS capture found), the code KMSInvalidStateException as there.
+ */
+export const noMaterialPendingRotation = (keyArn: string): AwsError =>
+  invalidState(`No available key material pending rotation for the key: ${keyArn}.`);

@@ -4,6 +4,9 @@ import type { Operation } from "./context";
 import { checkingGrantTokens } from "./grant-tokens";
 // Keys: lifecycle, states, rotation
 import { createKey } from "./create-key";
+import { deleteImportedKeyMaterial } from "./delete-imported-key-material";
+import { getParametersForImport } from "./get-parameters-for-import";
+import { importKeyMaterial } from "./import-key-material";
 import { describeKey } from "./describe-key";
 import { disableKey } from "./disable-key";
 import { enableKey } from "./enable-key";
@@ -67,6 +70,10 @@ export const kmsOperations = checkingGrantTokens({
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
   UpdateKeyDescription: updateKeyDescription,
+  // Imported key material (bring your own key)
+  GetParametersForImport: getParametersForImport,
+  ImportKeyMaterial: importKeyMaterial,
+  DeleteImportedKeyMaterial: deleteImportedKeyMaterial,
   // Aliases, tags, key policies
   CreateAlias: createAlias,
   DeleteAlias: deleteAlias,

@@ -4,7 +4,8 @@ import type { BatchOp } from "../../storage/store";
 import type { Scope } from "../scope";
 import type { KmsAliasRecord } from "./aliases";
 import { keyGrantsRange } from "./grants";
-import { backingKeyOf } from "./key-material";
+import { wrappingRefIds } from "./key-import";
+import { backingKeyOf, knownMaterial } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
 import { scheduleChanges } from "./key-schedule";
@@ -37,7 +38,8 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
     return current;
   });
   if (destroyed === undefined) return undefined;
-  for (const backingKey of destroyed.backingKeys) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
+  for (const backingKey of knownMaterial(destroyed)) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
+  for (const id of wrappingRefIds(destroyed)) access.keyStore.forget(id);
   await store.compact(key, key + "\uffff");
   return undefined;
 }

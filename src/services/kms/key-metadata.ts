@@ -1,6 +1,9 @@
 // DescribeKey's KeyMetadata (also CreateKey's answer) for a stored key record, and the algorithm lists GetPublicKey shares.
 import type { KeyMetadata } from "@aws-sdk/client-kms";
+import { nextMaterialExpiry } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
+
+const dateOf = (ms: number | undefined): Date | undefined => (ms === undefined ? undefined : new Date(ms));
 import { KEY_SPECS } from "./key-specs";
 
 export type AlgorithmLists = Pick<KeyMetadata, "EncryptionAlgorithms" | "SigningAlgorithms" | "MacAlgorithms" | "KeyAgreementAlgorithms">;
@@ -37,6 +40,8 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
     Origin: key.origin,
     // "Present only when Origin is EXTERNAL"; nothing to say before material is imported.
     ExpirationModel: key.origin === "EXTERNAL" ? key.expirationModel : undefined,
+    // "The earliest time at which any imported key material permanently associated with this KMS key expires."
+    ValidTo: key.origin === "EXTERNAL" && key.expirationModel === "KEY_MATERIAL_EXPIRES" ? dateOf(nextMaterialExpiry(key)) : undefined,
     KeyManager: key.keyManager,
     // The deprecated member's enum stops before Ed25519 and ML-DSA, so it cannot name those specs.
     CustomerMasterKeySpec: KEY_SPECS[key.keySpec].customerMasterKeySpec ? (key.keySpec as KeyMetadata["CustomerMasterKeySpec"]) : undefined,

@@ -22,6 +22,30 @@ export interface BackingKeyRecord {
   readonly createdAt: number;
   /** Absent for a key's first material, which no rotation made. */
   readonly rotationType?: RotationType;
+  /** Imported material that expires (ImportKeyMaterial ValidTo, milliseconds); absent when it does not. */
+  readonly validTo?: number;
+  /** ImportKeyMaterial's KeyMaterialDescription. */
+  readonly description?: string;
+  /**
+   * Imported material deleted (DeleteImportedKeyMaterial) or expired: ImportState PENDING_IMPORT. `wrapped` is
+   * then empty; the entry stays so that re-importing the same material restores it under the same id.
+   */
+  readonly deleted?: true;
+}
+
+/**
+ * An RSA key pair GetParametersForImport made for one KMS key and wrapping key spec: its private key wrapped under
+ * the root key like a backing key, and a symmetric key (also wrapped) that authenticates the import tokens issued
+ * with it. Reused for an hour, kept until `expiresAt` (a day after the last token it can have issued).
+ */
+export interface WrappingKeyRecord {
+  readonly id: string;
+  readonly spec: "RSA_2048" | "RSA_3072" | "RSA_4096";
+  readonly wrapped: string;
+  readonly publicKey: string;
+  readonly tokenKey: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
 }
 
 /** Automatic rotation, present while it is enabled. */
@@ -54,6 +78,10 @@ export interface KmsKeyRecord extends StoredValue {
   readonly rotation?: RotationSchedule | undefined;
   /** Origin EXTERNAL only, set once material is imported (DescribeKey shows ExpirationModel then). */
   readonly expirationModel?: "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
+  /** Symmetric EXTERNAL keys: NEW material imported and waiting for RotateKeyOnDemand (PENDING_ROTATION). */
+  readonly pendingMaterial?: BackingKeyRecord;
+  /** Origin EXTERNAL: the wrapping keys of GetParametersForImport not yet expired. */
+  readonly wrappingKeys?: readonly WrappingKeyRecord[];
 }
 
 export const DAY_MS = 86_400_000;

@@ -9,7 +9,8 @@ import { keyNotFound, strictHsmRefusal } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
 import { deletionDue, destroyKey } from "./key-destruction";
-import { firstBackingKey, importMaterial, newBackingKey } from "./key-material";
+import { expireMaterial, expiryDue, removeMaterial } from "./material-expiry";
+import { firstBackingKey, importMaterial, newBackingKey, nextExpiry, type MaterialImport } from "./key-material";
 import { newKeyRecord, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
 import { resolveKey, type KeyIdForms } from "./key-resolution";
 import { rotateAutomatically, rotateKey, rotationDue, type RotationCheck } from "./key-rotation";
@@ -166,15 +167,21 @@ export class KmsKeys {
   }
 
   /** Imported material for an Origin EXTERNAL key (key-material.ts). */
-  importMaterial(scope: Scope, keyId: string, material: Uint8Array, now: Date): Promise<KmsKeyRecord> {
-    return importMaterial(this, this.keyStore, scope, keyId, material, now);
+  importMaterial(scope: Scope, keyId: string, material: Uint8Array, now: Date, request?: MaterialImport): Promise<{ key: KmsKeyRecord; keyMaterialId: string }> {
+    return importMaterial(this, this.keyStore, scope, keyId, material, now, request);
+  }
+
+  /** Removes imported material that `pick` names (material-expiry.ts); undefined when the key is gone. */
+  removeMaterial(scope: Scope, keyId: string, nowMs: number, pick: (current: KmsKeyRecord) => ReadonlySet<string>): Promise<KmsKeyRecord | undefined> {
+    return removeMaterial(this.access, scope, keyId, nowMs, pick);
   }
 
   /** Carries out one schedule entry the sweep found due; an entry its record no longer backs is removed. */
   async runScheduled(entry: ScheduleEntry, nowMs: number): Promise<void> {
     const scope = entryScope(entry);
     const key = await this.store.get<KmsKeyRecord>(recordKey(scope, "kms", "kms-key", entry.keyId));
-    const backed = entry.kind === "destroy" ? key?.deletionDate === entry.due : key?.rotation?.nextAt === entry.due;
+    const backed =
+      entry.kind === "destroy" ? key?.deletionDate === entry.due : entry.kind === "expire" ? nextExpiry(key) === entry.due : key?.rotation?.nextAt === entry.due;
     if (!backed) {
       await this.store.batch([{ type: "del", key: storedEntryKey(entry) }]);
       return;
@@ -199,6 +206,7 @@ export class KmsKeys {
     if (key === undefined) return undefined;
     if (deletionDue(key, nowMs)) return this.settle(scope, keyId, () => this.destroy(scope, keyId, nowMs));
     if (rotationDue(key, nowMs)) return this.settle(scope, keyId, () => rotateAutomatically(this.access, scope, keyId, nowMs));
+    if (expiryDue(key, nowMs)) return this.settle(scope, keyId, () => expireMaterial(this.access, scope, keyId, nowMs));
     return key;
   }
 

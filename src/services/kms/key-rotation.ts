@@ -3,7 +3,7 @@
 import { recordKey } from "../../storage/keys";
 import type { Scope } from "../scope";
 import { assertCustomerManaged } from "./aws-managed";
-import { externalOriginUnsupported, onDemandRotationLimit, rotationConflict, specNotRotatable } from "./errors";
+import { externalOriginUnsupported, noMaterialPendingRotation, onDemandRotationLimit, rotationConflict, specNotRotatable } from "./errors";
 import { KEY_SPECS } from "./key-specs";
 import { deletionDue } from "./key-destruction";
 import { newBackingKey } from "./key-material";
@@ -24,21 +24,22 @@ const CONFLICT_WINDOW_MS = 20 * 60_000;
 /**
  * The checks every rotation operation makes after finding the key: the key-state table, then footnote [7]
  * ("If the KMS key has imported key material …: UnsupportedOperationException") for an EXTERNAL key in a
- * state the table lets through. AWS has rotated imported material on demand since 2025, but only material
- * imported for it beforehand (ImportKeyMaterial), which secretslite does not have; so an EXTERNAL key
- * answers as it did before that. Only symmetric encryption keys rotate at all: other specs are refused
+ * state the table lets through. Since 2025 AWS rotates imported material on demand, to material imported for it
+ * beforehand (ImportKeyMaterial NEW_KEY_MATERIAL), and lists imported material: RotateKeyOnDemand and
+ * ListKeyRotations pass `importedMaterial` to let EXTERNAL keys through; EnableKeyRotation, DisableKeyRotation and
+ * GetKeyRotationStatus still refuse them. Only symmetric encryption keys rotate at all: other specs are refused
  * after the state check, like an EXTERNAL key.
  */
-export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation): void {
+export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation, importedMaterial: "refuse" | "allow" = "refuse"): void {
   assertKeyState(operation, key);
   if (!KEY_SPECS[key.keySpec].rotatable) throw specNotRotatable(key.arn, key.keySpec);
-  if (key.origin === "EXTERNAL") throw externalOriginUnsupported(key.arn);
+  if (key.origin === "EXTERNAL" && importedMaterial === "refuse") throw externalOriginUnsupported(key.arn);
 }
 
 /** Nobody changes an AWS managed key's rotation: KMS rotates it every year. */
 export function assertRotationChangeable(key: KmsKeyRecord, operation: "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand"): void {
   assertCustomerManaged(key, operation);
-  assertRotatable(key, operation);
+  assertRotatable(key, operation, operation === "RotateKeyOnDemand" ? "allow" : "refuse");
 }
 
 export const onDemandRotations = (key: KmsKeyRecord): number =>
@@ -51,6 +52,8 @@ export const onDemandRotations = (key: KmsKeyRecord): number =>
 export function assertOnDemandRotation(key: KmsKeyRecord, nowMs: number): void {
   assertRotationChangeable(key, "RotateKeyOnDemand");
   if (onDemandRotations(key) >= ON_DEMAND_ROTATION_LIMIT) throw onDemandRotationLimit(key.arn);
+  // "You must have already imported new key material and that key material's state should be PENDING_ROTATION" (RotateKeyOnDemand).
+  if (key.origin === "EXTERNAL" && key.pendingMaterial === undefined) throw noMaterialPendingRotation(key.arn);
   if (key.rotation !== undefined && key.rotation.nextAt - nowMs < CONFLICT_WINDOW_MS) throw rotationConflict();
 }
 
@@ -87,15 +90,25 @@ export async function rotateKey(
   type: RotationType,
   check: RotationCheck,
 ): Promise<KmsKeyRecord | undefined> {
-  const backingKey = await newBackingKey(access.keyStore, nowMs, type);
   const key = recordKey(scope, "kms", "kms-key", keyId);
+  // An EXTERNAL key rotates to the material imported for it (PENDING_ROTATION); no token work then.
+  const present = await access.store.get<KmsKeyRecord>(key);
+  const generated = present?.origin === "EXTERNAL" ? undefined : await newBackingKey(access.keyStore, nowMs, type);
   return access.store.withLock(key, async () => {
     const current = await access.store.get<KmsKeyRecord>(key);
     if (current === undefined || deletionDue(current, nowMs)) return undefined;
     if (!check(current)) return current;
+    const pending = current.pendingMaterial;
+    const backingKey = generated ?? (pending === undefined ? undefined : { ...pending, createdAt: nowMs, rotationType: type });
+    if (backingKey === undefined) return current;
     // "On-demand rotations do not change existing automatic rotation schedules" (RotateKeyOnDemand).
     const rotation = type === "AUTOMATIC" && current.rotation !== undefined ? nextRotation(current.rotation, nowMs) : current.rotation;
-    const updated: KmsKeyRecord = { ...current, backingKeys: [...current.backingKeys, backingKey], rotation };
+    const updated: KmsKeyRecord = {
+      ...current,
+      backingKeys: [...current.backingKeys, backingKey],
+      rotation,
+      ...(generated === undefined ? { pendingMaterial: undefined, expirationModel: backingKey.validTo === undefined ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES" } : {}),
+    };
     await access.write(key, [{ type: "put", key, value: updated }, ...scheduleChanges(scope, current, updated)]);
     return updated;
   });

@@ -1,14 +1,15 @@
-// The KMS schedule: due key destructions and automatic rotations in one GLOBAL range, swept at start, on a timer and on lookup.
+// The KMS schedule: due key destructions, automatic rotations and imported-material expiries in one GLOBAL range, swept at start, on a timer and on lookup.
 import type { Logger } from "../../logger";
 import { GLOBAL, kindRange, recordKey, type Partition } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
 import { type Scope, partitionOf } from "../scope";
 import type { Clock } from "../clock";
 import { forEachDue, padDue, Sweeper } from "../sweeper";
+import { nextExpiry } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KmsKeys } from "./key-repository";
 
-export type ScheduledKind = "destroy" | "rotate";
+export type ScheduledKind = "destroy" | "rotate" | "expire";
 
 export interface ScheduleEntry extends StoredValue {
   readonly v: 1;
@@ -47,6 +48,7 @@ export function scheduleChanges(scope: Partition, before: KmsKeyRecord | undefin
   };
   change("destroy", before?.deletionDate, after?.deletionDate);
   change("rotate", before?.rotation?.nextAt, after?.rotation?.nextAt);
+  change("expire", nextExpiry(before), nextExpiry(after));
   return ops;
 }
 

@@ -48,6 +48,9 @@ const table = {
   CreateGrant: CRYPTO,
   Decrypt: CRYPTO,
   DeleteAlias: ALL,
+  // The page's row: every state ([5]'s PendingImport included: deleting material again changes nothing), and "When the
+  // specified KMS key is in the PendingDeletion state, this operation does not change the KMS key's state" (the model).
+  DeleteImportedKeyMaterial: ALL,
   DeriveSharedSecret: CRYPTO,
   DescribeKey: ALL,
   DisableKey: ON_OFF,
@@ -63,14 +66,19 @@ const table = {
   // Not on the page (newer than it); tracking data about the key, readable in every state like DescribeKey.
   GetKeyLastUsage: ALL,
   GetKeyPolicy: ALL,
+  // The page's rows for the import operations: any state but PendingDeletion ([3]); an Enabled or Disabled key
+  // takes its material again (to change its expiry) and a symmetric one new material.
+  GetParametersForImport: NOT_DELETING,
+  ImportKeyMaterial: NOT_DELETING,
   // The page's row for GetPublicKey is a cryptographic operation's: an Enabled key only ([1], [3], [5]); the
   // API reference lists DisabledException and KMSInvalidStateException for it.
   GetPublicKey: CRYPTO,
   GetKeyRotationStatus: ROTATION_READ,
   ListGrants: ALL,
   ListKeyPolicies: ALL,
-  // Not on the page; the read side of rotation, so GetKeyRotationStatus's row.
-  ListKeyRotations: ROTATION_READ,
+  // Not on the page; the read side of rotation, so GetKeyRotationStatus's row, except that a PendingImport key (whose
+  // imported material expired or was deleted) lists its material with ImportState PENDING_IMPORT.
+  ListKeyRotations: ALL,
   ListResourceTags: ALL,
   PutKeyPolicy: ALL,
   ReEncrypt: CRYPTO,
