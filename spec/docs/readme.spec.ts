@@ -13,11 +13,11 @@ const ROOT = path.join(__dirname, "..", "..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
 const DOCUMENTED_ENDPOINT = "http://127.0.0.1:4566";
 
-/** The fenced blocks whose info string is `<language> tour`. */
-function tourBlock(language: string): string {
-  const blocks = [...README.matchAll(/^```(\w+) tour\n([\s\S]*?)^```$/gm)].filter((match) => match[1] === language);
+/** The one fenced block whose info string is `<language> <name>` (`sh tour`, `sh byok`). */
+function tourBlock(language: string, name = "tour"): string {
+  const blocks = [...README.matchAll(/^```(\w+) (\w+)\n([\s\S]*?)^```$/gm)].filter((match) => match[1] === language && match[2] === name);
   expect(blocks).toHaveLength(1);
-  return (blocks[0] as RegExpMatchArray)[2] as string;
+  return (blocks[0] as RegExpMatchArray)[3] as string;
 }
 
 interface Run {
@@ -92,6 +92,27 @@ describe("README tour", () => {
       const python = await run("/usr/bin/python3", ["-c", asWritten(tourBlock("python"))], { cwd: work, env: env() });
       expect(python.stderr).toBe("");
       expect(python.stdout.trim()).toBe("tour");
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it.each(CLIS)(
+    "the bring-your-own-key walk-through runs as written with %s and openssl",
+    async (cli) => {
+      const shim = readsEndpointVariable(cli)
+        ? `aws() { command ${cli} "$@"; }\n`
+        : `aws() { command ${cli} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n`;
+      // The tour's first line sets the endpoint and credentials; the walk-through assumes it has run.
+      const exports = tourBlock("sh").split("\n")[0] as string;
+      const script = shim + asWritten(`${exports}\n${tourBlock("sh", "byok")}`);
+      const shell = await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", script], { cwd: work, env: env() });
+      expect(shell.stderr).toBe("");
+      expect(shell.code).toBe(0);
+      const lines = shell.stdout.trim().split("\n");
+      // describe-key after the material is deleted, the decrypted note after it is imported again, openssl's verdict.
+      expect(lines).toContain('"PendingImport"');
+      expect(lines).toContain("my own key");
+      expect(lines[lines.length - 1]).toBe("Verified OK");
     },
     CLI_TEST_TIMEOUT_MS,
   );
