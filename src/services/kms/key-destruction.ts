@@ -1,4 +1,5 @@
 // Destruction of a KMS key whose deletion date has passed: the record and everything that hangs on it, then its material.
+import { AwsError } from "../../errors";
 import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp } from "../../storage/store";
 import type { Scope } from "../scope";
@@ -6,11 +7,17 @@ import type { KmsAliasRecord } from "./aliases";
 import { backingKeyOf } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
-import { scheduleChanges } from "./key-schedule";
+import { withoutMember } from "./multi-region";
 
 /** A key past its deletion date is destroyed whatever the timer has done so far: every lookup checks this. */
 export const deletionDue = (key: KmsKeyRecord, nowMs: number): boolean =>
   key.deletionDate !== undefined && key.deletionDate <= nowMs;
+
+/** For the key's jobs (destruction, rotation): a key destroyed meanwhile leaves nothing to do. */
+export function unlessGone(error: unknown): undefined {
+  if (error instanceof AwsError && error.code === "NotFoundException") return undefined;
+  throw error;
+}
 
 /**
  * Destroys a key whose deletion date has passed: the record (and with it every wrapped backing key), its
@@ -22,17 +29,21 @@ export const deletionDue = (key: KmsKeyRecord, nowMs: number): boolean =>
 export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: string, nowMs: number): Promise<undefined> {
   const { store } = access;
   const key = recordKey(scope, "kms", "kms-key", keyId);
-  const destroyed = await store.withLock(key, async () => {
-    const current = await store.get<KmsKeyRecord>(key);
-    if (current === undefined || !deletionDue(current, nowMs)) return undefined;
-    const ops: BatchOp[] = [{ type: "del", key }, access.usage.forget(scope, keyId), ...scheduleChanges(scope, current, undefined)];
-    // Aliases are few per scope and destruction is rare: a scan beats keeping a reverse index in step.
-    for await (const [aliasKey, alias] of store.range<KmsAliasRecord>(kindRange(scope, "kms", "kms-alias"))) {
-      if (alias.targetKeyId === keyId) ops.push({ type: "del", key: aliasKey });
-    }
-    await access.write(key, ops);
-    return current;
-  });
+  // Under the locks of every key of a multi-Region set: the others forget this one in the same batch.
+  const destroyed = await access
+    .changeSet(scope, keyId, async (set) => {
+      const current = set.get(scope.region)!;
+      if (!deletionDue(current, nowMs)) return { result: undefined };
+      const also: BatchOp[] = [access.usage.forget(scope, keyId)];
+      // Aliases are few per scope and destruction is rare: a scan beats keeping a reverse index in step.
+      for await (const [aliasKey, alias] of store.range<KmsAliasRecord>(kindRange(scope, "kms", "kms-alias"))) {
+        if (alias.targetKeyId === keyId) also.push({ type: "del", key: aliasKey });
+      }
+      const records = new Map<string, KmsKeyRecord | undefined>(withoutMember(set, scope.region, nowMs));
+      records.set(scope.region, undefined);
+      return { records, also, result: current };
+    })
+    .catch(unlessGone);
   if (destroyed === undefined) return undefined;
   for (const backingKey of destroyed.backingKeys) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
   await store.compact(key, key + "\uffff");

@@ -1,16 +1,16 @@
 // Key rotation: the rules the rotation operations share (which keys rotate, the default period, the on-demand quota and
 // conflict window) and the rotation itself, new material appended under the key's lock.
-import { recordKey } from "../../storage/keys";
+import type { KmsRequestContext } from "./context";
 import type { Scope } from "../scope";
 import { assertCustomerManaged } from "./aws-managed";
 import { externalOriginUnsupported, onDemandRotationLimit, rotationConflict, specNotRotatable } from "./errors";
 import { KEY_SPECS } from "./key-specs";
-import { deletionDue } from "./key-destruction";
+import { deletionDue, unlessGone } from "./key-destruction";
 import { newBackingKey } from "./key-material";
 import { DAY_MS, type KmsKeyRecord, type RotationSchedule, type RotationType } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
-import { scheduleChanges } from "./key-schedule";
 import { assertKeyState, type KeyStateOperation } from "./key-states";
+import { assertPrimary, isReplica, withShared } from "./multi-region";
 
 /** EnableKeyRotation: "If no value is specified, the default value is 365 days." */
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
@@ -35,10 +35,16 @@ export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation)
   if (key.origin === "EXTERNAL") throw externalOriginUnsupported(key.arn);
 }
 
-/** Nobody changes an AWS managed key's rotation: KMS rotates it every year. */
+/**
+ * Nobody changes an AWS managed key's rotation: KMS rotates it every year. Automatic rotation is a shared property of a
+ * multi-Region key, set on the primary only (multi-region-keys-overview, "Rotating multi-Region keys"); a replica is
+ * refused with the recorded "is not a multi-region primary key." that ReplicateKey gives (AWS's text for rotation on a
+ * replica is not recorded).
+ */
 export function assertRotationChangeable(key: KmsKeyRecord, operation: "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand"): void {
   assertCustomerManaged(key, operation);
   assertRotatable(key, operation);
+  if (key.multiRegion) assertPrimary(key);
 }
 
 export const onDemandRotations = (key: KmsKeyRecord): number =>
@@ -59,7 +65,7 @@ export function assertOnDemandRotation(key: KmsKeyRecord, nowMs: number): void {
  * keys; re-enabled, a key overdue rotates at once.
  */
 export const rotationDue = (key: KmsKeyRecord, nowMs: number): boolean =>
-  key.rotation !== undefined && key.rotation.nextAt <= nowMs && key.keyState === "Enabled";
+  key.rotation !== undefined && key.rotation.nextAt <= nowMs && key.keyState === "Enabled" && !isReplica(key);
 
 /** The rotation a due automatic rotation leaves behind: on time keeps the cadence, a late one restarts it from now. */
 function nextRotation(rotation: RotationSchedule, nowMs: number): RotationSchedule {
@@ -88,18 +94,35 @@ export async function rotateKey(
   check: RotationCheck,
 ): Promise<KmsKeyRecord | undefined> {
   const backingKey = await newBackingKey(access.keyStore, nowMs, type);
-  const key = recordKey(scope, "kms", "kms-key", keyId);
-  return access.store.withLock(key, async () => {
-    const current = await access.store.get<KmsKeyRecord>(key);
-    if (current === undefined || deletionDue(current, nowMs)) return undefined;
-    if (!check(current)) return current;
-    // "On-demand rotations do not change existing automatic rotation schedules" (RotateKeyOnDemand).
-    const rotation = type === "AUTOMATIC" && current.rotation !== undefined ? nextRotation(current.rotation, nowMs) : current.rotation;
-    const updated: KmsKeyRecord = { ...current, backingKeys: [...current.backingKeys, backingKey], rotation };
-    await access.write(key, [{ type: "put", key, value: updated }, ...scheduleChanges(scope, current, updated)]);
-    return updated;
-  });
+  return access
+    .changeSet(scope, keyId, (set) => {
+      const current = set.get(scope.region)!;
+      if (deletionDue(current, nowMs) || !check(current)) return { result: deletionDue(current, nowMs) ? undefined : current };
+      // "On-demand rotations do not change existing automatic rotation schedules" (RotateKeyOnDemand).
+      const rotation = type === "AUTOMATIC" && current.rotation !== undefined ? nextRotation(current.rotation, nowMs) : current.rotation;
+      // A multi-Region primary's new material reaches every replica in the same batch: material and rotation are
+      // shared properties (multi-region-keys-overview).
+      const records = withShared(set, (member) => ({ backingKeys: [...member.backingKeys, backingKey], rotation }));
+      return { records, result: records.get(scope.region) };
+    })
+    .catch(unlessGone);
 }
 
 export const rotateAutomatically = (access: KeyRecordAccess, scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined> =>
   rotateKey(access, scope, keyId, nowMs, "AUTOMATIC", (current) => rotationDue(current, nowMs));
+
+/**
+ * EnableKeyRotation and DisableKeyRotation: `decide` checks the key (a multi-Region primary, or a single-Region key) and
+ * returns its new schedule, which every key of a multi-Region set takes in one batch, rotation being shared.
+ */
+export async function changeRotation(
+  ctx: KmsRequestContext,
+  keyId: string,
+  decide: (current: KmsKeyRecord) => RotationSchedule | undefined,
+): Promise<void> {
+  await ctx.kms.keys.changeSet(ctx.scope, keyId, (set) => {
+    const current = set.get(ctx.scope.region)!;
+    const rotation = decide(current);
+    return { records: rotation === current.rotation ? undefined : withShared(set, () => ({ rotation })), result: undefined };
+  });
+}
