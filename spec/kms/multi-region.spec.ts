@@ -1,4 +1,5 @@
 // Multi-Region keys: ReplicateKey, UpdatePrimaryRegion, shared and independent properties, deletion, restarts, clients.
+import { existsSync } from "node:fs";
 import path from "node:path";
 import {
   CreateAliasCommand,
@@ -23,6 +24,7 @@ import {
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
 import { openLevelStore } from "../../src/storage/level-store";
+import { AwsCli, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
 import { TestClock } from "../support/clock";
 import { ACCOUNT, startTestServer, type TestServer } from "../support/server";
 
@@ -296,4 +298,87 @@ describe("restart", () => {
     await start(dataDir);
     expect((await describe2(west, keyId)).KeyState).toBe("Enabled");
   });
+});
+
+describe("clients", () => {
+  /** A server on the real clock, its transient states as short as `transientMs`. */
+  async function realClockServer(transientMs: number): Promise<TestServer> {
+    return startTestServer({ flags: ["--transient-state-ms", String(transientMs)] });
+  }
+
+  it("Terraform's aws_kms_replica_key flow: replicate, wait for Enabled, describe in both regions; retries see KMSInvalidStateException", async () => {
+    const real = await realClockServer(400);
+    try {
+      const primaryClient = real.kms({ region: EAST });
+      const replicaClient = real.kms({ region: WEST });
+      const primary = (await primaryClient.send(new CreateKeyCommand({ MultiRegion: true, Description: "Multi-Region primary key" }))).KeyMetadata!;
+      const replicated = await primaryClient.send(
+        new ReplicateKeyCommand({ KeyId: primary.Arn, ReplicaRegion: WEST, Description: "Multi-Region replica key" }),
+      );
+      expect(replicated.ReplicaKeyMetadata!.KeyState).toBe("Creating");
+      // Code that retries on KMSInvalidStateException, as ReplicateKey's documentation tells it to.
+      let refusals = 0;
+      for (;;) {
+        try {
+          await replicaClient.send(new EncryptCommand({ KeyId: replicated.ReplicaKeyMetadata!.Arn, Plaintext: Buffer.from("x") }));
+          break;
+        } catch (error) {
+          expect((error as Error).name).toBe("KMSInvalidStateException");
+          refusals++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      expect(refusals).toBeGreaterThan(0);
+      // The provider's waiter: DescribeKey in the replica's region until Enabled.
+      let replica = await describe2(replicaClient, replicated.ReplicaKeyMetadata!.Arn!);
+      while (replica.KeyState !== "Enabled") {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        replica = await describe2(replicaClient, replicated.ReplicaKeyMetadata!.Arn!);
+      }
+      const described = await describe2(primaryClient, primary.Arn!);
+      // The same set seen from either region; only the key's own type differs.
+      expect(described.MultiRegionConfiguration).toEqual({ ...replica.MultiRegionConfiguration, MultiRegionKeyType: "PRIMARY" });
+      expect(replica).toMatchObject({ Description: "Multi-Region replica key", MultiRegion: true, KeyId: primary.KeyId });
+      expect(replica.MultiRegionConfiguration).toEqual({
+        MultiRegionKeyType: "REPLICA",
+        PrimaryKey: { Arn: primary.Arn, Region: EAST },
+        ReplicaKeys: [{ Arn: arnIn(WEST, primary.KeyId!), Region: WEST }],
+      });
+    } finally {
+      await real.close();
+    }
+  });
+
+  const cliV1 = "/root/.pyenv/shims/aws";
+  (existsSync(cliV1) ? it : it.skip)(
+    "aws CLI v1 replicate-key, then describe-key in the replica's region",
+    async () => {
+      const real = await realClockServer(0);
+      const aws = new AwsCli(real.url);
+      try {
+        const created = await aws.json<{ KeyMetadata: KeyMetadata }>(cliV1, "kms", ["create-key", "--multi-region", "--description", "cli primary"]);
+        const keyId = created.KeyMetadata.KeyId!;
+        const replicated = await aws.json<{ ReplicaKeyMetadata: KeyMetadata; ReplicaPolicy: string; ReplicaTags: unknown[] }>(cliV1, "kms", [
+          "replicate-key",
+          "--key-id",
+          keyId,
+          "--replica-region",
+          WEST,
+          "--tags",
+          "TagKey=env,TagValue=test",
+        ]);
+        expect(replicated.ReplicaKeyMetadata).toMatchObject({ Arn: arnIn(WEST, keyId), KeyState: "Creating" });
+        expect(replicated.ReplicaTags).toEqual([{ TagKey: "env", TagValue: "test" }]);
+        const described = await aws.json<{ KeyMetadata: KeyMetadata }>(cliV1, "kms", ["describe-key", "--key-id", keyId, "--region", WEST]);
+        expect(described.KeyMetadata).toMatchObject({
+          KeyState: "Enabled",
+          MultiRegionConfiguration: { MultiRegionKeyType: "REPLICA", PrimaryKey: { Region: EAST } },
+        });
+      } finally {
+        aws.close();
+        await real.close();
+      }
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 });
