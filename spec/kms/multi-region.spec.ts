@@ -276,6 +276,20 @@ describe("deletion", () => {
     clock.ms += 7 * DAY;
     expect(await rejection(describe2(east, keyId))).toMatchObject({ name: "NotFoundException" });
   });
+
+  it("destroys a replica on its own: the primary keeps working, forgets it, and can replicate there again", async () => {
+    const keyId = await replicatedKey();
+    const blob = (await west.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("kept") }))).CiphertextBlob!;
+    await west.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    expect((await describe2(east, keyId)).KeyState).toBe("Enabled");
+    clock.ms += 7 * DAY;
+    expect(await rejection(describe2(west, keyId))).toMatchObject({ name: "NotFoundException" });
+    expect(await describe2(east, keyId)).toMatchObject({ KeyState: "Enabled", MultiRegionConfiguration: { ReplicaKeys: [] } });
+    expect(Buffer.from((await east.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString()).toBe("kept");
+    await east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: WEST }));
+    clock.ms += TRANSIENT_MS;
+    expect(Buffer.from((await west.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString()).toBe("kept");
+  });
 });
 
 describe("restart", () => {

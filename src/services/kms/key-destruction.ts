@@ -39,13 +39,15 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
       for await (const [aliasKey, alias] of store.range<KmsAliasRecord>(kindRange(scope, "kms", "kms-alias"))) {
         if (alias.targetKeyId === keyId) also.push({ type: "del", key: aliasKey });
       }
-      const records = new Map<string, KmsKeyRecord | undefined>(withoutMember(set, scope.region, nowMs));
+      const rest = withoutMember(set, scope.region, nowMs);
+      const records = new Map<string, KmsKeyRecord | undefined>(rest);
       records.set(scope.region, undefined);
-      return { records, also, result: current };
+      return { records, also, result: { key: current, lastCopy: rest.size === 0 } };
     })
     .catch(unlessGone);
   if (destroyed === undefined) return undefined;
-  for (const backingKey of destroyed.backingKeys) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
+  // The other regions of a multi-Region key share its backing keys (and their cached token objects): they stay.
+  if (destroyed.lastCopy) for (const backingKey of destroyed.key.backingKeys) access.keyStore.forget(backingKeyOf(destroyed.key, backingKey).id);
   await store.compact(key, key + "\uffff");
   return undefined;
 }
