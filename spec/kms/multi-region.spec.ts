@@ -24,6 +24,7 @@ import {
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
 import { openLevelStore } from "../../src/storage/level-store";
+import request from "supertest";
 import { AwsCli, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
 import { TestClock } from "../support/clock";
 import { ACCOUNT, startTestServer, type TestServer } from "../support/server";
@@ -289,6 +290,22 @@ describe("deletion", () => {
     await east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: WEST }));
     clock.ms += TRANSIENT_MS;
     expect(Buffer.from((await west.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString()).toBe("kept");
+  });
+});
+
+describe("partition reset", () => {
+  it("wiping a replica's region makes the primary forget it; wiping the primary's region takes its replicas along", async () => {
+    const kept = await replicatedKey();
+    let response = await request(server.url).post(`/_secretslite/reset?region=${WEST}`);
+    expect(response.status).toBe(200);
+    expect(await describe2(east, kept)).toMatchObject({ KeyState: "Enabled", MultiRegionConfiguration: { ReplicaKeys: [] } });
+
+    const taken = await replicatedKey();
+    await west.send(new CreateAliasCommand({ AliasName: "alias/replica-of-wiped", TargetKeyId: taken }));
+    response = await request(server.url).post(`/_secretslite/reset?region=${EAST}`);
+    expect(response.status).toBe(200);
+    expect(await rejection(describe2(west, taken))).toMatchObject({ name: "NotFoundException" });
+    expect(await rejection(describe2(west, "alias/replica-of-wiped"))).toMatchObject({ name: "NotFoundException" });
   });
 });
 

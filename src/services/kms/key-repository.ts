@@ -8,13 +8,13 @@ import type { Scope } from "../scope";
 import { keyNotFound, strictHsmRefusal } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
-import { deletionDue, destroyKey } from "./key-destruction";
+import { deletionDue, destroyKey, unlessGone } from "./key-destruction";
 import { firstBackingKey, importMaterial, newBackingKey } from "./key-material";
-import { newKeyRecord, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
+import { newKeyRecord, type KeySetRegions, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
 import { resolveKey, type KeyIdForms } from "./key-resolution";
 import { rotateAutomatically, rotateKey, rotationDue, type RotationCheck } from "./key-rotation";
 import { dueOf, entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry } from "./key-schedule";
-import { settled, scopeIn, setMembers, transitionDue } from "./multi-region";
+import { settled, scopeIn, setMembers, transitionDue, withoutMember } from "./multi-region";
 import { assertUsable, type CryptoOperation, type OperationAlgorithm } from "./key-usability";
 import type { KeyUsage } from "./key-usage";
 
@@ -250,6 +250,31 @@ export class KmsKeys {
     }
     // A due rotation of a disabled or pending-deletion key waits in the schedule until the key is enabled.
     await this.load(scope, entry.keyId, nowMs);
+  }
+
+  /**
+   * After a partition reset wiped the copies of a multi-Region key in `wiped` regions, the keys left elsewhere forget
+   * them. A set whose primary was wiped goes entirely (AWS never leaves replicas without a primary, and a re-seeded
+   * primary is a new key): each replica is destroyed as its deletion would destroy it, aliases included.
+   */
+  async forgetWipedRegions(account: string, keyId: string, regions: KeySetRegions, wiped: ReadonlySet<string>): Promise<void> {
+    const nowMs = this.clock.now().getTime();
+    const scopeOf = (region: string): Scope => scopeIn({ account, region, partition: "" }, region);
+    const survivors = [regions.primaryRegion, ...regions.replicaRegions].filter((region) => !wiped.has(region));
+    if (wiped.has(regions.primaryRegion)) {
+      for (const region of survivors) {
+        const gone = await this.update(scopeOf(region), keyId, (current) => ({ ...current, keyState: "PendingDeletion", deletionDate: nowMs, transition: undefined }))
+          .then(() => false)
+          .catch(unlessGone);
+        if (gone === false) await this.destroy(scopeOf(region), keyId, nowMs);
+      }
+      return;
+    }
+    await this.changeSet(scopeOf(regions.primaryRegion), keyId, (set) => {
+      let rest: ReadonlyMap<string, KmsKeyRecord> = set;
+      for (const region of wiped) rest = withoutMember(rest, region, nowMs);
+      return { records: rest, result: undefined };
+    }).catch(unlessGone);
   }
 
   /** Forgets every cached record, or those whose storage key `matches` (reset wipes the store under it). */
