@@ -175,6 +175,24 @@ describe("ReplicateKey", () => {
     }
   });
 
+  it("replications that arrive together each land once, and every key of the set lists them all", async () => {
+    const keyId = await primaryKey();
+    const answers = await Promise.allSettled(
+      [WEST, "eu-west-1", WEST, "ap-southeast-2"].map((region) => east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: region }))),
+    );
+    // The two for us-west-2 race: whichever lands second finds the first's replica.
+    expect(answers.filter((answer) => answer.status === "fulfilled")).toHaveLength(3);
+    const refused = answers.filter((answer): answer is PromiseRejectedResult => answer.status === "rejected");
+    expect(refused.map((answer) => (answer.reason as Error).name)).toEqual(["AlreadyExistsException"]);
+    expect([answers[0]!.status, answers[2]!.status].sort()).toEqual(["fulfilled", "rejected"]);
+    const regions = (await describe2(east, keyId)).MultiRegionConfiguration!.ReplicaKeys!.map((replica) => replica.Region).sort();
+    expect(regions).toEqual(["ap-southeast-2", "eu-west-1", WEST]);
+    for (const region of regions) {
+      const replica = await describe2(server.kms({ region }), keyId);
+      expect(replica.MultiRegionConfiguration!.ReplicaKeys!.map((member) => member.Region).sort()).toEqual(regions);
+    }
+  });
+
   it("replicates an EXTERNAL primary without material: the replica ends PendingImport", async () => {
     const keyId = (await east.send(new CreateKeyCommand({ MultiRegion: true, Origin: "EXTERNAL" }))).KeyMetadata!.KeyId!;
     const replica = (await east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: WEST }))).ReplicaKeyMetadata!;
