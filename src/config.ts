@@ -54,6 +54,8 @@ export interface Config {
    * rather than in the token (Ed25519 and ML-DSA on SoftHSM2), with UnsupportedOperationException.
    */
   readonly strictHsm: boolean;
+  /** --transient-state-ms: how long a new multi-Region replica stays Creating and UpdatePrimaryRegion's keys Updating. */
+  readonly transientStateMs: number;
 }
 
 export type SyncSetting = "always" | "never";
@@ -92,6 +94,7 @@ export const defaults: Config = Object.freeze({
   maxConnections: 512,
   sync: "always",
   strictHsm: false,
+  transientStateMs: 1000,
 });
 
 export const usage = `Usage: secretslite [options]
@@ -124,6 +127,7 @@ Options (each also an environment variable):
   --max-connections N       SECRETSLITE_MAX_CONNECTIONS    connections beyond this many are closed (${defaults.maxConnections})
   --sync WHEN               SECRETSLITE_SYNC               always: fsync each write, survives power loss | never (${defaults.sync})
   --strict-hsm              SECRETSLITE_STRICT_HSM=1       refuse key specs whose private keys would be used outside the token (Ed25519, ML-DSA)
+  --transient-state-ms N    SECRETSLITE_TRANSIENT_STATE_MS how long a new multi-Region replica is Creating and UpdatePrimaryRegion's keys Updating (${defaults.transientStateMs})
   --help                    print this text
 `;
 
@@ -159,6 +163,7 @@ const options = {
   "max-connections": { type: "string" },
   sync: { type: "string" },
   "strict-hsm": { type: "boolean" },
+  "transient-state-ms": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -276,6 +281,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     maxConnections: integer("max-connections", 1, 1_000_000) ?? defaults.maxConnections,
     sync: sync as SyncSetting,
     strictHsm: flag("strict-hsm") ?? defaults.strictHsm,
+    transientStateMs: integer("transient-state-ms", 0, 3_600_000) ?? defaults.transientStateMs,
   });
 }
 

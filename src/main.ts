@@ -193,7 +193,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       keyStore = await openKeyStore(config, config.dataDir, logger);
     }
     logSpecsOutsideToken(keyStore, config.strictHsm, logger);
-    kms = await startKmsDomain(store, keyStore, clock, logger, { strictHsm: config.strictHsm });
+    kms = await startKmsDomain(store, keyStore, clock, logger, { strictHsm: config.strictHsm, transientStateMs: config.transientStateMs });
     secrets = await startSecretsDomain(store, clock, logger);
     // Again, quietly, over what this start created (in another program's process the umask is not ours to set).
     if (!config.inMemory) makePrivate(config.dataDir, logger, "opened");

@@ -131,8 +131,8 @@ describe("serialization", () => {
 
   it("answers a modelled operation secretslite does not have yet with 501, not a crash", async () => {
     const response = await rawRequest(server, {
-      target: "TrentService.ReplicateKey",
-      body: JSON.stringify({ KeyId: "alias/replicated", ReplicaRegion: "us-west-2" }),
+      target: "TrentService.CreateCustomKeyStore",
+      body: JSON.stringify({ CustomKeyStoreName: "not-yet" }),
     });
     expectError(response, 501, "NotImplementedException");
   });

@@ -3,7 +3,7 @@ import type { KeyStore } from "../crypto/key-store";
 import { type Scope, partitionOf } from "../services/scope";
 import type { KmsDomain } from "../services/kms/domain";
 import { backingKeyOf } from "../services/kms/key-material";
-import type { KmsKeyRecord } from "../services/kms/key-record";
+import type { KeySetRegions, KmsKeyRecord } from "../services/kms/key-record";
 import type { SecretsDomain } from "../services/secretsmanager/domain";
 import { copiesAPrimary, regionOf, replicaArn } from "../services/secretsmanager/replication";
 import type { SecretRecord } from "../services/secretsmanager/secret";
@@ -56,6 +56,7 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
   const backingKeyIds: string[] = [];
   const orphanedReplicas: Array<{ scope: Scope; name: string; arn: string }> = [];
   const replicasToRemake = new Map<string, { primary: Scope; name: string; regions: Set<string> }>();
+  const wipedKeySets = new Map<string, { account: string; keyId: string; regions: KeySetRegions; wiped: Set<string> }>();
   // Pending usage inside goes first, and a flush already under way lands before the scan sees the store.
   kms.usage.clear(inside);
   await kms.usage.flush();
@@ -66,6 +67,13 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
     if (key.startsWith(kindRange(scope, "kms", "kms-key").gte)) {
       const record = value as KmsKeyRecord;
       for (const backingKey of record.backingKeys) backingKeyIds.push(backingKeyOf(record, backingKey).id);
+      // A multi-Region key with copies elsewhere: they forget this region afterwards (KmsKeys.forgetWipedRegions).
+      if (record.multiRegion && record.regions !== undefined) {
+        const id = `${scope.account}/${record.keyId}`;
+        const entry = wipedKeySets.get(id) ?? { account: scope.account, keyId: record.keyId, regions: record.regions, wiped: new Set<string>() };
+        entry.wiped.add(scope.region);
+        wipedKeySets.set(id, entry);
+      }
     } else if (key.startsWith(kindRange(scope, "secretsmanager", "secret").gte)) {
       const secret = value as SecretRecord;
       if (copiesAPrimary(secret) && !selects(selector, { account: scope.account, region: secret.primaryRegion ?? "" })) {
@@ -97,6 +105,7 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
   await store.compact(range.gte, range.lt);
   await store.compact(GLOBAL_RANGE.gte, GLOBAL_RANGE.lt);
 
+  for (const set of wipedKeySets.values()) await kms.keys.forgetWipedRegions(set.account, set.keyId, set.regions, set.wiped);
   for (const replica of orphanedReplicas) await secrets.secrets.purge(replica.scope, replica.name, replica.arn);
   for (const { primary, name, regions } of replicasToRemake.values()) {
     const current = await secrets.secrets.find(primary, name);

@@ -13,7 +13,7 @@ export const cancelKeyDeletion: Operation<CancelKeyDeletionRequest, CancelKeyDel
     // (Origin EXTERNAL, nothing imported) cannot be Disabled, which EnableKey would turn into a usable key with
     // nothing to encrypt under: it returns to PendingImport, the state its missing material means
     // (DeleteImportedKeyMaterial leaves a key PendingImport too). AWS does not document this case.
-    return { ...current, keyState: current.backingKeys.length === 0 ? "PendingImport" : "Disabled", deletionDate: undefined };
+    return { ...current, keyState: current.backingKeys.length === 0 ? "PendingImport" : "Disabled", deletionDate: undefined, pendingWindowDays: undefined };
   });
   return { KeyId: kept.arn };
 };

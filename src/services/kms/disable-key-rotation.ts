@@ -1,14 +1,14 @@
 // DisableKeyRotation: a customer managed key stops rotating automatically; its earlier material stays for Decrypt.
 import type { DisableKeyRotationRequest } from "@aws-sdk/client-kms";
 import type { Operation } from "./context";
-import { assertRotationChangeable } from "./key-rotation";
+import { assertRotationChangeable, changeRotation } from "./key-rotation";
 
 export const disableKeyRotation: Operation<DisableKeyRotationRequest, Record<string, never>> = async (input, ctx) => {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now, "key");
   assertRotationChangeable(key, "DisableKeyRotation");
-  await ctx.kms.keys.update(ctx.scope, key.keyId, (current) => {
+  await changeRotation(ctx, key.keyId, (current) => {
     assertRotationChangeable(current, "DisableKeyRotation");
-    return current.rotation === undefined ? current : { ...current, rotation: undefined };
+    return undefined;
   });
   return {};
 };

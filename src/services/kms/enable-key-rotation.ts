@@ -1,7 +1,7 @@
 // EnableKeyRotation: automatic rotation of a customer managed key's material every RotationPeriodInDays (90–2560, default 365).
 import type { EnableKeyRotationRequest } from "@aws-sdk/client-kms";
 import type { Operation } from "./context";
-import { DEFAULT_ROTATION_PERIOD_DAYS, assertRotationChangeable } from "./key-rotation";
+import { DEFAULT_ROTATION_PERIOD_DAYS, assertRotationChangeable, changeRotation } from "./key-rotation";
 import { DAY_MS, type RotationSchedule } from "./key-record";
 
 export const enableKeyRotation: Operation<EnableKeyRotationRequest, Record<string, never>> = async (input, ctx) => {
@@ -9,10 +9,9 @@ export const enableKeyRotation: Operation<EnableKeyRotationRequest, Record<strin
   assertRotationChangeable(key, "EnableKeyRotation");
   const periodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
   const nowMs = ctx.now.getTime();
-  await ctx.kms.keys.update(ctx.scope, key.keyId, (current) => {
+  await changeRotation(ctx, key.keyId, (current) => {
     assertRotationChangeable(current, "EnableKeyRotation");
-    const rotation = schedule(current.rotation, periodDays, nowMs);
-    return rotation === current.rotation ? current : { ...current, rotation };
+    return schedule(current.rotation, periodDays, nowMs);
   });
   return {};
 };

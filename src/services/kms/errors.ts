@@ -279,3 +279,20 @@ export const materialPendingRotation = (newId: string, keyArn: string, pendingId
  */
 export const noMaterialPendingRotation = (keyArn: string): AwsError =>
   invalidState(`No available key material pending rotation for the key: ${keyArn}.`);
+
+// Multi-Region keys
+
+/** ReplicateKey, UpdatePrimaryRegion and the rotation operations on a key that is not a multi-Region primary (recorded). */
+export const notMultiRegionPrimary = (keyArn: string): AwsError =>
+  unsupportedOperation(`${keyArn} is not a multi-region primary key.`);
+
+/** ReplicateKey into a region that already has a key of the set. The code is the model's; the text is ours. */
+export const replicaExists = (replicaArn: string): AwsError => new AwsError("AlreadyExistsException", `${replicaArn} already exists.`);
+
+/**
+ * A ReplicaRegion or PrimaryRegion that cannot hold a key of this set: "The replica must be in a different Amazon Web
+ * Services Region than its primary key …, but in the same Amazon Web Services partition" (ReplicateKeyRequest). AWS's
+ * answer is not recorded; a bad parameter value is ValidationException throughout KMS, and the text is ours.
+ */
+export const invalidSetRegion = (member: "ReplicaRegion" | "PrimaryRegion", region: string, reason: string): AwsError =>
+  new AwsError("ValidationException", `${member} ${region} ${reason}`);

@@ -17,9 +17,11 @@ import { enableKeyRotation } from "./enable-key-rotation";
 import { getKeyRotationStatus } from "./get-key-rotation-status";
 import { listKeyRotations } from "./list-key-rotations";
 import { listKeys } from "./list-keys";
+import { replicateKey } from "./replicate-key";
 import { rotateKeyOnDemand } from "./rotate-key-on-demand";
 import { scheduleKeyDeletion } from "./schedule-key-deletion";
 import { updateKeyDescription } from "./update-key-description";
+import { updatePrimaryRegion } from "./update-primary-region";
 // Aliases, tags, key policies
 import { createAlias } from "./create-alias";
 import { deleteAlias } from "./delete-alias";
@@ -67,6 +69,7 @@ export const kmsOperations = checkingGrantTokens({
   GetKeyRotationStatus: getKeyRotationStatus,
   ListKeyRotations: listKeyRotations,
   ListKeys: listKeys,
+  ReplicateKey: replicateKey,
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
   UpdateKeyDescription: updateKeyDescription,
@@ -74,6 +77,8 @@ export const kmsOperations = checkingGrantTokens({
   GetParametersForImport: getParametersForImport,
   ImportKeyMaterial: importKeyMaterial,
   DeleteImportedKeyMaterial: deleteImportedKeyMaterial,
+  // Multi-Region keys
+  UpdatePrimaryRegion: updatePrimaryRegion,
   // Aliases, tags, key policies
   CreateAlias: createAlias,
   DeleteAlias: deleteAlias,

@@ -5,6 +5,7 @@ import type { KmsKeyRecord } from "./key-record";
 
 const dateOf = (ms: number | undefined): Date | undefined => (ms === undefined ? undefined : new Date(ms));
 import { KEY_SPECS } from "./key-specs";
+import { multiRegionConfiguration } from "./multi-region";
 
 export type AlgorithmLists = Pick<KeyMetadata, "EncryptionAlgorithms" | "SigningAlgorithms" | "MacAlgorithms" | "KeyAgreementAlgorithms">;
 
@@ -34,9 +35,9 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
     Description: key.description,
     KeyUsage: key.keyUsage,
     KeyState: key.keyState,
-    // PendingDeletionWindowInDays is only for multi-Region primaries in PendingReplicaDeletion; secretslite
-    // has no replicas, so a scheduled key always shows its DeletionDate instead.
     DeletionDate: key.deletionDate === undefined ? undefined : new Date(key.deletionDate),
+    // "This value is present only when KeyState is PendingReplicaDeletion" (KeyMetadata.PendingDeletionWindowInDays).
+    PendingDeletionWindowInDays: key.keyState === "PendingReplicaDeletion" ? key.pendingWindowDays : undefined,
     Origin: key.origin,
     // "Present only when Origin is EXTERNAL"; nothing to say before material is imported.
     ExpirationModel: key.origin === "EXTERNAL" ? key.expirationModel : undefined,
@@ -48,10 +49,7 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
     KeySpec: key.keySpec,
     ...algorithmLists(key),
     MultiRegion: key.multiRegion,
-    // A multi-Region key names itself as the primary; replicas come with replication.
-    MultiRegionConfiguration: key.multiRegion
-      ? { MultiRegionKeyType: "PRIMARY", PrimaryKey: { Arn: key.arn, Region: key.arn.split(":")[3] }, ReplicaKeys: [] }
-      : undefined,
+    MultiRegionConfiguration: multiRegionConfiguration(key),
     CurrentKeyMaterialId: current?.id,
   };
 }

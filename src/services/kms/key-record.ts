@@ -6,7 +6,27 @@ import { keyArn } from "./key-arn";
 import { defaultKeyPolicy } from "./key-policy";
 import type { KmsKeySpec, KmsKeyUsage } from "./key-specs";
 
-export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport" | "Unavailable" | "Creating";
+export type KeyState =
+  | "Enabled"
+  | "Disabled"
+  | "PendingDeletion"
+  | "PendingImport"
+  | "Unavailable"
+  | "Creating"
+  | "Updating"
+  | "PendingReplicaDeletion";
+
+/** The regions of a multi-Region key set, the same on every key of the set (multi-region.ts). */
+export interface KeySetRegions {
+  readonly primaryRegion: string;
+  readonly replicaRegions: readonly string[];
+}
+
+/** A transient state (Creating, Updating) and the state it gives way to when `until` has passed. */
+export interface KeyTransition {
+  readonly until: number;
+  readonly then: KeyState;
+}
 
 export type RotationType = "AUTOMATIC" | "ON_DEMAND";
 
@@ -82,6 +102,12 @@ export interface KmsKeyRecord extends StoredValue {
   readonly pendingMaterial?: BackingKeyRecord;
   /** Origin EXTERNAL: the wrapping keys of GetParametersForImport not yet expired. */
   readonly wrappingKeys?: readonly WrappingKeyRecord[];
+  /** Multi-Region keys with replicas, or that are replicas; absent on a primary that was never replicated. */
+  readonly regions?: KeySetRegions;
+  /** Set while the key is Creating or Updating (multi-Region keys). */
+  readonly transition?: KeyTransition;
+  /** PendingReplicaDeletion only: the waiting period that starts when the last replica is gone. */
+  readonly pendingWindowDays?: number;
 }
 
 export const DAY_MS = 86_400_000;

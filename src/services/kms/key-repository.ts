@@ -8,13 +8,14 @@ import type { Scope } from "../scope";
 import { keyNotFound, strictHsmRefusal } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
-import { deletionDue, destroyKey } from "./key-destruction";
+import { deletionDue, destroyKey, unlessGone } from "./key-destruction";
 import { expireMaterial, expiryDue, removeMaterial } from "./material-expiry";
-import { firstBackingKey, importMaterial, newBackingKey, nextExpiry, type MaterialImport } from "./key-material";
-import { newKeyRecord, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
+import { firstBackingKey, importMaterial, newBackingKey, type MaterialImport } from "./key-material";
+import { newKeyRecord, type KeySetRegions, type KmsKeyRecord, type NewKmsKey, type RotationType } from "./key-record";
 import { resolveKey, type KeyIdForms } from "./key-resolution";
 import { rotateAutomatically, rotateKey, rotationDue, type RotationCheck } from "./key-rotation";
-import { entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry } from "./key-schedule";
+import { dueOf, entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry } from "./key-schedule";
+import { settled, scopeIn, setMembers, transitionDue, withoutMember } from "./multi-region";
 import { assertUsable, type CryptoOperation, type OperationAlgorithm } from "./key-usability";
 import type { KeyUsage } from "./key-usage";
 
@@ -30,14 +31,37 @@ export interface KeyRecordAccess {
   load(scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined>;
   /** A new key record with its schedule entries, and `also` (an alias) in the same batch. */
   insert(scope: Scope, record: KmsKeyRecord, also?: readonly BatchOp[]): Promise<void>;
-  /** Every batch that writes a key record: its cached copy goes before and after, failed or not. */
-  write(name: string, ops: BatchOp[]): Promise<void>;
+  /** Every batch that writes key records: their cached copies go before and after, failed or not. */
+  write(name: string | readonly string[], ops: BatchOp[]): Promise<void>;
+  /** A change of several keys of one multi-Region set in one batch (KmsKeys.changeSet). */
+  changeSet<R>(scope: Scope, keyId: string, change: KeySetChange<R>, alsoRegions?: readonly string[]): Promise<R>;
+}
+
+/**
+ * A change to the keys of a multi-Region set (a single-Region key is a set of one), given every key of the set by
+ * region as read under all their locks. It returns the records to write (undefined deletes one), extra batch
+ * operations, and its result. It must not call the token.
+ */
+export type KeySetChange<R> = (set: ReadonlyMap<string, KmsKeyRecord>) => KeySetWrites<R> | Promise<KeySetWrites<R>>;
+
+export interface KeySetWrites<R> {
+  readonly records?: ReadonlyMap<string, KmsKeyRecord | undefined> | undefined;
+  readonly also?: readonly BatchOp[];
+  readonly result: R;
 }
 
 export interface KmsKeysOptions {
   /** --strict-hsm: refuse to create keys of specs whose private keys the key store uses outside the token. */
   readonly strictHsm?: boolean;
+  /**
+   * How long a multi-Region replica stays Creating and an UpdatePrimaryRegion's keys stay Updating. AWS says "a few
+   * seconds" (ReplicateKey); short here, but long enough that code which retries on KMSInvalidStateException is exercised.
+   */
+  readonly transientStateMs?: number;
 }
+
+/** Without options (tests that build KmsKeys themselves); the server passes --transient-state-ms. */
+const DEFAULT_TRANSIENT_STATE_MS = 1_000;
 
 /** Enough for every key a busy test suite or local stack uses; a wider working set only reads the store more. */
 const RECORD_CACHE_MAX = 10_000;
@@ -76,7 +100,13 @@ export class KmsKeys {
       load: (scope, keyId, nowMs) => this.load(scope, keyId, nowMs),
       insert: (scope, record, also) => this.insert(scope, record, also),
       write: (name, ops) => this.write(name, ops),
+      changeSet: (scope, keyId, change, alsoRegions) => this.changeSet(scope, keyId, change, alsoRegions),
     };
+  }
+
+  /** How long Creating and Updating last. */
+  get transientStateMs(): number {
+    return this.options.transientStateMs ?? DEFAULT_TRANSIENT_STATE_MS;
   }
 
   /**
@@ -147,6 +177,48 @@ export class KmsKeys {
     });
   }
 
+  /**
+   * Reads every key of `keyId`'s multi-Region set under all their locks (taken in name order, so two set changes never
+   * deadlock; `update` holds one lock only) and writes what `change` returns in one batch. Should the set's regions
+   * change between the first read and the locks, it reads again. A key missing in `scope` is NotFoundException.
+   * `alsoRegions` are read and locked too: where ReplicateKey puts a new member.
+   */
+  async changeSet<R>(scope: Scope, keyId: string, change: KeySetChange<R>, alsoRegions: readonly string[] = []): Promise<R> {
+    const nameIn = (region: string): string => recordKey(scopeIn(scope, region), "kms", "kms-key", keyId);
+    for (;;) {
+      const first = await this.store.get<KmsKeyRecord>(nameIn(scope.region));
+      if (first === undefined) throw keyNotFound(keyArn(scope, keyId));
+      const regionsOf = (key: KmsKeyRecord): string[] => [...new Set([scope.region, ...setMembers(key), ...alsoRegions])].sort();
+      const regions = regionsOf(first);
+      const outcome = await this.withLocks(regions.map(nameIn), async () => {
+        // The change sees every key as a lookup would: a transition whose time is up is over.
+        const nowMs = this.clock.now().getTime();
+        const stored = new Map<string, KmsKeyRecord>();
+        const set = new Map<string, KmsKeyRecord>();
+        for (const region of regions) {
+          const key = await this.store.get<KmsKeyRecord>(nameIn(region));
+          if (key === undefined) continue;
+          stored.set(region, key);
+          set.set(region, transitionDue(key, nowMs) ? settled(key) : key);
+        }
+        const own = set.get(scope.region);
+        if (own === undefined) throw keyNotFound(keyArn(scope, keyId));
+        if (regionsOf(own).join() !== regions.join()) return undefined;
+        const { records = new Map(), also = [], result } = await change(set);
+        const ops: BatchOp[] = [];
+        for (const [region, after] of records) {
+          const before = stored.get(region);
+          if (after === before) continue;
+          ops.push(after === undefined ? { type: "del", key: nameIn(region) } : { type: "put", key: nameIn(region), value: after });
+          ops.push(...scheduleChanges(scopeIn(scope, region), before, after));
+        }
+        if (ops.length > 0 || also.length > 0) await this.write([...records.keys()].map(nameIn), [...ops, ...also]);
+        return { result };
+      });
+      if (outcome !== undefined) return outcome.result;
+    }
+  }
+
   /** The scope's keys in key id order, starting after `afterKeyId`; keys past their deletion date are left out. */
   async *list(scope: Scope, nowMs: number, afterKeyId?: string): AsyncIterable<KmsKeyRecord> {
     const range = kindRange(scope, "kms", "kms-key");
@@ -180,14 +252,37 @@ export class KmsKeys {
   async runScheduled(entry: ScheduleEntry, nowMs: number): Promise<void> {
     const scope = entryScope(entry);
     const key = await this.store.get<KmsKeyRecord>(recordKey(scope, "kms", "kms-key", entry.keyId));
-    const backed =
-      entry.kind === "destroy" ? key?.deletionDate === entry.due : entry.kind === "expire" ? nextExpiry(key) === entry.due : key?.rotation?.nextAt === entry.due;
-    if (!backed) {
+    if (dueOf(entry.kind, key) !== entry.due) {
       await this.store.batch([{ type: "del", key: storedEntryKey(entry) }]);
       return;
     }
     // A due rotation of a disabled or pending-deletion key waits in the schedule until the key is enabled.
     await this.load(scope, entry.keyId, nowMs);
+  }
+
+  /**
+   * After a partition reset wiped the copies of a multi-Region key in `wiped` regions, the keys left elsewhere forget
+   * them. A set whose primary was wiped goes entirely (AWS never leaves replicas without a primary, and a re-seeded
+   * primary is a new key): each replica is destroyed as its deletion would destroy it, aliases included.
+   */
+  async forgetWipedRegions(account: string, keyId: string, regions: KeySetRegions, wiped: ReadonlySet<string>): Promise<void> {
+    const nowMs = this.clock.now().getTime();
+    const scopeOf = (region: string): Scope => scopeIn({ account, region, partition: "" }, region);
+    const survivors = [regions.primaryRegion, ...regions.replicaRegions].filter((region) => !wiped.has(region));
+    if (wiped.has(regions.primaryRegion)) {
+      for (const region of survivors) {
+        const gone = await this.update(scopeOf(region), keyId, (current) => ({ ...current, keyState: "PendingDeletion", deletionDate: nowMs, transition: undefined }))
+          .then(() => false)
+          .catch(unlessGone);
+        if (gone === false) await this.destroy(scopeOf(region), keyId, nowMs);
+      }
+      return;
+    }
+    await this.changeSet(scopeOf(regions.primaryRegion), keyId, (set) => {
+      let rest: ReadonlyMap<string, KmsKeyRecord> = set;
+      for (const region of wiped) rest = withoutMember(rest, region, nowMs);
+      return { records: rest, result: undefined };
+    }).catch(unlessGone);
   }
 
   /** Forgets every cached record, or those whose storage key `matches` (reset wipes the store under it). */
@@ -205,9 +300,27 @@ export class KmsKeys {
     const key = await this.cachedRecord(recordKey(scope, "kms", "kms-key", keyId));
     if (key === undefined) return undefined;
     if (deletionDue(key, nowMs)) return this.settle(scope, keyId, () => this.destroy(scope, keyId, nowMs));
+    if (transitionDue(key, nowMs)) return this.settle(scope, keyId, () => this.endTransition(scope, keyId, nowMs));
     if (rotationDue(key, nowMs)) return this.settle(scope, keyId, () => rotateAutomatically(this.access, scope, keyId, nowMs));
     if (expiryDue(key, nowMs)) return this.settle(scope, keyId, () => expireMaterial(this.access, scope, keyId, nowMs));
     return key;
+  }
+
+  /** A Creating or Updating key whose time is up takes the state it was headed for. */
+  private endTransition(scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined> {
+    const key = recordKey(scope, "kms", "kms-key", keyId);
+    return this.store.withLock(key, async () => {
+      const current = await this.store.get<KmsKeyRecord>(key);
+      if (current === undefined || !transitionDue(current, nowMs)) return current;
+      const updated = settled(current);
+      await this.write(key, [{ type: "put", key, value: updated }, ...scheduleChanges(scope, current, updated)]);
+      return updated;
+    });
+  }
+
+  private withLocks<R>(names: readonly string[], work: () => Promise<R>): Promise<R> {
+    const [first, ...rest] = names;
+    return first === undefined ? work() : this.store.withLock(first, () => this.withLocks(rest, work));
   }
 
   private settle(scope: Scope, keyId: string, work: () => Promise<KmsKeyRecord | undefined>): Promise<KmsKeyRecord | undefined> {
@@ -237,16 +350,18 @@ export class KmsKeys {
     return key;
   }
 
-  private async write(name: string, ops: BatchOp[]): Promise<void> {
+  private async write(name: string | readonly string[], ops: BatchOp[]): Promise<void> {
+    // A multi-Region change writes the key's record in several regions: every one of them leaves the cache.
+    const names = typeof name === "string" ? [name] : name;
     this.writes++;
     this.writing++;
-    this.records.delete(name);
+    for (const written of names) this.records.delete(written);
     try {
       await this.store.batch(ops);
     } finally {
       this.writing--;
       this.writes++;
-      this.records.delete(name);
+      for (const written of names) this.records.delete(written);
     }
   }
 }

@@ -1,16 +1,17 @@
 // Key rotation: the rules the rotation operations share (which keys rotate, the default period, the on-demand quota and
 // conflict window) and the rotation itself, new material appended under the key's lock.
+import type { KmsRequestContext } from "./context";
 import { recordKey } from "../../storage/keys";
 import type { Scope } from "../scope";
 import { assertCustomerManaged } from "./aws-managed";
 import { externalOriginUnsupported, noMaterialPendingRotation, onDemandRotationLimit, rotationConflict, specNotRotatable } from "./errors";
 import { KEY_SPECS } from "./key-specs";
-import { deletionDue } from "./key-destruction";
+import { deletionDue, unlessGone } from "./key-destruction";
 import { newBackingKey } from "./key-material";
 import { DAY_MS, type KmsKeyRecord, type RotationSchedule, type RotationType } from "./key-record";
 import type { KeyRecordAccess } from "./key-repository";
-import { scheduleChanges } from "./key-schedule";
 import { assertKeyState, type KeyStateOperation } from "./key-states";
+import { assertPrimary, isReplica, withShared } from "./multi-region";
 
 /** EnableKeyRotation: "If no value is specified, the default value is 365 days." */
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
@@ -36,10 +37,16 @@ export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation,
   if (key.origin === "EXTERNAL" && importedMaterial === "refuse") throw externalOriginUnsupported(key.arn);
 }
 
-/** Nobody changes an AWS managed key's rotation: KMS rotates it every year. */
+/**
+ * Nobody changes an AWS managed key's rotation: KMS rotates it every year. Automatic rotation is a shared property of a
+ * multi-Region key, set on the primary only (multi-region-keys-overview, "Rotating multi-Region keys"); a replica is
+ * refused with the recorded "is not a multi-region primary key." that ReplicateKey gives (AWS's text for rotation on a
+ * replica is not recorded).
+ */
 export function assertRotationChangeable(key: KmsKeyRecord, operation: "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand"): void {
   assertCustomerManaged(key, operation);
   assertRotatable(key, operation, operation === "RotateKeyOnDemand" ? "allow" : "refuse");
+  if (key.multiRegion) assertPrimary(key);
 }
 
 export const onDemandRotations = (key: KmsKeyRecord): number =>
@@ -62,7 +69,7 @@ export function assertOnDemandRotation(key: KmsKeyRecord, nowMs: number): void {
  * keys; re-enabled, a key overdue rotates at once.
  */
 export const rotationDue = (key: KmsKeyRecord, nowMs: number): boolean =>
-  key.rotation !== undefined && key.rotation.nextAt <= nowMs && key.keyState === "Enabled";
+  key.rotation !== undefined && key.rotation.nextAt <= nowMs && key.keyState === "Enabled" && !isReplica(key);
 
 /** The rotation a due automatic rotation leaves behind: on time keeps the cadence, a late one restarts it from now. */
 function nextRotation(rotation: RotationSchedule, nowMs: number): RotationSchedule {
@@ -90,29 +97,45 @@ export async function rotateKey(
   type: RotationType,
   check: RotationCheck,
 ): Promise<KmsKeyRecord | undefined> {
-  const key = recordKey(scope, "kms", "kms-key", keyId);
   // An EXTERNAL key rotates to the material imported for it (PENDING_ROTATION); no token work then.
-  const present = await access.store.get<KmsKeyRecord>(key);
+  const present = await access.store.get<KmsKeyRecord>(recordKey(scope, "kms", "kms-key", keyId));
   const generated = present?.origin === "EXTERNAL" ? undefined : await newBackingKey(access.keyStore, nowMs, type);
-  return access.store.withLock(key, async () => {
-    const current = await access.store.get<KmsKeyRecord>(key);
-    if (current === undefined || deletionDue(current, nowMs)) return undefined;
-    if (!check(current)) return current;
-    const pending = current.pendingMaterial;
-    const backingKey = generated ?? (pending === undefined ? undefined : { ...pending, createdAt: nowMs, rotationType: type });
-    if (backingKey === undefined) return current;
-    // "On-demand rotations do not change existing automatic rotation schedules" (RotateKeyOnDemand).
-    const rotation = type === "AUTOMATIC" && current.rotation !== undefined ? nextRotation(current.rotation, nowMs) : current.rotation;
-    const updated: KmsKeyRecord = {
-      ...current,
-      backingKeys: [...current.backingKeys, backingKey],
-      rotation,
-      ...(generated === undefined ? { pendingMaterial: undefined, expirationModel: backingKey.validTo === undefined ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES" } : {}),
-    };
-    await access.write(key, [{ type: "put", key, value: updated }, ...scheduleChanges(scope, current, updated)]);
-    return updated;
-  });
+  return access
+    .changeSet(scope, keyId, (set) => {
+      const current = set.get(scope.region)!;
+      if (deletionDue(current, nowMs) || !check(current)) return { result: deletionDue(current, nowMs) ? undefined : current };
+      const pending = current.pendingMaterial;
+      const backingKey = generated ?? (pending === undefined ? undefined : { ...pending, createdAt: nowMs, rotationType: type });
+      if (backingKey === undefined) return { result: current };
+      // "On-demand rotations do not change existing automatic rotation schedules" (RotateKeyOnDemand).
+      const rotation = type === "AUTOMATIC" && current.rotation !== undefined ? nextRotation(current.rotation, nowMs) : current.rotation;
+      const imported =
+        generated === undefined
+          ? { pendingMaterial: undefined, expirationModel: backingKey.validTo === undefined ? ("KEY_MATERIAL_DOES_NOT_EXPIRE" as const) : ("KEY_MATERIAL_EXPIRES" as const) }
+          : {};
+      // A multi-Region primary's new material reaches every replica in the same batch: material and rotation are
+      // shared properties (multi-region-keys-overview).
+      const records = withShared(set, (member) => ({ backingKeys: [...member.backingKeys, backingKey], rotation, ...imported }));
+      return { records, result: records.get(scope.region) };
+    })
+    .catch(unlessGone);
 }
 
 export const rotateAutomatically = (access: KeyRecordAccess, scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined> =>
   rotateKey(access, scope, keyId, nowMs, "AUTOMATIC", (current) => rotationDue(current, nowMs));
+
+/**
+ * EnableKeyRotation and DisableKeyRotation: `decide` checks the key (a multi-Region primary, or a single-Region key) and
+ * returns its new schedule, which every key of a multi-Region set takes in one batch, rotation being shared.
+ */
+export async function changeRotation(
+  ctx: KmsRequestContext,
+  keyId: string,
+  decide: (current: KmsKeyRecord) => RotationSchedule | undefined,
+): Promise<void> {
+  await ctx.kms.keys.changeSet(ctx.scope, keyId, (set) => {
+    const current = set.get(ctx.scope.region)!;
+    const rotation = decide(current);
+    return { records: rotation === current.rotation ? undefined : withShared(set, () => ({ rotation })), result: undefined };
+  });
+}

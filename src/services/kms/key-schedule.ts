@@ -1,4 +1,4 @@
-// The KMS schedule: due key destructions, automatic rotations and imported-material expiries in one GLOBAL range, swept at start, on a timer and on lookup.
+// The KMS schedule: due key destructions, automatic rotations, imported-material expiries and ends of transient states in one GLOBAL range, swept at start, on a timer and on lookup.
 import type { Logger } from "../../logger";
 import { GLOBAL, kindRange, recordKey, type Partition } from "../../storage/keys";
 import type { BatchOp, Store, StoredValue } from "../../storage/store";
@@ -8,8 +8,9 @@ import { forEachDue, padDue, Sweeper } from "../sweeper";
 import { nextExpiry } from "./key-material";
 import type { KmsKeyRecord } from "./key-record";
 import type { KmsKeys } from "./key-repository";
+import { isReplica } from "./multi-region";
 
-export type ScheduledKind = "destroy" | "rotate" | "expire";
+export type ScheduledKind = "destroy" | "rotate" | "expire" | "settle";
 
 export interface ScheduleEntry extends StoredValue {
   readonly v: 1;
@@ -47,9 +48,23 @@ export function scheduleChanges(scope: Partition, before: KmsKeyRecord | undefin
     }
   };
   change("destroy", before?.deletionDate, after?.deletionDate);
-  change("rotate", before?.rotation?.nextAt, after?.rotation?.nextAt);
+  change("rotate", rotationAt(before), rotationAt(after));
   change("expire", nextExpiry(before), nextExpiry(after));
+  // A Creating or Updating key ends its transition on time even if nobody looks at it, and after a restart.
+  change("settle", before?.transition?.until, after?.transition?.until);
   return ops;
+}
+
+/** Only a primary (or single-Region key) rotates on its own: its replicas get the new material with it. */
+const rotationAt = (key: KmsKeyRecord | undefined): number | undefined =>
+  key === undefined || isReplica(key) ? undefined : key.rotation?.nextAt;
+
+/** The due time of an entry's kind on a record, to tell a live entry from a stale one. */
+export function dueOf(kind: ScheduledKind, key: KmsKeyRecord | undefined): number | undefined {
+  if (kind === "destroy") return key?.deletionDate;
+  if (kind === "rotate") return rotationAt(key);
+  if (kind === "expire") return nextExpiry(key);
+  return key?.transition?.until;
 }
 
 export const entryScope = (entry: ScheduleEntry): Scope => ({

@@ -19,27 +19,42 @@ import type { KeyState, KmsKeyRecord } from "./key-record";
  */
 type Rule = "ok" | "refuse" | "notPending" | "externalOrigin";
 
+/*
+ * Multi-Region columns. Creating: "you can manage key, but you cannot yet use it in cryptographic operations"
+ * (ReplicateKey), answered "<ARN> is creating." (recorded); secretslite also refuses EnableKey, DisableKey and the
+ * rotation changes then, so nothing races the state the replica is headed for. Updating: "you can use the keys in
+ * cryptographic operations, but you cannot replicate the new primary key or perform certain management operations,
+ * such as enabling or disabling these keys" (UpdatePrimaryRegion); which others the page calls "certain" is not said,
+ * so secretslite refuses the ones that change state, rotation or the set. PendingReplicaDeletion is a primary waiting
+ * for its replicas' deletion: refused as PendingDeletion is, and CancelKeyDeletion applies.
+ */
 interface Row {
   readonly Enabled: Rule;
   readonly Disabled: Rule;
   readonly PendingDeletion: Rule;
   readonly PendingImport: Rule;
+  readonly Creating: Rule;
+  readonly Updating: Rule;
+  readonly PendingReplicaDeletion: Rule;
 }
 
-const ALL: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok", PendingImport: "ok" };
-/** Cryptographic operations: only an Enabled key. */
-const CRYPTO: Row = { Enabled: "ok", Disabled: "refuse", PendingDeletion: "refuse", PendingImport: "refuse" };
+const ALL: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok", PendingImport: "ok", Creating: "ok", Updating: "ok", PendingReplicaDeletion: "ok" };
+/** Cryptographic operations: only an Enabled key, or one Updating (UpdatePrimaryRegion needs an Enabled key). */
+const CRYPTO: Row = { ...ALL, Disabled: "refuse", PendingDeletion: "refuse", PendingImport: "refuse", Creating: "refuse", PendingReplicaDeletion: "refuse" };
 /** Managing a key that is not being deleted. */
-const NOT_DELETING: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "refuse", PendingImport: "ok" };
-/** Turning a key on and off: not while deleting, not before its material is imported. */
-const ON_OFF: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "refuse", PendingImport: "refuse" };
+const NOT_DELETING: Row = { ...ALL, PendingDeletion: "refuse", PendingReplicaDeletion: "refuse" };
+/** Managing a key that is not being deleted and not Updating. */
+const SETTLED: Row = { ...NOT_DELETING, Updating: "refuse" };
+/** Turning a key on and off: not while deleting, not before its material is imported, not in a transient state. */
+const ON_OFF: Row = { ...SETTLED, PendingImport: "refuse", Creating: "refuse" };
 /** Changing rotation: an enabled key only; the page's rows for EnableKeyRotation and DisableKeyRotation. */
-const ROTATION_CHANGE: Row = { Enabled: "ok", Disabled: "refuse", PendingDeletion: "refuse", PendingImport: "externalOrigin" };
+const ROTATION_CHANGE: Row = { ...ON_OFF, Disabled: "refuse", PendingImport: "externalOrigin" };
 /** Reading rotation: GetKeyRotationStatus's row (a key pending deletion answers, with rotation off). */
-const ROTATION_READ: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok", PendingImport: "externalOrigin" };
+const ROTATION_READ: Row = { ...ALL, PendingImport: "externalOrigin" };
+const NOT_PENDING: Row = { Enabled: "notPending", Disabled: "notPending", PendingDeletion: "notPending", PendingImport: "notPending", Creating: "notPending", Updating: "notPending", PendingReplicaDeletion: "notPending" };
 
 const table = {
-  CancelKeyDeletion: { Enabled: "notPending", Disabled: "notPending", PendingDeletion: "ok", PendingImport: "notPending" },
+  CancelKeyDeletion: { ...NOT_PENDING, PendingDeletion: "ok", PendingReplicaDeletion: "ok" },
   CreateAlias: NOT_DELETING,
   // The page's CreateGrant row is a cryptographic operation's: [1] when disabled, [5] pending import, [2] or [3]
   // pending deletion (the archived awsdocs/aws-kms-developer-guide key-state.md; the model lists DisabledException and
@@ -84,16 +99,22 @@ const table = {
   ReEncrypt: CRYPTO,
   RetireGrant: ALL,
   RevokeGrant: ALL,
+  // The primary may be Enabled, Disabled or waiting for imported material; not deleting, not Updating ("you cannot
+  // replicate the new primary key", UpdatePrimaryRegion).
+  ReplicateKey: SETTLED,
   // Not on the page; it changes the key's material as EnableKeyRotation changes its schedule, and the
   // model lists the same DisabledException and KMSInvalidStateException for it.
   RotateKeyOnDemand: ROTATION_CHANGE,
-  ScheduleKeyDeletion: NOT_DELETING,
+  ScheduleKeyDeletion: SETTLED,
   Sign: CRYPTO,
   TagResource: NOT_DELETING,
   UntagResource: NOT_DELETING,
   // For the target key; the page lets the alias's current key be pending deletion ([10]).
   UpdateAlias: NOT_DELETING,
   UpdateKeyDescription: NOT_DELETING,
+  // Both keys must be Enabled: the model lists DisabledException, and the Updating keys "can be used in cryptographic
+  // operations", which only an Enabled key can.
+  UpdatePrimaryRegion: { ...ON_OFF, Disabled: "refuse" },
   Verify: CRYPTO,
   VerifyMac: CRYPTO,
 } as const satisfies Record<string, Row>;
@@ -112,6 +133,9 @@ export function stateError(operation: KeyStateOperation, key: KmsKeyRecord): Aws
       return invalidState(`${key.arn} is pending deletion.`);
     case "PendingImport":
       return invalidState(`${key.arn} is pending import.`);
+    // Not recorded; worded as the other states are.
+    case "PendingReplicaDeletion":
+      return invalidState(`${key.arn} is pending replica deletion.`);
     default:
       return invalidState(`${key.arn} is ${key.keyState.toLowerCase()}.`);
   }
@@ -121,7 +145,7 @@ export function assertKeyState(operation: KeyStateOperation, key: KmsKeyRecord):
   if (ruleFor(operation, key.keyState) !== "ok") throw stateError(operation, key);
 }
 
-/** States the table has no column for (Unavailable, Creating: custom key stores and replicas) are refused. */
+/** States the table has no column for (Unavailable: custom key stores) are refused. */
 function ruleFor(operation: KeyStateOperation, state: KeyState): Rule {
   const row: Row = table[operation];
   return state in row ? row[state as keyof Row] : "refuse";
