@@ -54,6 +54,8 @@ export interface Config {
    * rather than in the token (Ed25519 and ML-DSA on SoftHSM2), with UnsupportedOperationException.
    */
   readonly strictHsm: boolean;
+  /** YAML or JSON: CloudHSM cluster id → the PKCS#11 token an AWS_CLOUDHSM custom key store on it uses. */
+  readonly cloudHsmClustersFile: string | undefined;
 }
 
 export type SyncSetting = "always" | "never";
@@ -92,6 +94,7 @@ export const defaults: Config = Object.freeze({
   maxConnections: 512,
   sync: "always",
   strictHsm: false,
+  cloudHsmClustersFile: undefined,
 });
 
 export const usage = `Usage: secretslite [options]
@@ -124,6 +127,7 @@ Options (each also an environment variable):
   --max-connections N       SECRETSLITE_MAX_CONNECTIONS    connections beyond this many are closed (${defaults.maxConnections})
   --sync WHEN               SECRETSLITE_SYNC               always: fsync each write, survives power loss | never (${defaults.sync})
   --strict-hsm              SECRETSLITE_STRICT_HSM=1       refuse key specs whose private keys would be used outside the token (Ed25519, ML-DSA)
+  --cloudhsm-clusters FILE  SECRETSLITE_CLOUDHSM_CLUSTERS  YAML or JSON: CloudHSM cluster id → PKCS#11 token of AWS_CLOUDHSM custom key stores
   --help                    print this text
 `;
 
@@ -159,6 +163,7 @@ const options = {
   "max-connections": { type: "string" },
   sync: { type: "string" },
   "strict-hsm": { type: "boolean" },
+  "cloudhsm-clusters": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -276,6 +281,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     maxConnections: integer("max-connections", 1, 1_000_000) ?? defaults.maxConnections,
     sync: sync as SyncSetting,
     strictHsm: flag("strict-hsm") ?? defaults.strictHsm,
+    cloudHsmClustersFile: absolute(text("cloudhsm-clusters")),
   });
 }
 

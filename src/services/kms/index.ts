@@ -34,6 +34,13 @@ import { listGrants } from "./list-grants";
 import { listRetirableGrants } from "./list-retirable-grants";
 import { retireGrant } from "./retire-grant";
 import { revokeGrant } from "./revoke-grant";
+// Custom key stores
+import { connectCustomKeyStore } from "./connect-custom-key-store";
+import { createCustomKeyStore } from "./create-custom-key-store";
+import { deleteCustomKeyStore } from "./delete-custom-key-store";
+import { describeCustomKeyStores } from "./describe-custom-key-stores";
+import { disconnectCustomKeyStore } from "./disconnect-custom-key-store";
+import { updateCustomKeyStore } from "./update-custom-key-store";
 // Cryptographic operations
 import { decrypt } from "./decrypt";
 import { deriveSharedSecret } from "./derive-shared-secret";
@@ -84,6 +91,13 @@ export const kmsOperations = checkingGrantTokens({
   ListRetirableGrants: listRetirableGrants,
   RetireGrant: retireGrant,
   RevokeGrant: revokeGrant,
+  // Custom key stores
+  ConnectCustomKeyStore: connectCustomKeyStore,
+  CreateCustomKeyStore: createCustomKeyStore,
+  DeleteCustomKeyStore: deleteCustomKeyStore,
+  DescribeCustomKeyStores: describeCustomKeyStores,
+  DisconnectCustomKeyStore: disconnectCustomKeyStore,
+  UpdateCustomKeyStore: updateCustomKeyStore,
   // Cryptographic operations
   Decrypt: decrypt,
   DeriveSharedSecret: deriveSharedSecret,

@@ -38,6 +38,7 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
   });
   if (destroyed === undefined) return undefined;
   for (const backingKey of destroyed.backingKeys) access.keyStore.forget(backingKeyOf(destroyed, backingKey).id);
+  if (destroyed.customKeyStore !== undefined) access.customKeyStores?.destroyKeyMaterial(destroyed);
   await store.compact(key, key + "\uffff");
   return undefined;
 }

@@ -48,5 +48,7 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
       ? { MultiRegionKeyType: "PRIMARY", PrimaryKey: { Arn: key.arn, Region: key.arn.split(":")[3] }, ReplicaKeys: [] }
       : undefined,
     CurrentKeyMaterialId: current?.id,
+    CustomKeyStoreId: key.customKeyStore?.id,
+    CloudHsmClusterId: key.customKeyStore?.clusterId,
   };
 }

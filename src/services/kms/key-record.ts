@@ -8,6 +8,9 @@ import type { KmsKeySpec, KmsKeyUsage } from "./key-specs";
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport" | "Unavailable" | "Creating";
 
+/** KMS OriginType without EXTERNAL_KEY_STORE. */
+export type KeyOrigin = "AWS_KMS" | "EXTERNAL" | "AWS_CLOUDHSM";
+
 export type RotationType = "AUTOMATIC" | "ON_DEMAND";
 
 /** One generation of a key's backing key; rotation appends, Decrypt may use any. */
@@ -40,7 +43,7 @@ export interface KmsKeyRecord extends StoredValue {
   readonly description: string;
   readonly keyUsage: KmsKeyUsage;
   readonly keySpec: KmsKeySpec;
-  readonly origin: "AWS_KMS" | "EXTERNAL";
+  readonly origin: KeyOrigin;
   readonly keyManager: "CUSTOMER" | "AWS";
   readonly keyState: KeyState;
   readonly multiRegion: boolean;
@@ -54,6 +57,8 @@ export interface KmsKeyRecord extends StoredValue {
   readonly rotation?: RotationSchedule | undefined;
   /** Origin EXTERNAL only, set once material is imported (DescribeKey shows ExpirationModel then). */
   readonly expirationModel?: "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
+  /** Origin AWS_CLOUDHSM: the custom key store whose token holds the material, and its cluster when the key was made. */
+  readonly customKeyStore?: { readonly id: string; readonly clusterId: string };
 }
 
 export const DAY_MS = 86_400_000;
@@ -65,8 +70,10 @@ export interface NewKmsKey {
   /** A fixed id (seed fixtures); a fresh UUID or `mrk-` id otherwise. The caller makes sure it is free. */
   readonly keyId?: string;
   readonly description?: string;
-  readonly origin?: "AWS_KMS" | "EXTERNAL";
+  readonly origin?: KeyOrigin;
   readonly multiRegion?: boolean;
+  /** Origin AWS_CLOUDHSM: the store to make the key in (CreateKey has checked the rest of the request). */
+  readonly customKeyStoreId?: string;
   readonly policy?: string;
   readonly tags?: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
   readonly keyManager?: "CUSTOMER" | "AWS";
@@ -75,7 +82,13 @@ export interface NewKmsKey {
   readonly keyUsage?: KmsKeyUsage;
 }
 
-export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingKeys: BackingKeyRecord[]): KmsKeyRecord {
+export function newKeyRecord(
+  scope: Scope,
+  now: Date,
+  props: NewKmsKey,
+  backingKeys: BackingKeyRecord[],
+  customKeyStore?: KmsKeyRecord["customKeyStore"],
+): KmsKeyRecord {
   const keyId = props.keyId ?? (props.multiRegion ? "mrk-" + randomBytes(16).toString("hex") : randomUUID());
   const keyManager = props.keyManager ?? "CUSTOMER";
   return {
@@ -95,6 +108,7 @@ export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingK
     policy: props.policy ?? defaultKeyPolicy(scope),
     tags: props.tags ?? [],
     backingKeys,
+    ...(customKeyStore === undefined ? {} : { customKeyStore }),
     // "New AWS managed keys are automatically rotated one year after they are created" (EnableKeyRotation).
     rotation:
       keyManager === "AWS"

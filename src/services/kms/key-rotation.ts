@@ -32,7 +32,8 @@ const CONFLICT_WINDOW_MS = 20 * 60_000;
 export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation): void {
   assertKeyState(operation, key);
   if (!KEY_SPECS[key.keySpec].rotatable) throw specNotRotatable(key.arn, key.keySpec);
-  if (key.origin === "EXTERNAL") throw externalOriginUnsupported(key.arn);
+  // Keys in a CloudHSM key store do not rotate either ("Unsupported KMS key types", the rotation guide).
+  if (key.origin !== "AWS_KMS") throw externalOriginUnsupported(key.arn, key.origin);
 }
 
 /** Nobody changes an AWS managed key's rotation: KMS rotates it every year. */

@@ -1,0 +1,205 @@
+// AWS_CLOUDHSM custom key stores on a second SoftHSM2 token: configuration, connection states, keys in the token, GenerateRandom.
+import {
+  ConnectCustomKeyStoreCommand,
+  CreateCustomKeyStoreCommand,
+  CreateKeyCommand,
+  DecryptCommand,
+  DeleteCustomKeyStoreCommand,
+  DescribeCustomKeyStoresCommand,
+  DescribeKeyCommand,
+  DisconnectCustomKeyStoreCommand,
+  EnableKeyRotationCommand,
+  EncryptCommand,
+  GenerateDataKeyCommand,
+  GenerateRandomCommand,
+  ScheduleKeyDeletionCommand,
+  UpdateCustomKeyStoreCommand,
+  type ConnectionStateType,
+  type KMSClient,
+} from "@aws-sdk/client-kms";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { initialisePkcs11Token, listPkcs11Tokens } from "../../src/crypto/pkcs11-module";
+import { readClusterFile } from "../../src/services/kms/cloudhsm-clusters";
+import { temporaryDirs } from "../support/files";
+import { startTestServer, type TestServer } from "../support/server";
+import { testSoftHsm } from "../support/softhsm";
+
+const CLUSTER = "cluster-234567abcdefg";
+const OTHER_CLUSTER = "cluster-234567abcdefh";
+const MISSING_TOKEN_CLUSTER = "cluster-234567abcdefz";
+const WRONG_PIN_CLUSTER = "cluster-234567abcdefw";
+const TOKEN_LABEL = "secretslite-spec-cloudhsm";
+const PIN = "kmsuser-pin-1";
+const TRUST_ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+const tempDir = temporaryDirs("secretslite-cks-");
+
+describe("AWS_CLOUDHSM custom key stores", () => {
+  let server: TestServer;
+  let kms: KMSClient;
+  let clustersFile: string;
+
+  beforeAll(async () => {
+    const dir = tempDir();
+    clustersFile = path.join(dir, "clusters.yaml");
+    writeFileSync(
+      clustersFile,
+      `${CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${OTHER_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${MISSING_TOKEN_CLUSTER}: { tokenLabel: no-such-token }\n` +
+        `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n`,
+    );
+    server = await startTestServer({ flags: ["--cloudhsm-clusters", clustersFile] });
+    kms = server.kms();
+    // The cluster's token: the free slot of this worker's SoftHSM2 token directory, made in-process with C_InitToken
+    // while the server holds the library (tokens softhsm2-util made now would not be seen until C_Initialize).
+    const softhsm = await testSoftHsm();
+    if (!listPkcs11Tokens(softhsm.modulePath, softhsm.softhsmConfigPath).some((token) => token.label === TOKEN_LABEL)) {
+      initialisePkcs11Token({ modulePath: softhsm.modulePath, softhsmConfigPath: softhsm.softhsmConfigPath, tokenLabel: TOKEN_LABEL, soPin: "so-pin-1234", pin: PIN });
+    }
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const describeStore = async (client: KMSClient, id: string) =>
+    (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0];
+
+  async function settled(client: KMSClient, id: string): Promise<ConnectionStateType | undefined> {
+    for (let i = 0; i < 200; i++) {
+      const state = (await describeStore(client, id))?.ConnectionState;
+      if (state !== "CONNECTING") return state;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error("still CONNECTING");
+  }
+
+  const createStore = async (name: string, clusterId: string, password = PIN) =>
+    (await kms.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: name, CloudHsmClusterId: clusterId, TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: password })))
+      .CustomKeyStoreId ?? "";
+
+  it("creates, connects, holds a key in the token, and makes it Unavailable while disconnected", async () => {
+    const id = await createStore("main-store", CLUSTER);
+    expect(id).toMatch(/^cks-[0-9a-f]{17}$/);
+    expect(await describeStore(kms, id)).toMatchObject({
+      CustomKeyStoreId: id,
+      CustomKeyStoreName: "main-store",
+      CloudHsmClusterId: CLUSTER,
+      TrustAnchorCertificate: TRUST_ANCHOR,
+      ConnectionState: "DISCONNECTED",
+      CustomKeyStoreType: "AWS_CLOUDHSM",
+      CreationDate: expect.any(Date),
+    });
+    await expect(kms.send(new CreateKeyCommand({ CustomKeyStoreId: id, Origin: "AWS_CLOUDHSM" }))).rejects.toMatchObject({
+      name: "CustomKeyStoreInvalidStateException",
+    });
+    await expect(kms.send(new GenerateRandomCommand({ NumberOfBytes: 8, CustomKeyStoreId: id }))).rejects.toMatchObject({
+      name: "CustomKeyStoreInvalidStateException",
+    });
+
+    expect(await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))).toMatchObject({});
+    expect(await settled(kms, id)).toBe("CONNECTED");
+    // Connecting a connected store is valid and changes nothing.
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+
+    const created = (await kms.send(new CreateKeyCommand({ CustomKeyStoreId: id, Origin: "AWS_CLOUDHSM", Description: "in the token" }))).KeyMetadata;
+    expect(created).toMatchObject({ Origin: "AWS_CLOUDHSM", CustomKeyStoreId: id, CloudHsmClusterId: CLUSTER, KeySpec: "SYMMETRIC_DEFAULT", KeyState: "Enabled" });
+    const keyId = created?.KeyId ?? "";
+    const arn = created?.Arn ?? "";
+    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("held in a CloudHSM") }));
+    expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob }))).Plaintext ?? []).toString()).toBe("held in a CloudHSM");
+    const dataKey = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: "AES_256" }));
+    expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob }))).Plaintext ?? [])).toEqual(Buffer.from(dataKey.Plaintext ?? []));
+    const random = (await kms.send(new GenerateRandomCommand({ NumberOfBytes: 32, CustomKeyStoreId: id }))).Plaintext;
+    expect(random).toHaveLength(32);
+    await expect(kms.send(new EnableKeyRotationCommand({ KeyId: keyId }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+      message: `${arn} origin is AWS_CLOUDHSM which is not valid for this operation.`,
+    });
+
+    // Update (but for the name) and Delete need it DISCONNECTED.
+    await expect(kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, KeyStorePassword: "another-pin" }))).rejects.toMatchObject({
+      name: "CustomKeyStoreInvalidStateException",
+    });
+    await kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, NewCustomKeyStoreName: "renamed-store" }));
+    await expect(kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toMatchObject({ name: "CustomKeyStoreInvalidStateException" });
+
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect((await describeStore(kms, id))?.ConnectionState).toBe("DISCONNECTED");
+    await expect(kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toMatchObject({
+      name: "CustomKeyStoreInvalidStateException",
+    });
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe("Unavailable");
+    await expect(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") }))).rejects.toMatchObject({
+      name: "KMSInvalidStateException",
+      message: `${arn} is unavailable.`,
+    });
+    await expect(kms.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({ name: "KMSInvalidStateException", message: `${arn} is unavailable.` });
+    await expect(kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toMatchObject({ name: "CustomKeyStoreHasCMKsException" });
+
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(kms, id)).toBe("CONNECTED");
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe("Enabled");
+    expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob }))).Plaintext ?? []).toString()).toBe("held in a CloudHSM");
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    // A key pending deletion is still in the store.
+    await expect(kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toMatchObject({ name: "CustomKeyStoreHasCMKsException" });
+  });
+
+  it("refuses a second store on the same cluster, a name in use, and an unknown cluster", async () => {
+    await createStore("first-of-two", OTHER_CLUSTER);
+    await expect(createStore("second-of-two", OTHER_CLUSTER)).rejects.toMatchObject({ name: "CloudHsmClusterInUseException" });
+    await expect(createStore("first-of-two", MISSING_TOKEN_CLUSTER)).rejects.toMatchObject({ name: "CustomKeyStoreNameInUseException" });
+    await expect(createStore("unknown-cluster", "cluster-abcdefghijkl")).rejects.toMatchObject({ name: "CloudHsmClusterNotFoundException" });
+    await expect(kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: "cks-1234567890abcdef0" }))).rejects.toMatchObject({
+      name: "CustomKeyStoreNotFoundException",
+    });
+    const named = await kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreName: "first-of-two" }));
+    expect(named.CustomKeyStores?.map((store) => store.CloudHsmClusterId)).toEqual([OTHER_CLUSTER]);
+  });
+
+  it("fails with INVALID_CREDENTIALS for a wrong PIN, and needs a disconnect and the right PIN to connect", async () => {
+    const id = await createStore("wrong-pin", WRONG_PIN_CLUSTER, "not-the-pin");
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(kms, id)).toBe("FAILED");
+    expect(await describeStore(kms, id)).toMatchObject({ ConnectionState: "FAILED", ConnectionErrorCode: "INVALID_CREDENTIALS" });
+    await expect(kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toMatchObject({
+      name: "CustomKeyStoreInvalidStateException",
+    });
+    await expect(kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, KeyStorePassword: PIN }))).rejects.toMatchObject({
+      name: "CustomKeyStoreInvalidStateException",
+    });
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    const disconnected = await describeStore(kms, id);
+    expect(disconnected?.ConnectionState).toBe("DISCONNECTED");
+    expect(disconnected?.ConnectionErrorCode).toBeUndefined();
+    await kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, KeyStorePassword: PIN }));
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(kms, id)).toBe("CONNECTED");
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    await expect(describeStore(kms, id)).rejects.toMatchObject({ name: "CustomKeyStoreNotFoundException" });
+  });
+
+  it("fails with CLUSTER_NOT_FOUND when no token has the configured label", async () => {
+    const id = await createStore("missing-token", MISSING_TOKEN_CLUSTER);
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(kms, id)).toBe("FAILED");
+    expect((await describeStore(kms, id))?.ConnectionErrorCode).toBe("CLUSTER_NOT_FOUND");
+  });
+});
+
+describe("the --cloudhsm-clusters file", () => {
+  it("names every mistake", () => {
+    const file = path.join(tempDir(), "clusters.yaml");
+    writeFileSync(file, "cluster-1: { tokenLabel: a }\ncluster-234567abcdefg: { tokenLabel: a, slot: 1 }\ncluster-234567abcdefh: { pin: x, slot: 2 }\n");
+    expect(() => readClusterFile(file, "/lib/p11.so")).toThrow(
+      /cluster-1: a cluster id is[\s\S]*cluster-234567abcdefg: needs tokenLabel or slot, not both[\s\S]*cluster-234567abcdefh\.pin: unknown field/,
+    );
+    writeFileSync(file, "cluster-234567abcdefg: { tokenLabel: a }\ncluster-234567abcdefh: { pkcs11Module: /opt/other.so, slot: 3 }\n");
+    expect([...readClusterFile(file, "/lib/p11.so")]).toEqual([
+      ["cluster-234567abcdefg", { modulePath: "/lib/p11.so", tokenLabel: "a" }],
+      ["cluster-234567abcdefh", { modulePath: "/opt/other.so", slot: 3 }],
+    ]);
+  });
+});
