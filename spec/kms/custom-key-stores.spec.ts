@@ -11,6 +11,9 @@ import {
   EnableKeyRotationCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GenerateDataKeyPairCommand,
+  NotFoundException,
+  ReEncryptCommand,
   GenerateRandomCommand,
   ScheduleKeyDeletionCommand,
   UpdateCustomKeyStoreCommand,
@@ -19,7 +22,10 @@ import {
 } from "@aws-sdk/client-kms";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { connectClusterToken } from "../../src/crypto/cluster-token";
 import { initialisePkcs11Token, listPkcs11Tokens } from "../../src/crypto/pkcs11-module";
+import { DAY_MS } from "../../src/services/kms/key-record";
+import { TestClock } from "../support/clock";
 import { readClusterFile } from "../../src/services/kms/cloudhsm-clusters";
 import { temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
@@ -35,50 +41,61 @@ const TRUST_ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE---
 
 const tempDir = temporaryDirs("secretslite-cks-");
 
+/** A clusters file naming the test token by label under every cluster id the tests use. */
+function clustersFile(): string {
+  const file = path.join(tempDir(), "clusters.yaml");
+  writeFileSync(
+    file,
+    `${CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${OTHER_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${MISSING_TOKEN_CLUSTER}: { tokenLabel: no-such-token }\n` +
+      `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n`,
+  );
+  return file;
+}
+
+/**
+ * The cluster's token: the free slot of this worker's SoftHSM2 token directory, made in-process with C_InitToken while a
+ * server holds the library (a token softhsm2-util made now would not be seen until the next C_Initialize).
+ */
+async function ensureClusterToken(): Promise<void> {
+  const softhsm = await testSoftHsm();
+  if (listPkcs11Tokens(softhsm.modulePath, softhsm.softhsmConfigPath).some((token) => token.label === TOKEN_LABEL)) return;
+  initialisePkcs11Token({ modulePath: softhsm.modulePath, softhsmConfigPath: softhsm.softhsmConfigPath, tokenLabel: TOKEN_LABEL, soPin: "so-pin-1234", pin: PIN });
+}
+
+const describeStore = async (client: KMSClient, id: string) =>
+  (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0];
+
+/** The state once a connection attempt has ended. */
+async function settled(client: KMSClient, id: string): Promise<ConnectionStateType | undefined> {
+  for (let i = 0; i < 200; i++) {
+    const state = (await describeStore(client, id))?.ConnectionState;
+    if (state !== "CONNECTING") return state;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("still CONNECTING");
+}
+
+const createStore = async (kms: KMSClient, name: string, clusterId: string, password = PIN) =>
+  (await kms.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: name, CloudHsmClusterId: clusterId, TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: password })))
+    .CustomKeyStoreId ?? "";
+
 describe("AWS_CLOUDHSM custom key stores", () => {
   let server: TestServer;
   let kms: KMSClient;
-  let clustersFile: string;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    clustersFile = path.join(dir, "clusters.yaml");
-    writeFileSync(
-      clustersFile,
-      `${CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${OTHER_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${MISSING_TOKEN_CLUSTER}: { tokenLabel: no-such-token }\n` +
-        `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n`,
-    );
-    server = await startTestServer({ flags: ["--cloudhsm-clusters", clustersFile] });
+    server = await startTestServer({ flags: ["--cloudhsm-clusters", clustersFile()] });
     kms = server.kms();
-    // The cluster's token: the free slot of this worker's SoftHSM2 token directory, made in-process with C_InitToken
-    // while the server holds the library (tokens softhsm2-util made now would not be seen until C_Initialize).
-    const softhsm = await testSoftHsm();
-    if (!listPkcs11Tokens(softhsm.modulePath, softhsm.softhsmConfigPath).some((token) => token.label === TOKEN_LABEL)) {
-      initialisePkcs11Token({ modulePath: softhsm.modulePath, softhsmConfigPath: softhsm.softhsmConfigPath, tokenLabel: TOKEN_LABEL, soPin: "so-pin-1234", pin: PIN });
-    }
+    await ensureClusterToken();
   });
   afterAll(async () => {
     await server?.close();
   });
 
-  const describeStore = async (client: KMSClient, id: string) =>
-    (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0];
-
-  async function settled(client: KMSClient, id: string): Promise<ConnectionStateType | undefined> {
-    for (let i = 0; i < 200; i++) {
-      const state = (await describeStore(client, id))?.ConnectionState;
-      if (state !== "CONNECTING") return state;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error("still CONNECTING");
-  }
-
-  const createStore = async (name: string, clusterId: string, password = PIN) =>
-    (await kms.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: name, CloudHsmClusterId: clusterId, TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: password })))
-      .CustomKeyStoreId ?? "";
+  const create = (name: string, clusterId: string, password?: string) => createStore(kms, name, clusterId, password);
 
   it("creates, connects, holds a key in the token, and makes it Unavailable while disconnected", async () => {
-    const id = await createStore("main-store", CLUSTER);
+    const id = await create("main-store", CLUSTER);
     expect(id).toMatch(/^cks-[0-9a-f]{17}$/);
     expect(await describeStore(kms, id)).toMatchObject({
       CustomKeyStoreId: id,
@@ -111,6 +128,14 @@ describe("AWS_CLOUDHSM custom key stores", () => {
     expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob }))).Plaintext ?? [])).toEqual(Buffer.from(dataKey.Plaintext ?? []));
     const random = (await kms.send(new GenerateRandomCommand({ NumberOfBytes: 32, CustomKeyStoreId: id }))).Plaintext;
     expect(random).toHaveLength(32);
+    const reEncrypted = await kms.send(new ReEncryptCommand({ CiphertextBlob, DestinationKeyId: keyId }));
+    expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: reEncrypted.CiphertextBlob }))).Plaintext ?? []).toString()).toBe("held in a CloudHSM");
+    await expect(kms.send(new GenerateDataKeyPairCommand({ KeyId: keyId, KeyPairSpec: "ECC_NIST_P256" }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+    });
+    for (const refused of [{ KeySpec: "RSA_2048" as const, KeyUsage: "ENCRYPT_DECRYPT" as const }, { MultiRegion: true }, { Origin: "AWS_KMS" as const }]) {
+      await expect(kms.send(new CreateKeyCommand({ CustomKeyStoreId: id, ...refused }))).rejects.toMatchObject({ name: "UnsupportedOperationException" });
+    }
     await expect(kms.send(new EnableKeyRotationCommand({ KeyId: keyId }))).rejects.toMatchObject({
       name: "UnsupportedOperationException",
       message: `${arn} origin is AWS_CLOUDHSM which is not valid for this operation.`,
@@ -147,10 +172,10 @@ describe("AWS_CLOUDHSM custom key stores", () => {
   });
 
   it("refuses a second store on the same cluster, a name in use, and an unknown cluster", async () => {
-    await createStore("first-of-two", OTHER_CLUSTER);
-    await expect(createStore("second-of-two", OTHER_CLUSTER)).rejects.toMatchObject({ name: "CloudHsmClusterInUseException" });
-    await expect(createStore("first-of-two", MISSING_TOKEN_CLUSTER)).rejects.toMatchObject({ name: "CustomKeyStoreNameInUseException" });
-    await expect(createStore("unknown-cluster", "cluster-abcdefghijkl")).rejects.toMatchObject({ name: "CloudHsmClusterNotFoundException" });
+    await create("first-of-two", OTHER_CLUSTER);
+    await expect(create("second-of-two", OTHER_CLUSTER)).rejects.toMatchObject({ name: "CloudHsmClusterInUseException" });
+    await expect(create("first-of-two", MISSING_TOKEN_CLUSTER)).rejects.toMatchObject({ name: "CustomKeyStoreNameInUseException" });
+    await expect(create("unknown-cluster", "cluster-abcdefghijkl")).rejects.toMatchObject({ name: "CloudHsmClusterNotFoundException" });
     await expect(kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: "cks-1234567890abcdef0" }))).rejects.toMatchObject({
       name: "CustomKeyStoreNotFoundException",
     });
@@ -159,7 +184,7 @@ describe("AWS_CLOUDHSM custom key stores", () => {
   });
 
   it("fails with INVALID_CREDENTIALS for a wrong PIN, and needs a disconnect and the right PIN to connect", async () => {
-    const id = await createStore("wrong-pin", WRONG_PIN_CLUSTER, "not-the-pin");
+    const id = await create("wrong-pin", WRONG_PIN_CLUSTER, "not-the-pin");
     await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
     expect(await settled(kms, id)).toBe("FAILED");
     expect(await describeStore(kms, id)).toMatchObject({ ConnectionState: "FAILED", ConnectionErrorCode: "INVALID_CREDENTIALS" });
@@ -182,7 +207,7 @@ describe("AWS_CLOUDHSM custom key stores", () => {
   });
 
   it("fails with CLUSTER_NOT_FOUND when no token has the configured label", async () => {
-    const id = await createStore("missing-token", MISSING_TOKEN_CLUSTER);
+    const id = await create("missing-token", MISSING_TOKEN_CLUSTER);
     await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
     expect(await settled(kms, id)).toBe("FAILED");
     expect((await describeStore(kms, id))?.ConnectionErrorCode).toBe("CLUSTER_NOT_FOUND");
@@ -201,5 +226,48 @@ describe("the --cloudhsm-clusters file", () => {
       ["cluster-234567abcdefg", { modulePath: "/lib/p11.so", tokenLabel: "a" }],
       ["cluster-234567abcdefh", { modulePath: "/opt/other.so", slot: 3 }],
     ]);
+  });
+});
+
+describe("keys of a custom key store across deletion and restart", () => {
+  const clock = new TestClock(Date.now());
+  const dataDir = tempDir();
+  const flags = ["--cloudhsm-clusters", clustersFile()];
+
+  it("destroys a deleted key's token object, and reconnects a CONNECTED store when secretslite starts again", async () => {
+    const first = await startTestServer({ dataDir, flags, clock });
+    let second: TestServer | undefined;
+    try {
+      await ensureClusterToken();
+      const kms = first.kms();
+      const id = await createStore(kms, "restarted", CLUSTER);
+      await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+      expect(await settled(kms, id)).toBe("CONNECTED");
+      const kept = (await kms.send(new CreateKeyCommand({ CustomKeyStoreId: id, Origin: "AWS_CLOUDHSM" }))).KeyMetadata?.KeyId ?? "";
+      const deleted = (await kms.send(new CreateKeyCommand({ CustomKeyStoreId: id, Origin: "AWS_CLOUDHSM" }))).KeyMetadata?.KeyId ?? "";
+      const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: kept, Plaintext: Buffer.from("after a restart") }));
+
+      await kms.send(new ScheduleKeyDeletionCommand({ KeyId: deleted, PendingWindowInDays: 7 }));
+      clock.ms += 8 * DAY_MS;
+      await expect(kms.send(new DescribeKeyCommand({ KeyId: deleted }))).rejects.toBeInstanceOf(NotFoundException);
+      // Looked at from outside: the token still holds the kept key's object and no longer the deleted one's.
+      const softhsm = await testSoftHsm();
+      const look = connectClusterToken({ modulePath: softhsm.modulePath, tokenLabel: TOKEN_LABEL }, PIN);
+      try {
+        const iv = Buffer.alloc(12, 1);
+        expect(look.seal(kept, iv, Buffer.alloc(0), Buffer.from("x"))).toHaveLength(17);
+        expect(() => look.seal(deleted, iv, Buffer.alloc(0), Buffer.from("x"))).toThrow(/No key labelled/);
+      } finally {
+        look.close();
+      }
+
+      await first.stop();
+      second = await startTestServer({ dataDir, flags, clock });
+      const again = second.kms();
+      expect(await settled(again, id)).toBe("CONNECTED");
+      expect(Buffer.from((await again.send(new DecryptCommand({ CiphertextBlob }))).Plaintext ?? []).toString()).toBe("after a restart");
+    } finally {
+      await (second ?? first).close();
+    }
   });
 });
