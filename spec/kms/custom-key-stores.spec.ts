@@ -35,6 +35,7 @@ const CLUSTER = "cluster-234567abcdefg";
 const OTHER_CLUSTER = "cluster-234567abcdefh";
 const MISSING_TOKEN_CLUSTER = "cluster-234567abcdefz";
 const WRONG_PIN_CLUSTER = "cluster-234567abcdefw";
+const SAME_TOKEN_CLUSTERS = ["cluster-234567abcdefa", "cluster-234567abcdefb"] as const;
 const TOKEN_LABEL = "secretslite-spec-cloudhsm";
 const PIN = "kmsuser-pin-1";
 const TRUST_ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -47,7 +48,8 @@ function clustersFile(): string {
   writeFileSync(
     file,
     `${CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${OTHER_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${MISSING_TOKEN_CLUSTER}: { tokenLabel: no-such-token }\n` +
-      `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n`,
+      `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n` +
+      SAME_TOKEN_CLUSTERS.map((cluster) => `${cluster}: { tokenLabel: ${TOKEN_LABEL} }\n`).join(""),
   );
   return file;
 }
@@ -204,6 +206,19 @@ describe("AWS_CLOUDHSM custom key stores", () => {
     await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
     await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
     await expect(describeStore(kms, id)).rejects.toMatchObject({ name: "CustomKeyStoreNotFoundException" });
+  });
+
+  it("fails with INVALID_CREDENTIALS for a wrong PIN while another store is logged in to the same token", async () => {
+    // Login is per application, so the token itself would let the second store in with any PIN.
+    const right = await create("right-pin", SAME_TOKEN_CLUSTERS[0]);
+    const wrong = await create("other-pin", SAME_TOKEN_CLUSTERS[1], "not-the-pin-either");
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: right }));
+    expect(await settled(kms, right)).toBe("CONNECTED");
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: wrong }));
+    expect(await settled(kms, wrong)).toBe("FAILED");
+    expect((await describeStore(kms, wrong))?.ConnectionErrorCode).toBe("INVALID_CREDENTIALS");
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: wrong }));
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: right }));
   });
 
   it("fails with CLUSTER_NOT_FOUND when no token has the configured label", async () => {

@@ -1,5 +1,5 @@
 // AWS_CLOUDHSM custom key stores: their records, sealed passwords, connections to their PKCS#11 tokens, and the keys in them.
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { connectClusterToken, TokenConnectionError, type ClusterToken, type ClusterTokenConnection } from "../../crypto/cluster-token";
 import type { BackingKeyRef, KeyStore } from "../../crypto/key-store";
 import type { Logger } from "../../logger";
@@ -46,6 +46,9 @@ interface Live {
   state: "CONNECTING" | "CONNECTED" | "DISCONNECTING";
   connection: ClusterTokenConnection | undefined;
   settled: Promise<void>;
+  /** Once connected: which token, and a keyed digest of the PIN that logged in to it (see checkSamePin). */
+  token?: string;
+  pinDigest?: Buffer;
 }
 
 export interface CustomKeyStoreChanges {
@@ -64,6 +67,8 @@ export type Sealer = Pick<KeyStore, "seal" | "open">;
  */
 export class CustomKeyStores {
   private readonly live = new Map<string, Live>();
+  /** Keys the PIN digests: new in every process, so a digest means nothing outside it. */
+  private readonly pinDigestKey = randomBytes(32);
 
   constructor(
     private readonly store: Store,
@@ -251,6 +256,9 @@ export class CustomKeyStores {
         const cluster = this.clusters.get(record.clusterId);
         if (cluster === undefined) throw new TokenConnectionError("CLUSTER_NOT_FOUND", `cluster ${record.clusterId} is not in --cloudhsm-clusters`);
         const pin = this.openPassword(record);
+        live.token = JSON.stringify([cluster.modulePath, cluster.tokenLabel ?? null, cluster.slot ?? null]);
+        live.pinDigest = createHmac("sha256", this.pinDigestKey).update(pin).digest();
+        this.checkSamePin(live);
         connection = connectClusterToken(cluster, pin);
       } catch (error) {
         errorCode = error instanceof TokenConnectionError ? error.code : "INTERNAL_ERROR";
@@ -272,6 +280,20 @@ export class CustomKeyStores {
       live.state = "CONNECTED";
       await this.setState(scope, record.id, "CONNECTED", undefined);
     })().catch((error: unknown) => this.logger?.error(`custom key store ${record.id}: the connection state could not be stored`, { cause: error }));
+  }
+
+  /**
+   * PKCS#11 login belongs to the application: once one store is logged in to a token, the token answers every other
+   * login in this process with CKR_USER_ALREADY_LOGGED_IN without looking at the PIN. So a store whose password differs
+   * from that of a store already connected to the same token fails as the token would have made it fail.
+   */
+  private checkSamePin(live: Live): void {
+    for (const other of this.live.values()) {
+      if (other === live || other.state !== "CONNECTED" || other.token !== live.token || other.pinDigest === undefined || live.pinDigest === undefined) continue;
+      if (!timingSafeEqual(other.pinDigest, live.pinDigest)) {
+        throw new TokenConnectionError("INVALID_CREDENTIALS", "another custom key store is logged in to the same token with a different PIN");
+      }
+    }
   }
 
   private async setState(scope: Pick<Scope, "account" | "region">, id: string, state: CustomKeyStoreRecord["state"], errorCode: string | undefined): Promise<void> {
