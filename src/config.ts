@@ -56,6 +56,8 @@ export interface Config {
   readonly strictHsm: boolean;
   /** --transient-state-ms: how long a new multi-Region replica stays Creating and UpdatePrimaryRegion's keys Updating. */
   readonly transientStateMs: number;
+  /** YAML or JSON: CloudHSM cluster id → the PKCS#11 token an AWS_CLOUDHSM custom key store on it uses. */
+  readonly cloudHsmClustersFile: string | undefined;
 }
 
 export type SyncSetting = "always" | "never";
@@ -95,6 +97,7 @@ export const defaults: Config = Object.freeze({
   sync: "always",
   strictHsm: false,
   transientStateMs: 1000,
+  cloudHsmClustersFile: undefined,
 });
 
 export const usage = `Usage: secretslite [options]
@@ -128,6 +131,7 @@ Options (each also an environment variable):
   --sync WHEN               SECRETSLITE_SYNC               always: fsync each write, survives power loss | never (${defaults.sync})
   --strict-hsm              SECRETSLITE_STRICT_HSM=1       refuse key specs whose private keys would be used outside the token (Ed25519, ML-DSA)
   --transient-state-ms N    SECRETSLITE_TRANSIENT_STATE_MS how long a new multi-Region replica is Creating and UpdatePrimaryRegion's keys Updating (${defaults.transientStateMs})
+  --cloudhsm-clusters FILE  SECRETSLITE_CLOUDHSM_CLUSTERS  YAML or JSON: CloudHSM cluster id → PKCS#11 token of AWS_CLOUDHSM custom key stores
   --help                    print this text
 `;
 
@@ -164,6 +168,7 @@ const options = {
   sync: { type: "string" },
   "strict-hsm": { type: "boolean" },
   "transient-state-ms": { type: "string" },
+  "cloudhsm-clusters": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -282,6 +287,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     sync: sync as SyncSetting,
     strictHsm: flag("strict-hsm") ?? defaults.strictHsm,
     transientStateMs: integer("transient-state-ms", 0, 3_600_000) ?? defaults.transientStateMs,
+    cloudHsmClustersFile: absolute(text("cloudhsm-clusters")),
   });
 }
 

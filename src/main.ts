@@ -15,6 +15,7 @@ import { loadCredentialsFile, SignatureVerifier } from "./protocol/sigv4";
 import { listen } from "./server";
 import { serverTls } from "./tls/server-options";
 import { systemClock, type Clock } from "./services/clock";
+import { readClusterFile } from "./services/kms/cloudhsm-clusters";
 import { startKmsDomain, type KmsDomain } from "./services/kms/domain";
 import { startSecretsDomain, type SecretsDomain } from "./services/secretsmanager/domain";
 import { Replicas } from "./services/secretsmanager/replication";
@@ -83,6 +84,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     ...(config.seedFile === undefined ? [] : [readSeedFile(config.seedFile, config.defaultAccount)]),
     ...(options.seed === undefined ? [] : [checkSeed(options.seed, "options.seed", config.defaultAccount)]),
   ]);
+  // Like the seed, read once before anything opens: a bad clusters file stops the start.
+  const cloudHsmClusters = config.cloudHsmClustersFile === undefined ? undefined : readClusterFile(config.cloudHsmClustersFile, config.pkcs11.modulePath);
   /** Health says ready only once the seed is in, so a suite that waits for it never sees a half-seeded server. */
   let seeded = false;
 
@@ -111,6 +114,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       await store.clear();
       kms.keys.forgetCached();
       keyStore.forgetAll();
+      // The wipe took the custom key stores' records: their tokens are logged out of too.
+      kms.customKeyStores.closeAll();
       // Wrapped backing keys and sealed values must leave the data files, not only the index.
       await store.compact(everything.gte, everything.lt);
     } else {
@@ -193,7 +198,11 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       keyStore = await openKeyStore(config, config.dataDir, logger);
     }
     logSpecsOutsideToken(keyStore, config.strictHsm, logger);
-    kms = await startKmsDomain(store, keyStore, clock, logger, { strictHsm: config.strictHsm, transientStateMs: config.transientStateMs });
+    kms = await startKmsDomain(store, keyStore, clock, logger, {
+      strictHsm: config.strictHsm,
+      transientStateMs: config.transientStateMs,
+      cloudHsmClusters,
+    });
     secrets = await startSecretsDomain(store, clock, logger);
     // Again, quietly, over what this start created (in another program's process the umask is not ours to set).
     if (!config.inMemory) makePrivate(config.dataDir, logger, "opened");

@@ -66,4 +66,11 @@ describe("parseConfig: issue-9 options", () => {
     expect(() => parseConfig([], { SECRETSLITE_STRICT_HSM: "maybe" })).toThrow(new ConfigError("SECRETSLITE_STRICT_HSM must be true or false, not 'maybe'"));
     expect(usage).toMatch(/^ {2}--strict-hsm +SECRETSLITE_STRICT_HSM=1 +refuse key specs whose private keys would be used outside the token/m);
   });
+
+  it("reads --cloudhsm-clusters as an absolute path from the flag or SECRETSLITE_CLOUDHSM_CLUSTERS, and --help lists both", () => {
+    expect(parseConfig([], {})?.cloudHsmClustersFile).toBeUndefined();
+    expect(parseConfig(["--cloudhsm-clusters", "clusters.yaml"], {})?.cloudHsmClustersFile).toBe(path.resolve("clusters.yaml"));
+    expect(parseConfig([], { SECRETSLITE_CLOUDHSM_CLUSTERS: "/etc/c.json" })?.cloudHsmClustersFile).toBe("/etc/c.json");
+    expect(usage).toMatch(/^ {2}--cloudhsm-clusters FILE +SECRETSLITE_CLOUDHSM_CLUSTERS +YAML or JSON: CloudHSM cluster id/m);
+  });
 });

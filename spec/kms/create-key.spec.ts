@@ -155,7 +155,7 @@ describe("behaviour", () => {
     expect((await fresh.send(new ListKeysCommand({}))).Keys).toEqual([]);
   });
 
-  it("answers CustomKeyStoreNotFoundException for any custom key store: there are none", async () => {
+  it("answers CustomKeyStoreNotFoundException for a custom key store that does not exist, whatever the origin", async () => {
     for (const input of [
       { CustomKeyStoreId: "cks-1234567890abcdef0" },
       { CustomKeyStoreId: "cks-1234567890abcdef0", Origin: "AWS_CLOUDHSM" as const },
@@ -170,10 +170,14 @@ describe("behaviour", () => {
   });
 
   it("refuses a custom key store origin or XksKeyId without a store, clearly", async () => {
-    for (const input of [{ Origin: "AWS_CLOUDHSM" as const }, { Origin: "EXTERNAL_KEY_STORE" as const }, { XksKeyId: "ext-key-1" }]) {
+    await expect(kms.send(new CreateKeyCommand({ Origin: "AWS_CLOUDHSM" }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+      message: "Origin AWS_CLOUDHSM needs a CustomKeyStoreId: the CloudHSM key store to create the key in.",
+    });
+    for (const input of [{ Origin: "EXTERNAL_KEY_STORE" as const }, { XksKeyId: "ext-key-1" }]) {
       await expect(kms.send(new CreateKeyCommand(input))).rejects.toMatchObject({
         name: "UnsupportedOperationException",
-        message: expect.stringContaining("no custom key stores"),
+        message: expect.stringContaining("does not implement EXTERNAL_KEY_STORE"),
       });
     }
   });

@@ -222,36 +222,12 @@ class Pkcs11KeyStore implements KeyStore {
 
   seal(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
     this.assertOpen();
-    try {
-      const key = this.symmetricKeyHandle(backingKey);
-      const session = this.syncSession.handle;
-      this.lib.C_EncryptInit(session, gcm(iv, aad), key);
-      return this.lib.C_Encrypt(
-        session,
-        plaintext.length === 0 ? EMPTY : asBuffer(plaintext),
-        Buffer.allocUnsafe(plaintext.length + GCM_TAG_BYTES),
-      );
-    } catch (error) {
-      throw afterTokenFailure(error);
-    }
+    return gcmSeal(this.lib, this.syncSession.handle, () => this.symmetricKeyHandle(backingKey), iv, aad, plaintext);
   }
 
   open(backingKey: BackingKeyRef, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
     this.assertOpen();
-    if (sealed.length < GCM_TAG_BYTES) throw new KeyStoreIntegrityError("The sealed data is shorter than a GCM tag");
-    try {
-      const key = this.symmetricKeyHandle(backingKey);
-      const session = this.syncSession.handle;
-      this.lib.C_DecryptInit(session, gcm(iv, aad), key);
-      // SoftHSM wants room for the tag too, and CKR_BUFFER_TOO_SMALL would leave the operation active.
-      return this.lib.C_Decrypt(session, asBuffer(sealed), Buffer.allocUnsafe(sealed.length));
-    } catch (error) {
-      // SoftHSM reports a failed tag check as CKR_GENERAL_ERROR, not CKR_ENCRYPTED_DATA_INVALID.
-      if (isCkr(error, "CKR_GENERAL_ERROR", "CKR_ENCRYPTED_DATA_INVALID", "CKR_ENCRYPTED_DATA_LEN_RANGE")) {
-        throw afterTokenFailure(new KeyStoreIntegrityError("The GCM tag does not verify under this backing key", { cause: error }));
-      }
-      throw afterTokenFailure(error);
-    }
+    return gcmOpen(this.lib, this.syncSession.handle, () => this.symmetricKeyHandle(backingKey), iv, aad, sealed);
   }
 
   sign(backingKey: BackingKeyRef, algorithm: SigningAlgorithmSpec, input: SignInput): Promise<Buffer> {
@@ -740,6 +716,36 @@ function generateRootKey(session: graphene.Session, label: string, token: boolea
     unwrap: true,
     modifiable: false,
   });
+}
+
+/**
+ * AES-256-GCM in the token on `session`, on the event loop: ciphertext ‖ 16-byte tag. `keyHandle` is called inside
+ * the guarded region, so a failed handle lookup also clears OpenSSL's error queue. Shared with the custom key stores'
+ * tokens (cluster-token.ts).
+ */
+export function gcmSeal(lib: PKCS11, session: Buffer, keyHandle: () => Buffer, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
+  try {
+    lib.C_EncryptInit(session, gcm(iv, aad), keyHandle());
+    return lib.C_Encrypt(session, plaintext.length === 0 ? EMPTY : asBuffer(plaintext), Buffer.allocUnsafe(plaintext.length + GCM_TAG_BYTES));
+  } catch (error) {
+    throw afterTokenFailure(error);
+  }
+}
+
+/** Reverses gcmSeal; KeyStoreIntegrityError when the tag does not verify. */
+export function gcmOpen(lib: PKCS11, session: Buffer, keyHandle: () => Buffer, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
+  if (sealed.length < GCM_TAG_BYTES) throw new KeyStoreIntegrityError("The sealed data is shorter than a GCM tag");
+  try {
+    lib.C_DecryptInit(session, gcm(iv, aad), keyHandle());
+    // SoftHSM wants room for the tag too, and CKR_BUFFER_TOO_SMALL would leave the operation active.
+    return lib.C_Decrypt(session, asBuffer(sealed), Buffer.allocUnsafe(sealed.length));
+  } catch (error) {
+    // SoftHSM reports a failed tag check as CKR_GENERAL_ERROR, not CKR_ENCRYPTED_DATA_INVALID.
+    if (isCkr(error, "CKR_GENERAL_ERROR", "CKR_ENCRYPTED_DATA_INVALID", "CKR_ENCRYPTED_DATA_LEN_RANGE")) {
+      throw afterTokenFailure(new KeyStoreIntegrityError("The GCM tag does not verify under this backing key", { cause: error }));
+    }
+    throw afterTokenFailure(error);
+  }
 }
 
 function gcm(iv: Uint8Array, aad: Uint8Array) {

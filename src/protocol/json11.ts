@@ -94,8 +94,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     const awsError = error instanceof AwsError ? error : internalFailure(error);
     const shape = service === undefined ? undefined : models[service].errorShapes[awsError.code];
     const status = awsError.status ?? (shape?.fault ? 500 : 400);
-    // 501 is an answer (an operation not built yet), not a fault worth an error line.
-    if (status >= 500 && status !== 501) logger.error("internal failure", { requestId, code: awsError.code, cause: awsError.cause ?? error });
+    if (status >= 500) logger.error("internal failure", { requestId, code: awsError.code, cause: awsError.cause ?? error });
     // AWS leaves the message out when it has none (InvalidCiphertextException, UnknownOperationException).
     const body = JSON.stringify(
       awsError.message === "" ? { __type: awsError.code } : { __type: awsError.code, [shape?.messageMember ?? "message"]: awsError.message },
@@ -148,10 +147,9 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       audited = ctx;
 
       input = decodeInput(entry.service, operationName, json);
+      // Both tables serve every operation of their model (checked by their types), so a modelled name always has one.
       const operation = entry.operations[operationName];
-      if (operation === undefined) {
-        throw new AwsError("NotImplementedException", `secretslite does not implement ${target} yet.`, { status: 501 });
-      }
+      if (operation === undefined) throw unknownOperation();
       const output = await operation(input, ctx);
       send(res, requestId, 200, JSON.stringify(toWire(output ?? {})));
       // The answer is out: nothing after it may reach the catch below and answer a second time.

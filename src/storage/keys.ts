@@ -16,6 +16,7 @@ export type RecordKind =
   | "kms-key-usage" // a key's last cryptographic use (GetKeyLastUsage)
   | "kms-grant" // one grant, keyed by key id + "/" + grant id, so one range holds exactly one key's grants
   | "kms-schedule" // GLOBAL: a due deletion or rotation, keyed by due time first
+  | "kms-custom-key-store" // GLOBAL: one custom key store, keyed by account + "/" + region + "/" + id (a restart finds every connected one)
   | "secret" // one secret's metadata, keyed by name
   | "secret-version" // one sealed version of a secret, keyed by name + version id
   | "secret-by-name" // ListSecrets index: set + name → the secret's dates (secret-index.ts)

@@ -7,6 +7,7 @@ import { invalidCiphertext } from "./errors";
 import { KEY_ID } from "./key-arn";
 import { backingKeyOf } from "./key-material";
 import type { BackingKeyRecord, KmsKeyRecord } from "./key-record";
+import type { Sealer } from "./custom-key-stores";
 
 /*
  * Layout of format 2, the one written (everything before the IV is authenticated as AAD, followed by the
@@ -87,7 +88,17 @@ function headerCheck(bytes: Buffer, length: number): Buffer {
 
 /** Seals and opens ciphertext blobs; the GCM work happens inside the key store, one token call each. */
 export class Ciphertexts {
-  constructor(private readonly keyStore: KeyStore) {}
+  constructor(
+    private readonly keyStore: KeyStore,
+    /** Keys in a custom key store seal through their store's token (custom-key-stores.ts). */
+    private readonly customSealer?: (key: KmsKeyRecord) => Sealer,
+  ) {}
+
+  private sealerOf(key: KmsKeyRecord): Sealer {
+    if (key.customKeyStore === undefined) return this.keyStore;
+    if (this.customSealer === undefined) throw new Error(`KMS key ${key.keyId} is in a custom key store, and these ciphertexts have none`);
+    return this.customSealer(key);
+  }
 
   /** Encrypts under the key's newest backing key. */
   seal(key: KmsKeyRecord, plaintext: Uint8Array, context: EncryptionContext): { blob: Buffer; keyMaterialId: string } {
@@ -106,7 +117,7 @@ export class Ciphertexts {
     fillIv(prefix, ivStart, IV_BYTES);
     const header = prefix.subarray(0, ivStart);
     const iv = prefix.subarray(ivStart);
-    const sealed = this.keyStore.seal(backingKeyOf(key, backingKey), iv, additionalData(header, context), plaintext);
+    const sealed = this.sealerOf(key).seal(backingKeyOf(key, backingKey), iv, additionalData(header, context), plaintext);
     return { blob: Buffer.concat([prefix, sealed], prefix.length + sealed.length), keyMaterialId: backingKey.id };
   }
 
@@ -115,7 +126,7 @@ export class Ciphertexts {
     const backingKey: BackingKeyRecord | undefined = key.backingKeys.find((b) => b.id === parsed.keyMaterialId);
     if (backingKey === undefined) throw invalidCiphertext();
     try {
-      const plaintext = this.keyStore.open(backingKeyOf(key, backingKey), parsed.iv, additionalData(parsed.header, context), parsed.sealed);
+      const plaintext = this.sealerOf(key).open(backingKeyOf(key, backingKey), parsed.iv, additionalData(parsed.header, context), parsed.sealed);
       return { plaintext, keyMaterialId: backingKey.id };
     } catch (error) {
       if (error instanceof KeyStoreIntegrityError) throw invalidCiphertext();

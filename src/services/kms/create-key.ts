@@ -1,14 +1,18 @@
-// CreateKey: a new customer managed KMS key of any spec but SM2, its backing key generated in the token (none yet for Origin EXTERNAL).
+// CreateKey: a new customer managed KMS key of any spec but SM2, its backing key generated in the token (none yet for Origin
+// EXTERNAL; a token object of its custom key store's token for Origin AWS_CLOUDHSM).
 import type { CreateKeyRequest, CreateKeyResponse } from "@aws-sdk/client-kms";
 import type { Operation } from "./context";
-import { customKeyStoreNotFound, keySpecConflict, keyUsageMismatch, keyUsageRequired, unsupportedOperation } from "./errors";
+import { keySpecConflict, keyUsageMismatch, keyUsageRequired, unsupportedOperation } from "./errors";
 import { allowsUsage, KEY_SPECS, type KmsKeySpec, type KmsKeyUsage } from "./key-specs";
 import { assertValidPolicy } from "./key-policy";
 import { keyMetadata } from "./key-metadata";
+import type { KeyOrigin } from "./key-record";
 import { assertValidTags, toKeyTags } from "./tags";
 
 export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (input, ctx) => {
-  const { keySpec, keyUsage, origin } = checkKeyKind(input, ctx.scope.region);
+  // An unknown store is CustomKeyStoreNotFoundException whatever else the request says.
+  if (input.CustomKeyStoreId !== undefined) await ctx.kms.customKeyStores.describe(ctx.scope, input.CustomKeyStoreId);
+  const { keySpec, keyUsage, origin, customKeyStoreId } = checkKeyKind(input, ctx.scope.region);
   if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
   const tags = toKeyTags(input.Tags ?? []);
   assertValidTags(tags);
@@ -21,6 +25,7 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
     multiRegion: input.MultiRegion,
     policy: input.Policy,
     tags,
+    customKeyStoreId,
   });
   return { KeyMetadata: keyMetadata(key) };
 };
@@ -29,7 +34,8 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
 export interface KeyKind {
   readonly keySpec: KmsKeySpec;
   readonly keyUsage: KmsKeyUsage;
-  readonly origin: "AWS_KMS" | "EXTERNAL";
+  readonly origin: KeyOrigin;
+  readonly customKeyStoreId?: string;
 }
 
 /**
@@ -37,7 +43,7 @@ export interface KeyKind {
  * model validation: the kind of key to make, or AWS's refusal. Seed documents run the same checks on their keys.
  */
 export function checkKeyKind(
-  input: Pick<CreateKeyRequest, "KeySpec" | "CustomerMasterKeySpec" | "KeyUsage" | "Origin" | "CustomKeyStoreId" | "XksKeyId">,
+  input: Pick<CreateKeyRequest, "KeySpec" | "CustomerMasterKeySpec" | "KeyUsage" | "Origin" | "CustomKeyStoreId" | "XksKeyId" | "MultiRegion">,
   region: string,
 ): KeyKind {
   // Text from nsmithuk/local-kms and other emulators that agree on it; no raw AWS capture was found.
@@ -46,25 +52,36 @@ export function checkKeyKind(
   const keySpec = (input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT") as KmsKeySpec;
   assertSpecServed(keySpec, region);
   const keyUsage = keyUsageFor(keySpec, input.KeyUsage);
-  // secretslite has no custom key stores, so any CustomKeyStoreId names one that does not exist: the answer AWS
-  // gives for an unknown store. The custom-store origins and XksKeyId without a store cannot be served either.
-  if (input.CustomKeyStoreId !== undefined) throw customKeyStoreNotFound(input.CustomKeyStoreId);
-  const origin = input.Origin ?? "AWS_KMS";
-  if (origin !== "AWS_KMS" && origin !== "EXTERNAL") {
-    throw unsupportedOperation(`Origin ${origin} needs a CustomKeyStoreId, and secretslite has no custom key stores.`);
+  if (input.CustomKeyStoreId !== undefined || input.Origin === "AWS_CLOUDHSM" || input.Origin === "EXTERNAL_KEY_STORE" || input.XksKeyId !== undefined) {
+    return { keySpec, keyUsage, origin: "AWS_CLOUDHSM", customKeyStoreId: checkCustomKeyStoreKind(input, keySpec) };
   }
+  const origin = input.Origin ?? "AWS_KMS";
+  if (origin !== "AWS_KMS" && origin !== "EXTERNAL") throw unsupportedOperation(`Origin ${origin} is not supported.`);
   // Symmetric, HMAC, RSA and ECC (Ed25519 included: the model's GetParametersForImport says "All KMS key types are
   // supported") keys take imported material; "You can't import key material for ML-DSA KMS keys" (the KMS guide,
   // importing-keys-conceptual.html, Requirements for imported key material). AWS's error for it is not recorded.
   if (origin === "EXTERNAL" && keySpec.startsWith("ML_DSA_")) {
     throw unsupportedOperation(`You can't import key material for ML-DSA KMS keys: KeySpec ${keySpec} cannot have Origin EXTERNAL.`);
   }
-  if (input.XksKeyId !== undefined) {
-    throw unsupportedOperation(
-      "XksKeyId is valid only with Origin EXTERNAL_KEY_STORE and a CustomKeyStoreId; secretslite has no custom key stores.",
-    );
-  }
   return { keySpec, keyUsage, origin };
+}
+
+/**
+ * A key in an AWS_CLOUDHSM key store: "valid only for symmetric encryption KMS keys in a single Region" (the model's
+ * CreateKey CustomKeyStoreId). The texts are secretslite's own (no AWS answer recorded). Origin left out with a
+ * CustomKeyStoreId is taken as AWS_CLOUDHSM, the only origin such a key can have here.
+ */
+function checkCustomKeyStoreKind(input: Parameters<typeof checkKeyKind>[0], keySpec: KmsKeySpec): string {
+  if (input.Origin === "EXTERNAL_KEY_STORE" || input.XksKeyId !== undefined) {
+    throw unsupportedOperation("secretslite does not implement EXTERNAL_KEY_STORE custom key stores (XksKeyId) yet; only AWS_CLOUDHSM.");
+  }
+  if (input.CustomKeyStoreId === undefined) throw unsupportedOperation("Origin AWS_CLOUDHSM needs a CustomKeyStoreId: the CloudHSM key store to create the key in.");
+  if (input.Origin !== undefined && input.Origin !== "AWS_CLOUDHSM") {
+    throw unsupportedOperation(`Origin ${input.Origin} is not valid with a CustomKeyStoreId: keys in a CloudHSM key store have Origin AWS_CLOUDHSM.`);
+  }
+  if (keySpec !== "SYMMETRIC_DEFAULT") throw unsupportedOperation(`KeySpec ${keySpec} is not valid in a custom key store: only SYMMETRIC_DEFAULT keys are.`);
+  if (input.MultiRegion === true) throw unsupportedOperation("Multi-Region keys cannot be created in a custom key store.");
+  return input.CustomKeyStoreId;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { DataKeyPairSpec as WireDataKeyPairSpec } from "@aws-sdk/client-kms
 import { generateDataKeyPair, type DataKeyPair, type DataKeyPairSpec } from "../../crypto/public-key-operations";
 import type { KmsRequestContext } from "./context";
 import { assertSpecServed } from "./create-key";
-import { dryRunSucceeded } from "./errors";
+import { dryRunSucceeded, externalOriginUnsupported } from "./errors";
 import type { KmsKeyRecord } from "./key-record";
 import type { KmsKeySpec } from "./key-specs";
 
@@ -31,6 +31,9 @@ export async function sealedDataKeyPair(
   const spec = (input.KeyPairSpec ?? "SM2") as KmsKeySpec;
   assertSpecServed(spec, ctx.scope.region);
   const key = await ctx.kms.keys.usable(ctx, input.KeyId ?? "", operation, "SYMMETRIC_DEFAULT");
+  // "You cannot use an asymmetric KMS key or a KMS key in a custom key store" (the model's GenerateDataKeyPair); the
+  // text, worded as the recorded origin refusals, is secretslite's.
+  if (key.customKeyStore !== undefined) throw externalOriginUnsupported(key.arn, key.origin);
   if (input.DryRun) throw dryRunSucceeded();
   const pair = await generateDataKeyPair(spec as DataKeyPairSpec);
   const { blob, keyMaterialId } = ctx.kms.ciphertexts.seal(key, pair.privateKeyPkcs8Der, input.EncryptionContext);

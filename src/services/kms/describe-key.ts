@@ -7,5 +7,5 @@ import { keyMetadata } from "./key-metadata";
 export const describeKey: Operation<DescribeKeyRequest, DescribeKeyResponse> = async (input, ctx) => {
   const key = await ctx.kms.keys.resolve(ctx.scope, input.KeyId ?? "", ctx.now);
   assertKeyState("DescribeKey", key);
-  return { KeyMetadata: keyMetadata(key) };
+  return { KeyMetadata: keyMetadata(ctx.kms.keys.presented(key)) };
 };

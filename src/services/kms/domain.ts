@@ -14,6 +14,8 @@ import { Macs } from "./macs";
 import { SharedSecrets } from "./shared-secrets";
 import { Signatures } from "./signatures";
 import { RsaCiphertexts } from "./rsa-ciphertext";
+import type { ClusterToken } from "../../crypto/cluster-token";
+import { CustomKeyStores } from "./custom-key-stores";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
@@ -28,6 +30,7 @@ export interface KmsDomain {
   readonly schedule: KeySchedule;
   /** GetParametersForImport's wrapping keys and tokens, and ImportKeyMaterial's unwrapping. */
   readonly imports: KeyImports;
+  readonly customKeyStores: CustomKeyStores;
   /** Random bytes from the token's generator, as KMS's GenerateRandom draws them from its HSMs. */
   random(byteCount: number): Buffer;
   /** Stops the schedule and flushes usage; the store and token close after it. */
@@ -38,14 +41,28 @@ export interface KmsDomain {
  * Builds the domain and carries out whatever fell due while the server was down (destructions, automatic
  * rotations, expiries of imported material) before it answers a request.
  */
-export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Clock, logger?: Logger, options: KmsKeysOptions = {}): Promise<KmsDomain> {
+export async function startKmsDomain(
+  store: Store,
+  keyStore: KeyStore,
+  clock: Clock,
+  logger?: Logger,
+  options: KmsKeysOptions & { readonly cloudHsmClusters?: ReadonlyMap<string, ClusterToken> } = {},
+): Promise<KmsDomain> {
   const usage = new KeyUsage(store, (error) => logger?.warn("key usage could not be stored; it stays pending for the next flush", { cause: error }));
-  const keys = new KmsKeys(store, keyStore, usage, clock, options);
+  const customKeyStores: CustomKeyStores = new CustomKeyStores(
+    store,
+    keyStore,
+    options.cloudHsmClusters ?? new Map(),
+    (scope, id): Promise<boolean> => keys.holdsCustomKeyStoreKeys(scope, id),
+    logger,
+  );
+  const keys: KmsKeys = new KmsKeys(store, keyStore, usage, clock, { ...options, customKeyStores });
   const schedule = new KeySchedule(store, keys, clock, logger);
   await schedule.start();
+  await customKeyStores.start();
   return {
     keys,
-    ciphertexts: new Ciphertexts(keyStore),
+    ciphertexts: new Ciphertexts(keyStore, (key) => customKeyStores.sealerFor(key)),
     macs: new Macs(keyStore),
     sharedSecrets: new SharedSecrets(keyStore),
     signatures: new Signatures(keyStore),
@@ -55,10 +72,12 @@ export async function startKmsDomain(store: Store, keyStore: KeyStore, clock: Cl
     usage,
     schedule,
     imports: new KeyImports(keys, keyStore),
+    customKeyStores,
     random: (byteCount) => keyStore.random(byteCount),
     close: async () => {
       await schedule.close();
       await usage.close();
+      customKeyStores.closeAll();
     },
   };
 }

@@ -108,8 +108,9 @@ export const keyUsageMismatch = (keyUsage: string, keySpec: string): AwsError =>
   new AwsError("ValidationException", `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
 
 /** Footnote [6] of the key-state page: rotation of a key whose material is imported. */
-export const externalOriginUnsupported = (keyArn: string): AwsError =>
-  new AwsError("UnsupportedOperationException", `${keyArn} origin is EXTERNAL which is not valid for this operation.`);
+/** Also AWS_CLOUDHSM keys' answer to the rotation operations (a recorded AWS text quoted in crossplane-contrib/provider-aws#2310). */
+export const externalOriginUnsupported = (keyArn: string, origin = "EXTERNAL"): AwsError =>
+  new AwsError("UnsupportedOperationException", `${keyArn} origin is ${origin} which is not valid for this operation.`);
 
 /**
  * Rotation of a key that is not a symmetric encryption key. AWS's text was not found; this follows the form of the
@@ -296,3 +297,20 @@ export const replicaExists = (replicaArn: string): AwsError => new AwsError("Alr
  */
 export const invalidSetRegion = (member: "ReplicaRegion" | "PrimaryRegion", region: string, reason: string): AwsError =>
   new AwsError("ValidationException", `${member} ${region} ${reason}`);
+
+// Custom key stores. No AWS texts were recorded for these; each message paraphrases its exception's description in the
+// model (CustomKeyStoreInvalidStateException, CustomKeyStoreHasCMKsException, CloudHsmCluster*Exception).
+
+export const customKeyStoreInvalidState = (message: string): AwsError => new AwsError("CustomKeyStoreInvalidStateException", message);
+
+export const customKeyStoreNameInUse = (name: string): AwsError =>
+  new AwsError("CustomKeyStoreNameInUseException", `A custom key store named '${name}' already exists in this account and Region.`);
+
+export const customKeyStoreHasKeys = (customKeyStoreId: string): AwsError =>
+  new AwsError("CustomKeyStoreHasCMKsException", `Custom key store '${customKeyStoreId}' contains KMS keys; delete them before the custom key store.`);
+
+export const cloudHsmClusterNotFound = (clusterId: string): AwsError =>
+  new AwsError("CloudHsmClusterNotFoundException", `CloudHSM cluster '${clusterId}' was not found (secretslite knows only the clusters of --cloudhsm-clusters).`);
+
+export const cloudHsmClusterInUse = (clusterId: string): AwsError =>
+  new AwsError("CloudHsmClusterInUseException", `CloudHSM cluster '${clusterId}' is already associated with a custom key store in this account.`);

@@ -39,6 +39,13 @@ import { listGrants } from "./list-grants";
 import { listRetirableGrants } from "./list-retirable-grants";
 import { retireGrant } from "./retire-grant";
 import { revokeGrant } from "./revoke-grant";
+// Custom key stores
+import { connectCustomKeyStore } from "./connect-custom-key-store";
+import { createCustomKeyStore } from "./create-custom-key-store";
+import { deleteCustomKeyStore } from "./delete-custom-key-store";
+import { describeCustomKeyStores } from "./describe-custom-key-stores";
+import { disconnectCustomKeyStore } from "./disconnect-custom-key-store";
+import { updateCustomKeyStore } from "./update-custom-key-store";
 // Cryptographic operations
 import { decrypt } from "./decrypt";
 import { deriveSharedSecret } from "./derive-shared-secret";
@@ -96,6 +103,13 @@ export const kmsOperations = checkingGrantTokens({
   ListRetirableGrants: listRetirableGrants,
   RetireGrant: retireGrant,
   RevokeGrant: revokeGrant,
+  // Custom key stores
+  ConnectCustomKeyStore: connectCustomKeyStore,
+  CreateCustomKeyStore: createCustomKeyStore,
+  DeleteCustomKeyStore: deleteCustomKeyStore,
+  DescribeCustomKeyStores: describeCustomKeyStores,
+  DisconnectCustomKeyStore: disconnectCustomKeyStore,
+  UpdateCustomKeyStore: updateCustomKeyStore,
   // Cryptographic operations
   Decrypt: decrypt,
   DeriveSharedSecret: deriveSharedSecret,
@@ -111,4 +125,4 @@ export const kmsOperations = checkingGrantTokens({
   VerifyMac: verifyMac,
   Sign: sign,
   Verify: verify,
-} satisfies Partial<Record<KmsOperation, Operation>>);
+} satisfies Record<KmsOperation, Operation>);

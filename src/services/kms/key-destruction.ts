@@ -54,6 +54,7 @@ export async function destroyKey(access: KeyRecordAccess, scope: Scope, keyId: s
   if (destroyed.lastCopy) for (const backingKey of knownMaterial(destroyed.key)) access.keyStore.forget(backingKeyOf(destroyed.key, backingKey).id);
   // Import wrapping keys belong to this region's record alone.
   for (const id of wrappingRefIds(destroyed.key)) access.keyStore.forget(id);
+  if (destroyed.key.customKeyStore !== undefined) access.customKeyStores?.destroyKeyMaterial(destroyed.key);
   await store.compact(key, key + "\uffff");
   return undefined;
 }

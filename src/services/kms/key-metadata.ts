@@ -51,5 +51,7 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
     MultiRegion: key.multiRegion,
     MultiRegionConfiguration: multiRegionConfiguration(key),
     CurrentKeyMaterialId: current?.id,
+    CustomKeyStoreId: key.customKeyStore?.id,
+    CloudHsmClusterId: key.customKeyStore?.clusterId,
   };
 }

@@ -28,6 +28,9 @@ export interface KeyTransition {
   readonly then: KeyState;
 }
 
+/** KMS OriginType without EXTERNAL_KEY_STORE. */
+export type KeyOrigin = "AWS_KMS" | "EXTERNAL" | "AWS_CLOUDHSM";
+
 export type RotationType = "AUTOMATIC" | "ON_DEMAND";
 
 /** One generation of a key's backing key; rotation appends, Decrypt may use any. */
@@ -84,7 +87,7 @@ export interface KmsKeyRecord extends StoredValue {
   readonly description: string;
   readonly keyUsage: KmsKeyUsage;
   readonly keySpec: KmsKeySpec;
-  readonly origin: "AWS_KMS" | "EXTERNAL";
+  readonly origin: KeyOrigin;
   readonly keyManager: "CUSTOMER" | "AWS";
   readonly keyState: KeyState;
   readonly multiRegion: boolean;
@@ -108,6 +111,8 @@ export interface KmsKeyRecord extends StoredValue {
   readonly transition?: KeyTransition;
   /** PendingReplicaDeletion only: the waiting period that starts when the last replica is gone. */
   readonly pendingWindowDays?: number;
+  /** Origin AWS_CLOUDHSM: the custom key store whose token holds the material, and its cluster when the key was made. */
+  readonly customKeyStore?: { readonly id: string; readonly clusterId: string };
 }
 
 export const DAY_MS = 86_400_000;
@@ -119,8 +124,10 @@ export interface NewKmsKey {
   /** A fixed id (seed fixtures); a fresh UUID or `mrk-` id otherwise. The caller makes sure it is free. */
   readonly keyId?: string;
   readonly description?: string;
-  readonly origin?: "AWS_KMS" | "EXTERNAL";
+  readonly origin?: KeyOrigin;
   readonly multiRegion?: boolean;
+  /** Origin AWS_CLOUDHSM: the store to make the key in (CreateKey has checked the rest of the request). */
+  readonly customKeyStoreId?: string;
   readonly policy?: string;
   readonly tags?: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
   readonly keyManager?: "CUSTOMER" | "AWS";
@@ -129,7 +136,13 @@ export interface NewKmsKey {
   readonly keyUsage?: KmsKeyUsage;
 }
 
-export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingKeys: BackingKeyRecord[]): KmsKeyRecord {
+export function newKeyRecord(
+  scope: Scope,
+  now: Date,
+  props: NewKmsKey,
+  backingKeys: BackingKeyRecord[],
+  customKeyStore?: KmsKeyRecord["customKeyStore"],
+): KmsKeyRecord {
   const keyId = props.keyId ?? (props.multiRegion ? "mrk-" + randomBytes(16).toString("hex") : randomUUID());
   const keyManager = props.keyManager ?? "CUSTOMER";
   return {
@@ -149,6 +162,7 @@ export function newKeyRecord(scope: Scope, now: Date, props: NewKmsKey, backingK
     policy: props.policy ?? defaultKeyPolicy(scope),
     tags: props.tags ?? [],
     backingKeys,
+    ...(customKeyStore === undefined ? {} : { customKeyStore }),
     // "New AWS managed keys are automatically rotated one year after they are created" (EnableKeyRotation).
     rotation:
       keyManager === "AWS"

@@ -1,11 +1,12 @@
 // The KmsKey repository: every read and write of a key record, its record cache, and the entry points to the key's jobs.
+import { randomBytes, randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { BackingKeySpec, KeyStore } from "../../crypto/key-store";
 import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp, Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import type { Scope } from "../scope";
-import { keyNotFound, strictHsmRefusal } from "./errors";
+import { customKeyStoreNotFound, keyNotFound, strictHsmRefusal } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
 import { deletionDue, destroyKey, unlessGone } from "./key-destruction";
@@ -18,6 +19,7 @@ import { dueOf, entryScope, scheduleChanges, storedEntryKey, type ScheduleEntry 
 import { settled, scopeIn, setMembers, transitionDue, withoutMember } from "./multi-region";
 import { assertUsable, type CryptoOperation, type OperationAlgorithm } from "./key-usability";
 import type { KeyUsage } from "./key-usage";
+import type { CustomKeyStores } from "./custom-key-stores";
 
 /**
  * What the files that do a key's jobs (resolution, rotation, destruction) reach of the repository. Operations never
@@ -27,6 +29,7 @@ export interface KeyRecordAccess {
   readonly store: Store;
   readonly keyStore: KeyStore;
   readonly usage: KeyUsage;
+  readonly customKeyStores: CustomKeyStores | undefined;
   /** The one read of a key record: what is due on it happens before anyone sees it. */
   load(scope: Scope, keyId: string, nowMs: number): Promise<KmsKeyRecord | undefined>;
   /** A new key record with its schedule entries, and `also` (an alias) in the same batch. */
@@ -58,6 +61,8 @@ export interface KmsKeysOptions {
    * seconds" (ReplicateKey); short here, but long enough that code which retries on KMSInvalidStateException is exercised.
    */
   readonly transientStateMs?: number;
+  /** Where keys of Origin AWS_CLOUDHSM are made and whether they are available; none: every CustomKeyStoreId is unknown. */
+  readonly customKeyStores?: CustomKeyStores;
 }
 
 /** Without options (tests that build KmsKeys themselves); the server passes --transient-state-ms. */
@@ -97,6 +102,7 @@ export class KmsKeys {
       store,
       keyStore,
       usage,
+      customKeyStores: options.customKeyStores,
       load: (scope, keyId, nowMs) => this.load(scope, keyId, nowMs),
       insert: (scope, record, also) => this.insert(scope, record, also),
       write: (name, ops) => this.write(name, ops),
@@ -117,6 +123,7 @@ export class KmsKeys {
     const spec = props.keySpec ?? "SYMMETRIC_DEFAULT";
     // Refused here, at creation, so no key of such a spec ever exists to fail at its first use.
     if (this.options.strictHsm === true && this.keyStore.supports(spec as BackingKeySpec) === "node") throw strictHsmRefusal(spec);
+    if (props.origin === "AWS_CLOUDHSM") return this.createInCustomKeyStore(scope, now, props);
     // The token call happens before any lock is taken: locks are never held across slow token work.
     const backingKeys =
       props.origin === "EXTERNAL"
@@ -128,6 +135,32 @@ export class KmsKeys {
     const record = newKeyRecord(scope, now, props, backingKeys);
     await this.insert(scope, record);
     return record;
+  }
+
+  /**
+   * A key of Origin AWS_CLOUDHSM: its material is an AES-256 token object in the store's token, labelled by the key id;
+   * the record keeps a KeyMaterialId for the ciphertexts and no wrapped material.
+   */
+  private async createInCustomKeyStore(scope: Scope, now: Date, props: NewKmsKey): Promise<KmsKeyRecord> {
+    const storeId = props.customKeyStoreId ?? "";
+    if (this.options.customKeyStores === undefined) throw customKeyStoreNotFound(storeId);
+    const keyId = props.keyId ?? randomUUID();
+    const customKeyStore = await this.options.customKeyStores.createKeyMaterial(scope, storeId, keyId);
+    const record = newKeyRecord(scope, now, { ...props, keyId }, [{ id: randomBytes(32).toString("hex"), wrapped: "", createdAt: now.getTime() }], customKeyStore);
+    await this.insert(scope, record);
+    return record;
+  }
+
+  /** The record as DescribeKey shows it: Unavailable while its custom key store is not connected. */
+  presented(key: KmsKeyRecord): KmsKeyRecord {
+    const unavailable = (key.keyState === "Enabled" || key.keyState === "Disabled") && this.options.customKeyStores?.available(key) === false;
+    return unavailable ? { ...key, keyState: "Unavailable" } : key;
+  }
+
+  /** Whether any key of the scope, pending deletion included, is in the custom key store (DeleteCustomKeyStore). */
+  async holdsCustomKeyStoreKeys(scope: Scope, customKeyStoreId: string): Promise<boolean> {
+    for await (const key of this.list(scope, this.clock.now().getTime())) if (key.customKeyStore?.id === customKeyStoreId) return true;
+    return false;
   }
 
   /** A key by id, or undefined when there is none (or its deletion date has passed: it is destroyed now). */
@@ -154,7 +187,8 @@ export class KmsKeys {
     algorithm?: OperationAlgorithm<O>,
   ): Promise<KmsKeyRecord> {
     const record = typeof key === "string" ? await this.resolve(ctx.scope, key, ctx.now) : key;
-    assertUsable(record, operation, algorithm);
+    // "<ARN> is unavailable." (key-state page [11]) while its custom key store is disconnected.
+    assertUsable(this.presented(record), operation, algorithm);
     return record;
   }
 

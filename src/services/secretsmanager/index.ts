@@ -55,4 +55,4 @@ export const secretsManagerOperations = {
   ReplicateSecretToRegions: replicateSecretToRegions,
   RemoveRegionsFromReplication: removeRegionsFromReplication,
   StopReplicationToReplica: stopReplicationToReplica,
-} satisfies Partial<Record<SecretsManagerOperation, Operation>>;
+} satisfies Record<SecretsManagerOperation, Operation>;

@@ -1,0 +1,385 @@
+// AWS_CLOUDHSM custom key stores: their records, sealed passwords, connections to their PKCS#11 tokens, and the keys in them.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { connectClusterToken, TokenConnectionError, type ClusterToken, type ClusterTokenConnection } from "../../crypto/cluster-token";
+import type { BackingKeyRef, KeyStore } from "../../crypto/key-store";
+import type { Logger } from "../../logger";
+import { GLOBAL, kindRange, recordKey } from "../../storage/keys";
+import type { StoredValue, Store } from "../../storage/store";
+import type { Scope } from "../scope";
+import {
+  cloudHsmClusterInUse,
+  cloudHsmClusterNotFound,
+  customKeyStoreHasKeys,
+  customKeyStoreInvalidState,
+  customKeyStoreNameInUse,
+  customKeyStoreNotFound,
+  invalidState,
+} from "./errors";
+import type { KmsKeyRecord } from "./key-record";
+
+export type ConnectionState = "CONNECTED" | "CONNECTING" | "FAILED" | "DISCONNECTED" | "DISCONNECTING";
+
+export interface CustomKeyStoreRecord extends StoredValue {
+  readonly v: 1;
+  readonly id: string;
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  readonly clusterId: string;
+  readonly trustAnchorCertificate: string;
+  readonly createdAt: number;
+  /** Where the store was left: CONNECTED stores connect again when secretslite starts, as AWS keeps them connected. */
+  readonly state: "CONNECTED" | "DISCONNECTED" | "FAILED";
+  readonly errorCode?: string;
+  /** KeyStorePassword (the token's user PIN), AES-256-GCM under a backing key of its own wrapped by the root key. */
+  readonly password: { readonly wrapped: string; readonly iv: string; readonly sealed: string };
+}
+
+/** What a store shows: its record with the state this process sees now. */
+export interface CustomKeyStoreView {
+  readonly record: CustomKeyStoreRecord;
+  readonly state: ConnectionState;
+}
+
+/** A connection under way or made; CONNECTING and DISCONNECTING exist only here, in this process. */
+interface Live {
+  state: "CONNECTING" | "CONNECTED" | "DISCONNECTING";
+  connection: ClusterTokenConnection | undefined;
+  settled: Promise<void>;
+  /** Once connected: which token, and a keyed digest of the PIN that logged in to it (see checkSamePin). */
+  token?: string;
+  pinDigest?: Buffer;
+}
+
+export interface CustomKeyStoreChanges {
+  readonly name?: string;
+  readonly clusterId?: string;
+  readonly password?: string;
+}
+
+/** The AES-256-GCM a Ciphertexts instance needs from whatever holds a KMS key's material. */
+export type Sealer = Pick<KeyStore, "seal" | "open">;
+
+/**
+ * The custom key stores of every account and Region, each record under GLOBAL (account/region/id) so a start finds
+ * every store to reconnect in one range. One lock per account and Region covers every change, which keeps names and
+ * clusters unique without an index.
+ */
+export class CustomKeyStores {
+  private readonly live = new Map<string, Live>();
+  /** Keys the PIN digests: new in every process, so a digest means nothing outside it. */
+  private readonly pinDigestKey = randomBytes(32);
+
+  constructor(
+    private readonly store: Store,
+    private readonly keyStore: KeyStore,
+    private readonly clusters: ReadonlyMap<string, ClusterToken>,
+    /** Whether any KMS key (pending deletion included) is still in the store: DeleteCustomKeyStore's check. */
+    private readonly holdsKeys: (scope: Scope, customKeyStoreId: string) => Promise<boolean>,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Connects, in the background, every store that was CONNECTED when secretslite stopped. */
+  async start(): Promise<void> {
+    const range = kindRange(GLOBAL, "kms", "kms-custom-key-store");
+    for await (const [, record] of this.store.range<CustomKeyStoreRecord>(range)) {
+      if (record.state === "CONNECTED") this.beginConnect(record);
+    }
+  }
+
+  async create(scope: Scope, now: Date, input: { name: string; clusterId: string; trustAnchorCertificate: string; password: string }): Promise<string> {
+    if (!this.clusters.has(input.clusterId)) throw cloudHsmClusterNotFound(input.clusterId);
+    // The token call happens before the lock.
+    const id = "cks-" + randomBytes(9).toString("hex").slice(0, 17);
+    const password = await this.sealPassword(scope, id, input.password);
+    await this.store.withLock(this.lockName(scope), async () => {
+      const others = await this.all(scope);
+      if (others.some((other) => other.name === input.name)) throw customKeyStoreNameInUse(input.name);
+      if (others.some((other) => other.clusterId === input.clusterId)) throw cloudHsmClusterInUse(input.clusterId);
+      const record: CustomKeyStoreRecord = {
+        v: 1,
+        id,
+        account: scope.account,
+        region: scope.region,
+        name: input.name,
+        clusterId: input.clusterId,
+        trustAnchorCertificate: input.trustAnchorCertificate,
+        createdAt: now.getTime(),
+        state: "DISCONNECTED",
+        password,
+      };
+      await this.store.batch([{ type: "put", key: this.recordName(scope, id), value: record }]);
+    });
+    return id;
+  }
+
+  /** Every store of the scope in id order, with its state. */
+  async list(scope: Scope): Promise<CustomKeyStoreView[]> {
+    return (await this.all(scope)).map((record) => this.view(record));
+  }
+
+  async describe(scope: Scope, id: string): Promise<CustomKeyStoreView> {
+    return this.view(await this.required(scope, id));
+  }
+
+  /** ConnectCustomKeyStore: answers at once; the token is logged in to in the background. */
+  async connect(scope: Scope, id: string): Promise<void> {
+    const record = await this.required(scope, id);
+    const state = this.stateOf(record);
+    if (state === "FAILED" || state === "DISCONNECTING") {
+      throw customKeyStoreInvalidState(
+        `Custom key store '${id}' is ${state}: ConnectCustomKeyStore needs it DISCONNECTED` +
+          (state === "FAILED" ? " (disconnect it first, fix the cause, then connect)." : "."),
+      );
+    }
+    if (state === "DISCONNECTED") this.beginConnect(record);
+  }
+
+  async disconnect(scope: Scope, id: string): Promise<void> {
+    const record = await this.required(scope, id);
+    const state = this.stateOf(record);
+    if (state === "DISCONNECTED" || state === "DISCONNECTING") {
+      throw customKeyStoreInvalidState(`Custom key store '${id}' is ${state}: DisconnectCustomKeyStore needs it connected, connecting or failed.`);
+    }
+    const live = this.live.get(this.recordName(scope, id));
+    if (live !== undefined) {
+      live.state = "DISCONNECTING";
+      await live.settled;
+      live.connection?.close();
+      this.live.delete(this.recordName(scope, id));
+    }
+    await this.setState(scope, id, "DISCONNECTED", undefined);
+  }
+
+  /** UpdateCustomKeyStore: the name in any state, anything else only while DISCONNECTED. */
+  async update(scope: Scope, id: string, changes: CustomKeyStoreChanges): Promise<void> {
+    if (changes.clusterId !== undefined && !this.clusters.has(changes.clusterId)) throw cloudHsmClusterNotFound(changes.clusterId);
+    const password = changes.password === undefined ? undefined : await this.sealPassword(scope, id, changes.password);
+    await this.store.withLock(this.lockName(scope), async () => {
+      const record = await this.required(scope, id);
+      if ((changes.clusterId !== undefined || changes.password !== undefined) && this.stateOf(record) !== "DISCONNECTED") {
+        throw this.notDisconnected(record, "UpdateCustomKeyStore (but for a new name)");
+      }
+      const others = (await this.all(scope)).filter((other) => other.id !== id);
+      if (changes.name !== undefined && others.some((other) => other.name === changes.name)) throw customKeyStoreNameInUse(changes.name);
+      if (changes.clusterId !== undefined && others.some((other) => other.clusterId === changes.clusterId)) throw cloudHsmClusterInUse(changes.clusterId);
+      const updated: CustomKeyStoreRecord = {
+        ...record,
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.clusterId === undefined ? {} : { clusterId: changes.clusterId }),
+        ...(password === undefined ? {} : { password }),
+      };
+      await this.store.batch([{ type: "put", key: this.recordName(scope, id), value: updated }]);
+    });
+  }
+
+  async delete(scope: Scope, id: string): Promise<void> {
+    await this.store.withLock(this.lockName(scope), async () => {
+      const record = await this.required(scope, id);
+      if (this.stateOf(record) !== "DISCONNECTED") throw this.notDisconnected(record, "DeleteCustomKeyStore");
+      if (await this.holdsKeys(scope, id)) throw customKeyStoreHasKeys(id);
+      await this.store.batch([{ type: "del", key: this.recordName(scope, id) }]);
+    });
+  }
+
+  /** CreateKey in a store: the store must be CONNECTED; the key's AES-256 material is made as a token object there. */
+  async createKeyMaterial(scope: Scope, id: string, keyId: string): Promise<{ id: string; clusterId: string }> {
+    const record = await this.required(scope, id);
+    const connection = this.live.get(this.recordName(scope, id));
+    if (connection?.state !== "CONNECTED" || connection.connection === undefined) throw this.notConnected(record, "CreateKey");
+    connection.connection.generateKey(keyId);
+    return { id, clusterId: record.clusterId };
+  }
+
+  /** GenerateRandom with a CustomKeyStoreId: bytes from that store's token, CONNECTED only. */
+  async random(scope: Scope, id: string, byteCount: number): Promise<Buffer> {
+    const record = await this.required(scope, id);
+    const live = this.live.get(this.recordName(scope, id));
+    if (live?.state !== "CONNECTED" || live.connection === undefined) throw this.notConnected(record, "GenerateRandom");
+    return live.connection.random(byteCount);
+  }
+
+  /** Whether the key's store is connected now: when not, the key shows Unavailable and refuses cryptography. */
+  available(key: KmsKeyRecord): boolean {
+    return key.customKeyStore === undefined || this.connectionOf(key) !== undefined;
+  }
+
+  /** seal and open for a key in a store, through its token object; "<ARN> is unavailable." while disconnected. */
+  sealerFor(key: KmsKeyRecord): Sealer {
+    const connection = this.connectionOf(key);
+    if (connection === undefined) throw invalidState(`${key.arn} is unavailable.`);
+    return {
+      seal: (_backingKey: BackingKeyRef, iv, aad, plaintext) => connection.seal(key.keyId, iv, aad, plaintext),
+      open: (_backingKey: BackingKeyRef, iv, aad, sealed) => connection.open(key.keyId, iv, aad, sealed),
+    };
+  }
+
+  /**
+   * A destroyed key's token object goes with it. AWS: deleting a key of a disconnected store leaves its material in
+   * the cluster ("Deleting KMS keys from an AWS CloudHSM key store", KMS developer guide); so does secretslite.
+   */
+  destroyKeyMaterial(key: KmsKeyRecord): void {
+    const connection = this.connectionOf(key);
+    if (connection === undefined) {
+      this.logger?.warn(`KMS key ${key.keyId} was deleted while its custom key store was disconnected; its token object stays on the token`);
+      return;
+    }
+    connection.destroyKey(key.keyId);
+  }
+
+  /** Closes every connection (shutdown, or a full reset that wiped the records). */
+  closeAll(): void {
+    for (const live of this.live.values()) {
+      live.state = "DISCONNECTING";
+      void live.settled.then(() => live.connection?.close());
+    }
+    this.live.clear();
+  }
+
+  private connectionOf(key: KmsKeyRecord): ClusterTokenConnection | undefined {
+    if (key.customKeyStore === undefined) return undefined;
+    const live = this.live.get(recordKey(GLOBAL, "kms", "kms-custom-key-store", `${key.account}/${key.arn.split(":")[3] ?? ""}/${key.customKeyStore.id}`));
+    return live?.state === "CONNECTED" ? live.connection : undefined;
+  }
+
+  private beginConnect(record: CustomKeyStoreRecord): void {
+    const scope = { account: record.account, region: record.region };
+    const name = this.recordName(scope, record.id);
+    const live: Live = { state: "CONNECTING", connection: undefined, settled: Promise.resolve() };
+    this.live.set(name, live);
+    live.settled = (async () => {
+      // Asynchronous, as AWS's: the request has been answered before the token is touched.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      let connection: ClusterTokenConnection | undefined;
+      let errorCode: string | undefined;
+      try {
+        const cluster = this.clusters.get(record.clusterId);
+        if (cluster === undefined) throw new TokenConnectionError("CLUSTER_NOT_FOUND", `cluster ${record.clusterId} is not in --cloudhsm-clusters`);
+        const pin = this.openPassword(record);
+        live.token = JSON.stringify([cluster.modulePath, cluster.tokenLabel ?? null, cluster.slot ?? null]);
+        live.pinDigest = createHmac("sha256", this.pinDigestKey).update(pin).digest();
+        this.checkSamePin(live);
+        connection = connectClusterToken(cluster, pin);
+      } catch (error) {
+        errorCode = error instanceof TokenConnectionError ? error.code : "INTERNAL_ERROR";
+        // Worded as AWS's connection failure (aws-samples/aws-cloudhsm-cloudformation-template#12); never the PIN.
+        this.logger?.warn(`KMS cannot connect the custom key store ${record.id} to its CloudHSM cluster. Error code: ${errorCode}`, { cause: error });
+      }
+      if (live.state !== "CONNECTING") {
+        // DisconnectCustomKeyStore came meanwhile: it closes what was opened.
+        live.connection = connection;
+        return;
+      }
+      if (connection === undefined) {
+        // Stored before the live entry goes, so nobody sees the record's old state in between.
+        await this.setState(scope, record.id, "FAILED", errorCode);
+        this.live.delete(name);
+        return;
+      }
+      live.connection = connection;
+      live.state = "CONNECTED";
+      await this.setState(scope, record.id, "CONNECTED", undefined);
+    })().catch((error: unknown) => this.logger?.error(`custom key store ${record.id}: the connection state could not be stored`, { cause: error }));
+  }
+
+  /**
+   * PKCS#11 login belongs to the application: once one store is logged in to a token, the token answers every other
+   * login in this process with CKR_USER_ALREADY_LOGGED_IN without looking at the PIN. So a store whose password differs
+   * from that of a store already connected to the same token fails as the token would have made it fail.
+   */
+  private checkSamePin(live: Live): void {
+    for (const other of this.live.values()) {
+      if (other === live || other.state !== "CONNECTED" || other.token !== live.token || other.pinDigest === undefined || live.pinDigest === undefined) continue;
+      if (!timingSafeEqual(other.pinDigest, live.pinDigest)) {
+        throw new TokenConnectionError("INVALID_CREDENTIALS", "another custom key store is logged in to the same token with a different PIN");
+      }
+    }
+  }
+
+  private async setState(scope: Pick<Scope, "account" | "region">, id: string, state: CustomKeyStoreRecord["state"], errorCode: string | undefined): Promise<void> {
+    await this.store.withLock(this.lockName(scope), async () => {
+      const key = this.recordName(scope, id);
+      const record = await this.store.get<CustomKeyStoreRecord>(key);
+      if (record === undefined) return;
+      const { errorCode: _previous, ...rest } = record;
+      const updated: CustomKeyStoreRecord = { ...rest, state, ...(errorCode === undefined ? {} : { errorCode }) };
+      await this.store.batch([{ type: "put", key, value: updated }]);
+    });
+  }
+
+  private stateOf(record: CustomKeyStoreRecord): ConnectionState {
+    const live = this.live.get(this.recordName(record, record.id));
+    if (live !== undefined) return live.state;
+    // CONNECTED without a live connection: the records of a wiped or never-started process; nothing is logged in.
+    return record.state === "CONNECTED" ? "DISCONNECTED" : record.state;
+  }
+
+  private view(record: CustomKeyStoreRecord): CustomKeyStoreView {
+    return { record, state: this.stateOf(record) };
+  }
+
+  private notDisconnected(record: CustomKeyStoreRecord, operation: string) {
+    return customKeyStoreInvalidState(`Custom key store '${record.id}' is ${this.stateOf(record)}: ${operation} needs it DISCONNECTED.`);
+  }
+
+  private notConnected(record: CustomKeyStoreRecord, operation: string) {
+    return customKeyStoreInvalidState(`Custom key store '${record.id}' is ${this.stateOf(record)}: ${operation} needs it CONNECTED.`);
+  }
+
+  private async required(scope: Pick<Scope, "account" | "region">, id: string): Promise<CustomKeyStoreRecord> {
+    const record = await this.store.get<CustomKeyStoreRecord>(this.recordName(scope, id));
+    if (record === undefined) throw customKeyStoreNotFound(id);
+    return record;
+  }
+
+  private async all(scope: Pick<Scope, "account" | "region">): Promise<CustomKeyStoreRecord[]> {
+    const records: CustomKeyStoreRecord[] = [];
+    const range = kindRange(GLOBAL, "kms", "kms-custom-key-store", `${scope.account}/${scope.region}/`);
+    for await (const [, record] of this.store.range<CustomKeyStoreRecord>(range)) records.push(record);
+    return records;
+  }
+
+  private recordName(scope: Pick<Scope, "account" | "region">, id: string): string {
+    return recordKey(GLOBAL, "kms", "kms-custom-key-store", `${scope.account}/${scope.region}/${id}`);
+  }
+
+  private lockName(scope: Pick<Scope, "account" | "region">): string {
+    return this.recordName(scope, "");
+  }
+
+  /** The password's own backing key is made in the root key's token; the AAD binds the sealed PIN to its store. */
+  private async sealPassword(scope: Pick<Scope, "account" | "region">, id: string, password: string): Promise<CustomKeyStoreRecord["password"]> {
+    const { wrapped } = await this.keyStore.generate("SYMMETRIC_DEFAULT");
+    const iv = this.keyStore.random(12);
+    const ref = passwordKey(wrapped);
+    const plaintext = Buffer.from(password, "utf8");
+    try {
+      const sealed = this.keyStore.seal(ref, iv, passwordAad(scope, id), plaintext);
+      return { wrapped: Buffer.from(wrapped).toString("base64"), iv: iv.toString("base64"), sealed: sealed.toString("base64") };
+    } finally {
+      plaintext.fill(0);
+      this.keyStore.forget(ref.id);
+    }
+  }
+
+  private openPassword(record: CustomKeyStoreRecord): string {
+    const ref = passwordKey(Buffer.from(record.password.wrapped, "base64"));
+    try {
+      const plaintext = this.keyStore.open(ref, Buffer.from(record.password.iv, "base64"), passwordAad(record, record.id), Buffer.from(record.password.sealed, "base64"));
+      const pin = plaintext.toString("utf8");
+      plaintext.fill(0);
+      return pin;
+    } finally {
+      this.keyStore.forget(ref.id);
+    }
+  }
+}
+
+const passwordKey = (wrapped: Uint8Array): BackingKeyRef => ({
+  id: "custom-key-store-password/" + Buffer.from(wrapped).subarray(0, 16).toString("hex"),
+  spec: "SYMMETRIC_DEFAULT",
+  wrapped,
+});
+
+const passwordAad = (scope: Pick<Scope, "account" | "region">, id: string): Buffer =>
+  Buffer.from(`secretslite custom key store password\0${scope.account}/${scope.region}/${id}`, "utf8");
