@@ -68,17 +68,22 @@ describe("README tour", () => {
     AWS_PAGER: "",
   });
 
+  /** Runs a README shell block as written with `cli` as `aws` (given --endpoint-url when too old for AWS_ENDPOINT_URL): its output lines. */
+  const shellLines = async (cli: string, block: string): Promise<string[]> => {
+    const shim = readsEndpointVariable(cli)
+      ? `aws() { command ${cli} "$@"; }\n`
+      : `aws() { command ${cli} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n`;
+    const shell = await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", shim + asWritten(block)], { cwd: work, env: env() });
+    expect(shell.stderr).toBe("");
+    expect(shell.code).toBe(0);
+    return shell.stdout.trim().split("\n");
+  };
+
   it.each(CLIS)(
     "the shell, SDK v3 and boto3 blocks run as written with %s",
     async (cli) => {
       await request(server.url).post("/_secretslite/reset").expect(200);
-      const shim = readsEndpointVariable(cli)
-        ? `aws() { command ${cli} "$@"; }\n`
-        : `aws() { command ${cli} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n`;
-      const shell = await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", shim + asWritten(tourBlock("sh"))], { cwd: work, env: env() });
-      expect(shell.stderr).toBe("");
-      expect(shell.code).toBe(0);
-      const lines = shell.stdout.trim().split("\n");
+      const lines = await shellLines(cli, tourBlock("sh"));
       expect(lines).toContain('{"user":"admin","password":"hunter2"}');
       // verify's SignatureValid, printed as JSON.
       expect(lines).toContain("true");
@@ -99,16 +104,9 @@ describe("README tour", () => {
   it.each(CLIS)(
     "the bring-your-own-key walk-through runs as written with %s and openssl",
     async (cli) => {
-      const shim = readsEndpointVariable(cli)
-        ? `aws() { command ${cli} "$@"; }\n`
-        : `aws() { command ${cli} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n`;
       // The tour's first line sets the endpoint and credentials; the walk-through assumes it has run.
       const exports = tourBlock("sh").split("\n")[0] as string;
-      const script = shim + asWritten(`${exports}\n${tourBlock("sh", "byok")}`);
-      const shell = await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", script], { cwd: work, env: env() });
-      expect(shell.stderr).toBe("");
-      expect(shell.code).toBe(0);
-      const lines = shell.stdout.trim().split("\n");
+      const lines = await shellLines(cli, `${exports}\n${tourBlock("sh", "byok")}`);
       // describe-key after the material is deleted, the decrypted note after it is imported again, openssl's verdict.
       expect(lines).toContain('"PendingImport"');
       expect(lines).toContain("my own key");
