@@ -1,14 +1,29 @@
 // External key stores: the XKS proxy of src/xks (AWS's XKS proxy API v1), then KMS keys held in it.
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import {
+  ConnectCustomKeyStoreCommand,
+  CreateCustomKeyStoreCommand,
+  DeleteCustomKeyStoreCommand,
+  DescribeCustomKeyStoresCommand,
+  DisconnectCustomKeyStoreCommand,
+  GenerateRandomCommand,
+  UpdateCustomKeyStoreCommand,
+  type CreateCustomKeyStoreCommandInput,
+  type KMSClient,
+} from "@aws-sdk/client-kms";
 import { request as httpsRequest } from "node:https";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createLogger } from "../../src/logger";
 import { ensureSelfSignedCertificate } from "../../src/tls/self-signed";
 import { startXksProxy, type RunningXksProxy, type XksKey } from "../../src/xks/proxy";
 import { temporaryDirs } from "../support/files";
+import { startTestServer, type TestServer } from "../support/server";
+import { describeStore, settled } from "../support/kms";
 
-const XKS_CREDENTIALS = { accessKeyId: "XKSPROXYACCESSKEYID01", secretAccessKey: "xksProxyRawSecretAccessKey/0123456789ABC" };
+// The model: AccessKeyId ^[A-Z2-7]+$, RawSecretAccessKey 43 to 64 characters.
+const XKS_CREDENTIALS = { accessKeyId: "XKSPROXYACCESSKEYIDABCDE", secretAccessKey: "xksProxyRawSecretAccessKey0123456789abcdefGHIJ" };
 const newDir = temporaryDirs("secretslite-xks-spec-");
 
 /** SHA-256 for @smithy/signature-v4, written from node:crypto so the signature is not the one src/ computes. */
@@ -168,5 +183,159 @@ describe("the XKS proxy (src/xks/proxy.ts)", () => {
     expect(uses.length).toBeGreaterThanOrEqual(5);
     expect(uses.some((line) => line.includes("11111111-2222-3333-4444-555555555555") && line.includes("encrypt") && line.includes("key-256"))).toBe(true);
     expect(lines.join("\n")).not.toContain(Buffer.from("Hello World!").toString("base64"));
+  });
+});
+
+/** A proxy on a free port with a fresh localhost certificate, logging into `lines`. */
+async function startProxy(keys: readonly XksKey[], lines: string[]): Promise<{ proxy: RunningXksProxy; ca: string; caFile: string }> {
+  const certificate = await ensureSelfSignedCertificate(newDir(), createLogger("error"));
+  const ca = readFileSync(certificate.certFile, "utf8");
+  const proxy = await startXksProxy({
+    ...XKS_CREDENTIALS,
+    keys,
+    tls: { cert: ca, key: readFileSync(certificate.keyFile) },
+    logger: createLogger("info", (line) => lines.push(line)),
+  });
+  return { proxy, ca, caFile: certificate.certFile };
+}
+
+
+const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
+  promise.then(
+    () => ({ name: "no error", message: "" }),
+    (error: Error) => ({ name: error.name, message: error.message }),
+  );
+
+describe("EXTERNAL_KEY_STORE custom key stores (--xks-proxies)", () => {
+  const lines: string[] = [];
+  let proxy: RunningXksProxy;
+  let server: TestServer;
+  let kms: KMSClient;
+  const publicStore = (name: string, overrides: Partial<CreateCustomKeyStoreCommandInput> = {}): CreateCustomKeyStoreCommandInput => ({
+    CustomKeyStoreName: name,
+    CustomKeyStoreType: "EXTERNAL_KEY_STORE",
+    XksProxyUriEndpoint: "https://xks.example.com",
+    XksProxyUriPath: `/${name}/kms/xks/v1`,
+    XksProxyConnectivity: "PUBLIC_ENDPOINT",
+    XksProxyAuthenticationCredential: { AccessKeyId: XKS_CREDENTIALS.accessKeyId, RawSecretAccessKey: XKS_CREDENTIALS.secretAccessKey },
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    const started = await startProxy([{ id: "key-256", material: randomBytes(32), status: "ENABLED", usage: ["ENCRYPT", "DECRYPT"] }], lines);
+    proxy = started.proxy;
+    const file = path.join(newDir(), "xks-proxies.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        "xks.example.com": { url: proxy.url, ca: started.caFile },
+        // Mapped, but nothing listens there.
+        "down.example.com": { url: "https://localhost:1", ca: started.caFile },
+      }),
+    );
+    server = await startTestServer({ flags: ["--xks-proxies", file] });
+    kms = server.kms();
+  });
+  afterAll(async () => {
+    await server.close();
+    await proxy.close();
+  });
+
+  it("CreateCustomKeyStore calls the proxy's health check, then DescribeCustomKeyStores shows the proxy settings, never the secret", async () => {
+    const before = lines.length;
+    // A proxy answers any path prefix only if it is configured for it: this one serves no prefix.
+    const { CustomKeyStoreId: id } = await kms.send(new CreateCustomKeyStoreCommand(publicStore("one", { XksProxyUriPath: "/kms/xks/v1" })));
+    expect(lines.slice(before).some((line) => line.includes("xks-proxy request") && line.includes("CreateCustomKeyStore"))).toBe(true);
+    const entry = await describeStore(kms, id ?? "");
+    expect(entry).toMatchObject({
+      CustomKeyStoreId: id,
+      CustomKeyStoreName: "one",
+      CustomKeyStoreType: "EXTERNAL_KEY_STORE",
+      ConnectionState: "DISCONNECTED",
+      XksProxyConfiguration: { Connectivity: "PUBLIC_ENDPOINT", AccessKeyId: XKS_CREDENTIALS.accessKeyId, UriEndpoint: "https://xks.example.com", UriPath: "/kms/xks/v1" },
+    });
+    expect(entry?.CloudHsmClusterId).toBeUndefined();
+    expect(JSON.stringify(entry)).not.toContain(XKS_CREDENTIALS.secretAccessKey);
+
+    // The same endpoint and path again: the model's XksProxyUriInUseException.
+    expect((await errorOf(kms.send(new CreateCustomKeyStoreCommand(publicStore("two", { XksProxyUriPath: "/kms/xks/v1" }))))).name).toBe("XksProxyUriInUseException");
+
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(kms, id ?? "")).toBe("CONNECTED");
+    // Connected: only the name may change.
+    expect((await errorOf(kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, XksProxyUriPath: "/x/kms/xks/v1" })))).name).toBe("CustomKeyStoreInvalidStateException");
+    await kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, NewCustomKeyStoreName: "one-renamed" }));
+    // GenerateRandom never draws from an external key store (the model).
+    expect((await errorOf(kms.send(new GenerateRandomCommand({ NumberOfBytes: 16, CustomKeyStoreId: id })))).name).toBe("UnsupportedOperationException");
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect((await describeStore(kms, id ?? ""))?.ConnectionState).toBe("DISCONNECTED");
+    // Disconnected, a new path is checked against the proxy first: this one does not serve it.
+    expect((await errorOf(kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, XksProxyUriPath: "/x/kms/xks/v1" })))).name).toBe(
+      "XksProxyInvalidConfigurationException",
+    );
+    await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect((await errorOf(describeStore(kms, id ?? ""))).name).toBe("CustomKeyStoreNotFoundException");
+  });
+
+  it("refuses a store whose proxy cannot be reached, rejects the credential, or does not serve the path, with the spec's exceptions and messages", async () => {
+    const wrongSecret = await errorOf(
+      kms.send(new CreateCustomKeyStoreCommand(publicStore("bad-secret", { XksProxyUriPath: "/kms/xks/v1", XksProxyAuthenticationCredential: { AccessKeyId: XKS_CREDENTIALS.accessKeyId, RawSecretAccessKey: "wrongSecretAccessKeyWrongSecretKey0123456789" } }))),
+    );
+    expect(wrongSecret).toEqual({
+      name: "XksProxyIncorrectAuthenticationCredentialException",
+      message: expect.stringContaining("The external key store proxy rejected the request because it could not authenticate AWS KMS."),
+    });
+    const unmapped = await errorOf(kms.send(new CreateCustomKeyStoreCommand(publicStore("unmapped", { XksProxyUriEndpoint: "https://elsewhere.example.com" }))));
+    expect(unmapped).toEqual({ name: "XksProxyUriUnreachableException", message: expect.stringContaining("AWS KMS cannot communicate with the external key store proxy.") });
+    expect((await errorOf(kms.send(new CreateCustomKeyStoreCommand(publicStore("down", { XksProxyUriEndpoint: "https://down.example.com" }))))).name).toBe(
+      "XksProxyUriUnreachableException",
+    );
+    expect((await errorOf(kms.send(new CreateCustomKeyStoreCommand(publicStore("wrong-path", { XksProxyUriPath: "/nope/kms/xks/v1" }))))).name).toBe(
+      "XksProxyInvalidConfigurationException",
+    );
+    expect((await kms.send(new DescribeCustomKeyStoresCommand({}))).CustomKeyStores?.map((store) => store.CustomKeyStoreName)).not.toEqual(
+      expect.arrayContaining(["bad-secret", "unmapped", "down", "wrong-path"]),
+    );
+  });
+
+  it("creates a VPC_ENDPOINT_SERVICE store without calling it; connecting fails with XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", async () => {
+    const { CustomKeyStoreId: id } = await kms.send(
+      new CreateCustomKeyStoreCommand(
+        publicStore("vpc", {
+          XksProxyUriEndpoint: "https://vpce.example.com",
+          XksProxyConnectivity: "VPC_ENDPOINT_SERVICE",
+          XksProxyVpcEndpointServiceName: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+        }),
+      ),
+    );
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(kms, id ?? "")).toBe("FAILED");
+    expect(await describeStore(kms, id ?? "")).toMatchObject({
+      ConnectionErrorCode: "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
+      XksProxyConfiguration: { Connectivity: "VPC_ENDPOINT_SERVICE", VpcEndpointServiceName: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0" },
+    });
+    // FAILED: Connect is refused until a Disconnect, as for CloudHSM key stores.
+    expect((await errorOf(kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))))).toMatchObject({ name: "CustomKeyStoreInvalidStateException" });
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+  });
+
+  it("a connected store whose proxy stops answering fails its next connection with XKS_PROXY_NOT_REACHABLE", async () => {
+    const extraLines: string[] = [];
+    const second = await startProxy([], extraLines);
+    const file = path.join(newDir(), "xks-proxies.json");
+    writeFileSync(file, JSON.stringify({ "xks2.example.com": { url: second.proxy.url, ca: second.caFile } }));
+    const other = await startTestServer({ flags: ["--xks-proxies", file] });
+    try {
+      const client = other.kms();
+      const { CustomKeyStoreId: id } = await client.send(new CreateCustomKeyStoreCommand(publicStore("stops", { XksProxyUriEndpoint: "https://xks2.example.com", XksProxyUriPath: "/kms/xks/v1" })));
+      await second.proxy.close();
+      await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+      expect(await settled(client, id ?? "")).toBe("FAILED");
+      expect((await describeStore(client, id ?? ""))?.ConnectionErrorCode).toBe("XKS_PROXY_NOT_REACHABLE");
+    } finally {
+      await other.close();
+      await second.proxy.close();
+    }
   });
 });
