@@ -20,6 +20,7 @@ import { ensureSelfSignedCertificate } from "../../src/tls/self-signed";
 import { startXksProxy, type RunningXksProxy, type XksKey } from "../../src/xks/proxy";
 import { temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
+import { startCliLines } from "../support/cli-process";
 import { describeStore, settled } from "../support/kms";
 
 // The model: AccessKeyId ^[A-Z2-7]+$, RawSecretAccessKey 43 to 64 characters.
@@ -337,5 +338,32 @@ describe("EXTERNAL_KEY_STORE custom key stores (--xks-proxies)", () => {
       await other.close();
       await second.proxy.close();
     }
+  });
+});
+
+describe("secretslite xks-proxy (the built bin)", () => {
+  it("serves the keys of --keys on a self-signed certificate, checks signatures, and stops on SIGTERM", async () => {
+    const dir = newDir();
+    const keysFile = path.join(dir, "keys.json");
+    writeFileSync(keysFile, JSON.stringify({ keys: [{ id: "cli-key", material: randomBytes(32).toString("base64") }] }));
+    const cli = await startCliLines(path.join(__dirname, "..", "..", "bin", "secretslite.js"), ["xks-proxy", "--keys", keysFile, "--tls-dir", dir], 2, {
+      SECRETSLITE_XKS_ACCESS_KEY_ID: XKS_CREDENTIALS.accessKeyId,
+      SECRETSLITE_XKS_SECRET_ACCESS_KEY: XKS_CREDENTIALS.secretAccessKey,
+    });
+    try {
+      const url = /^secretslite xks-proxy listening on (https:\/\/localhost:(\d+))$/.exec(cli.lines[0] ?? "");
+      const certFile = /^secretslite xks-proxy certificate (\S+)$/.exec(cli.lines[1] ?? "")?.[1];
+      expect(url).not.toBeNull();
+      const running = { url: url?.[1] ?? "", port: Number(url?.[2]), close: async () => undefined };
+      const ca = readFileSync(certFile ?? "", "utf8");
+      expect((await callProxy(running, ca, "/kms/xks/v1/keys/cli-key/metadata", { requestMetadata: metadata("CreateKey") })).body).toMatchObject({ keySpec: "AES_256", keyStatus: "ENABLED" });
+      expect((await callProxy(running, ca, "/kms/xks/v1/health", { requestMetadata: metadata("x") }, { ...XKS_CREDENTIALS, secretAccessKey: "x".repeat(44) })).status).toBe(401);
+    } finally {
+      process.kill(cli.child.pid ?? 0, "SIGTERM");
+    }
+    expect(await cli.exit).toBe(0);
+    // The log (stderr): every use, and the refused one.
+    expect(cli.stderr()).toContain('"externalKeyId":"cli-key","kmsOperation":"CreateKey"');
+    expect(cli.stderr()).toContain('"errorName":"AuthenticationFailedException"');
   });
 });
