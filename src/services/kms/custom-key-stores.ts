@@ -133,7 +133,7 @@ export class CustomKeyStores {
    * reachable before you create the custom key store", the model); a VPC endpoint service cannot be checked here.
    */
   async createExternal(scope: Scope, now: Date, input: { name: string; xks: XksProxySettings; secretAccessKey: string }): Promise<string> {
-    await this.checkProxy(scope.region, input.xks, input.secretAccessKey);
+    await this.checkProxy(scope.region, input.xks, input.secretAccessKey, "CreateCustomKeyStore");
     return this.insert(scope, now, { name: input.name, clusterId: "", trustAnchorCertificate: "", type: "EXTERNAL_KEY_STORE", xks: input.xks }, input.secretAccessKey);
   }
 
@@ -170,10 +170,10 @@ export class CustomKeyStores {
   }
 
   /** The proxy's GetHealthStatus, as Create/UpdateCustomKeyStore run it; each failure is the exception the XKS spec's table names. */
-  private async checkProxy(region: string, xks: XksProxySettings, secretAccessKey: string): Promise<void> {
+  private async checkProxy(region: string, xks: XksProxySettings, secretAccessKey: string, kmsOperation: string): Promise<void> {
     if (xks.connectivity !== "PUBLIC_ENDPOINT") return;
     try {
-      await this.callProxy(region, xks, secretAccessKey, "CreateCustomKeyStore");
+      await this.callProxy(region, xks, secretAccessKey, kmsOperation);
     } catch (error) {
       if (error instanceof XksCallError) throw xksStoreCheckFailed(error.kind);
       throw error;
@@ -231,7 +231,7 @@ export class CustomKeyStores {
     if (before.xks !== undefined && (changes.xks !== undefined || changes.password !== undefined)) {
       // The proxy is checked with the settings as they will be, the stored secret standing in for one not given.
       if (this.stateOf(before) !== "DISCONNECTED") throw this.notDisconnected(before, "UpdateCustomKeyStore (but for a new name)");
-      await this.checkProxy(scope.region, { ...before.xks, ...changes.xks }, changes.password ?? this.openPassword(before));
+      await this.checkProxy(scope.region, { ...before.xks, ...changes.xks }, changes.password ?? this.openPassword(before), "UpdateCustomKeyStore");
     }
     const password = changes.password === undefined ? undefined : await this.sealPassword(scope, id, changes.password);
     await this.store.withLock(this.lockName(scope), async () => {
@@ -345,7 +345,8 @@ export class CustomKeyStores {
       } catch (error) {
         errorCode = error instanceof TokenConnectionError ? error.code : "INTERNAL_ERROR";
         // Worded as AWS's connection failure (aws-samples/aws-cloudhsm-cloudformation-template#12); never the PIN.
-        this.logger?.warn(`KMS cannot connect the custom key store ${record.id} to its CloudHSM cluster. Error code: ${errorCode}`, { cause: error });
+        const target = record.xks === undefined ? "CloudHSM cluster" : "external key store proxy";
+        this.logger?.warn(`KMS cannot connect the custom key store ${record.id} to its ${target}. Error code: ${errorCode}`, { cause: error });
       }
       if (live.state !== "CONNECTING") {
         // DisconnectCustomKeyStore came meanwhile: it closes what was opened.
