@@ -5,10 +5,15 @@ import { startSecretslite } from "./main";
 import { backupDataDir } from "./storage/backup";
 import { DataDirError } from "./storage/data-dir-check";
 import { repairDataDir } from "./storage/repair";
+import { xksProxyCommand, xksProxyUsage } from "./xks/command";
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   if (argv[0] === "repair" || argv[0] === "backup") {
     process.exitCode = await dataDirCommand(argv[0], argv.slice(1));
+    return;
+  }
+  if (argv[0] === "xks-proxy") {
+    process.exitCode = await xksProxyCommand(argv.slice(1), process.env);
     return;
   }
   let config;
@@ -21,7 +26,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return;
   }
   if (config === undefined) {
-    process.stdout.write(`${usage}\n${commandUsage}`);
+    process.stdout.write(`${usage}\n${commandUsage}\n${xksProxyUsage}`);
     return;
   }
   // Files this process creates, LevelDB's from native code included, are for its user alone (the data dir's

@@ -58,6 +58,8 @@ export interface Config {
   readonly transientStateMs: number;
   /** YAML or JSON: CloudHSM cluster id → the PKCS#11 token an AWS_CLOUDHSM custom key store on it uses. */
   readonly cloudHsmClustersFile: string | undefined;
+  /** YAML or JSON: XksProxyUriEndpoint host name → { url, ca } of the XKS proxy secretslite really calls. */
+  readonly xksProxiesFile: string | undefined;
 }
 
 export type SyncSetting = "always" | "never";
@@ -98,6 +100,7 @@ export const defaults: Config = Object.freeze({
   strictHsm: false,
   transientStateMs: 1000,
   cloudHsmClustersFile: undefined,
+  xksProxiesFile: undefined,
 });
 
 export const usage = `Usage: secretslite [options]
@@ -132,6 +135,7 @@ Options (each also an environment variable):
   --strict-hsm              SECRETSLITE_STRICT_HSM=1       refuse key specs whose private keys would be used outside the token (Ed25519, ML-DSA)
   --transient-state-ms N    SECRETSLITE_TRANSIENT_STATE_MS how long a new multi-Region replica is Creating and UpdatePrimaryRegion's keys Updating (${defaults.transientStateMs})
   --cloudhsm-clusters FILE  SECRETSLITE_CLOUDHSM_CLUSTERS  YAML or JSON: CloudHSM cluster id → PKCS#11 token of AWS_CLOUDHSM custom key stores
+  --xks-proxies FILE        SECRETSLITE_XKS_PROXIES        YAML or JSON: XksProxyUriEndpoint host → { url: https://localhost:PORT, ca: PEM file } of EXTERNAL_KEY_STORE proxies
   --help                    print this text
 `;
 
@@ -169,6 +173,7 @@ const options = {
   "strict-hsm": { type: "boolean" },
   "transient-state-ms": { type: "string" },
   "cloudhsm-clusters": { type: "string" },
+  "xks-proxies": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -288,6 +293,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     strictHsm: flag("strict-hsm") ?? defaults.strictHsm,
     transientStateMs: integer("transient-state-ms", 0, 3_600_000) ?? defaults.transientStateMs,
     cloudHsmClustersFile: absolute(text("cloudhsm-clusters")),
+    xksProxiesFile: absolute(text("xks-proxies")),
   });
 }
 

@@ -16,6 +16,7 @@ import { listen } from "./server";
 import { serverTls } from "./tls/server-options";
 import { systemClock, type Clock } from "./services/clock";
 import { readClusterFile } from "./services/kms/cloudhsm-clusters";
+import { callXksProxy, readXksProxyFile } from "./xks/client";
 import { startKmsDomain, type KmsDomain } from "./services/kms/domain";
 import { startSecretsDomain, type SecretsDomain } from "./services/secretsmanager/domain";
 import { Replicas } from "./services/secretsmanager/replication";
@@ -28,6 +29,9 @@ import { makePrivate } from "./storage/private-dir";
 import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
 import { checkDataDir, DataDirError, describeOpenError, removeRunFile } from "./storage/data-dir-check";
 import type { RecoverableStore, Store } from "./storage/store";
+
+/** How long KMS waits for an XKS proxy. AWS waits 250 ms (the XKS proxy API spec); a loaded test machine needs more. */
+const XKS_TIMEOUT_MS = 2000;
 
 export interface StartOptions {
   /** Tests inject a clock to reach deletion windows and day boundaries. */
@@ -86,6 +90,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   ]);
   // Like the seed, read once before anything opens: a bad clusters file stops the start.
   const cloudHsmClusters = config.cloudHsmClustersFile === undefined ? undefined : readClusterFile(config.cloudHsmClustersFile, config.pkcs11.modulePath);
+  const xksProxies = config.xksProxiesFile === undefined ? new Map() : readXksProxyFile(config.xksProxiesFile);
   /** Health says ready only once the seed is in, so a suite that waits for it never sees a half-seeded server. */
   let seeded = false;
 
@@ -202,6 +207,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       strictHsm: config.strictHsm,
       transientStateMs: config.transientStateMs,
       cloudHsmClusters,
+      // Signed with the real time, not the server's clock: the proxy is another party, which checks against its own.
+      xksCaller: (call, operation, body) => callXksProxy(xksProxies, call, operation, body, new Date(), XKS_TIMEOUT_MS),
     });
     secrets = await startSecretsDomain(store, clock, logger);
     // Again, quietly, over what this start created (in another program's process the umask is not ours to set).

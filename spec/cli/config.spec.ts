@@ -73,4 +73,11 @@ describe("parseConfig: issue-9 options", () => {
     expect(parseConfig([], { SECRETSLITE_CLOUDHSM_CLUSTERS: "/etc/c.json" })?.cloudHsmClustersFile).toBe("/etc/c.json");
     expect(usage).toMatch(/^ {2}--cloudhsm-clusters FILE +SECRETSLITE_CLOUDHSM_CLUSTERS +YAML or JSON: CloudHSM cluster id/m);
   });
+
+  it("reads --xks-proxies as an absolute path from the flag or SECRETSLITE_XKS_PROXIES, and --help lists both", () => {
+    expect(parseConfig([], {})?.xksProxiesFile).toBeUndefined();
+    expect(parseConfig(["--xks-proxies", "xks.yaml"], {})?.xksProxiesFile).toBe(path.resolve("xks.yaml"));
+    expect(parseConfig([], { SECRETSLITE_XKS_PROXIES: "/etc/x.json" })?.xksProxiesFile).toBe("/etc/x.json");
+    expect(usage).toMatch(/^ {2}--xks-proxies FILE +SECRETSLITE_XKS_PROXIES +YAML or JSON: XksProxyUriEndpoint host/m);
+  });
 });

@@ -17,7 +17,6 @@ import {
   GenerateRandomCommand,
   ScheduleKeyDeletionCommand,
   UpdateCustomKeyStoreCommand,
-  type ConnectionStateType,
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import { writeFileSync } from "node:fs";
@@ -30,6 +29,7 @@ import { readClusterFile } from "../../src/services/kms/cloudhsm-clusters";
 import { temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
 import { testSoftHsm } from "../support/softhsm";
+import { describeStore, settled } from "../support/kms";
 
 const CLUSTER = "cluster-234567abcdefg";
 const OTHER_CLUSTER = "cluster-234567abcdefh";
@@ -64,18 +64,6 @@ async function ensureClusterToken(): Promise<void> {
   initialisePkcs11Token({ modulePath: softhsm.modulePath, softhsmConfigPath: softhsm.softhsmConfigPath, tokenLabel: TOKEN_LABEL, soPin: "so-pin-1234", pin: PIN });
 }
 
-const describeStore = async (client: KMSClient, id: string) =>
-  (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0];
-
-/** The state once a connection attempt has ended. */
-async function settled(client: KMSClient, id: string): Promise<ConnectionStateType | undefined> {
-  for (let i = 0; i < 200; i++) {
-    const state = (await describeStore(client, id))?.ConnectionState;
-    if (state !== "CONNECTING") return state;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("still CONNECTING");
-}
 
 const createStore = async (kms: KMSClient, name: string, clusterId: string, password = PIN) =>
   (await kms.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: name, CloudHsmClusterId: clusterId, TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: password })))

@@ -1,6 +1,6 @@
-// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token, a stopped server's records.
+// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token, a stopped server's records, custom key store states.
 import path from "node:path";
-import { CreateGrantCommand, GetKeyLastUsageCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { CreateGrantCommand, DescribeCustomKeyStoresCommand, GetKeyLastUsageCommand, type ConnectionStateType, type KMSClient } from "@aws-sdk/client-kms";
 import { openLevelStore } from "../../src/storage/level-store";
 import { rawRequest, startTestServer, type TestServer } from "./server";
 
@@ -57,4 +57,17 @@ export async function readStore<T>(dataDir: string, read: (store: Awaited<Return
   } finally {
     await store.close();
   }
+}
+
+export const describeStore = async (client: KMSClient, id: string) =>
+  (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0];
+
+/** A custom key store's state once a connection attempt has ended. */
+export async function settled(client: KMSClient, id: string): Promise<ConnectionStateType | undefined> {
+  for (let i = 0; i < 200; i++) {
+    const state = (await describeStore(client, id))?.ConnectionState;
+    if (state !== "CONNECTING") return state;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("still CONNECTING");
 }

@@ -5,8 +5,8 @@ import type { IncomingHttpHeaders } from "node:http";
 import { LRUCache } from "lru-cache";
 import { incompleteSignature, invalidSignature, missingAuthenticationToken, unrecognizedClient } from "../errors";
 
-/** The credential-scope service a target's requests must be signed for. */
-export type SigningName = "kms" | "secretsmanager";
+/** The credential-scope service a target's requests must be signed for; kms-xks-proxy is what KMS signs its calls to an external key store proxy as. */
+export type SigningName = "kms" | "secretsmanager" | "kms-xks-proxy";
 
 export interface SigV4Credential {
   readonly accessKeyId: string;
@@ -91,7 +91,7 @@ const wrongService = (expected: SigningName): string => `Credential should be sc
  * minutes of the time stamp in the request". The 15 minutes of the generic RequestExpired entry in
  * every CommonErrors page is DynamoDB's and STS's window, not these services'.
  */
-const CLOCK_SKEW_MINUTES: Readonly<Record<SigningName, number>> = { kms: 5, secretsmanager: 5 };
+const CLOCK_SKEW_MINUTES: Readonly<Record<SigningName, number>> = { kms: 5, secretsmanager: 5, "kms-xks-proxy": 5 };
 
 /**
  * An emulator serves every region, so "valid" only means fit for an ARN: lowercase words joined by

@@ -1,8 +1,7 @@
 // The --cloudhsm-clusters file: which PKCS#11 token each CloudHSM cluster id of an AWS_CLOUDHSM custom key store names.
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import type { ClusterToken } from "../../crypto/cluster-token";
+import { readMappingFile } from "../../mapping-file";
 
 /** CloudHsmClusterIdType's pattern in the model. */
 export const CLUSTER_ID = /^cluster-[2-7a-zA-Z]{11,16}$/;
@@ -17,17 +16,12 @@ export class ClusterFileError extends Error {
  * No PIN belongs here: a store's KeyStorePassword is the token's user PIN.
  */
 export function readClusterFile(file: string, defaultModulePath: string): ReadonlyMap<string, ClusterToken> {
-  const source = path.relative(process.cwd(), file) || file;
-  let document: unknown;
-  try {
-    const text = readFileSync(file, "utf8");
-    document = file.toLowerCase().endsWith(".json") ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
-  } catch (error) {
-    throw new ClusterFileError(`${source}: cannot read the CloudHSM clusters file: ${(error as Error).message.split("\n")[0]}`);
-  }
-  if (document === null || typeof document !== "object" || Array.isArray(document)) {
-    throw new ClusterFileError(`${source}: must map cluster ids to { pkcs11Module, tokenLabel } or { pkcs11Module, slot }`);
-  }
+  const { source, document } = readMappingFile(
+    file,
+    "CloudHSM clusters file",
+    "cluster ids to { pkcs11Module, tokenLabel } or { pkcs11Module, slot }",
+    (message) => new ClusterFileError(message),
+  );
   const clusters = new Map<string, ClusterToken>();
   const mistakes: string[] = [];
   for (const [clusterId, entry] of Object.entries(document)) {

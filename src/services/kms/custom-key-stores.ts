@@ -1,10 +1,11 @@
-// AWS_CLOUDHSM custom key stores: their records, sealed passwords, connections to their PKCS#11 tokens, and the keys in them.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+// Custom key stores: AWS_CLOUDHSM ones on PKCS#11 tokens and EXTERNAL_KEY_STORE ones behind XKS proxies; records, sealed secrets, connections, keys.
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { connectClusterToken, TokenConnectionError, type ClusterToken, type ClusterTokenConnection } from "../../crypto/cluster-token";
 import type { BackingKeyRef, KeyStore } from "../../crypto/key-store";
 import type { Logger } from "../../logger";
 import { GLOBAL, kindRange, recordKey } from "../../storage/keys";
 import type { StoredValue, Store } from "../../storage/store";
+import { XksCallError, type XksCall } from "../../xks/client";
 import type { Scope } from "../scope";
 import {
   cloudHsmClusterInUse,
@@ -14,6 +15,10 @@ import {
   customKeyStoreNameInUse,
   customKeyStoreNotFound,
   invalidState,
+  unsupportedOperation,
+  xksProxyUriInUse,
+  xksProxyVpcEndpointServiceInUse,
+  xksStoreCheckFailed,
 } from "./errors";
 import type { KmsKeyRecord } from "./key-record";
 
@@ -25,13 +30,18 @@ export interface CustomKeyStoreRecord extends StoredValue {
   readonly account: string;
   readonly region: string;
   readonly name: string;
+  /** Absent on AWS_CLOUDHSM stores (every record written before external key stores existed is one). */
+  readonly type?: "EXTERNAL_KEY_STORE";
+  /** An external key store's proxy; its RawSecretAccessKey is `password`. */
+  readonly xks?: XksProxySettings;
+  /** "" for an external key store. */
   readonly clusterId: string;
   readonly trustAnchorCertificate: string;
   readonly createdAt: number;
   /** Where the store was left: CONNECTED stores connect again when secretslite starts, as AWS keeps them connected. */
   readonly state: "CONNECTED" | "DISCONNECTED" | "FAILED";
   readonly errorCode?: string;
-  /** KeyStorePassword (the token's user PIN), AES-256-GCM under a backing key of its own wrapped by the root key. */
+  /** KeyStorePassword (the token's user PIN), or an external key store's RawSecretAccessKey: AES-256-GCM under a backing key of its own wrapped by the root key. */
   readonly password: { readonly wrapped: string; readonly iv: string; readonly sealed: string };
 }
 
@@ -51,11 +61,36 @@ interface Live {
   pinDigest?: Buffer;
 }
 
+export interface XksProxySettings {
+  readonly connectivity: "PUBLIC_ENDPOINT" | "VPC_ENDPOINT_SERVICE";
+  readonly uriEndpoint: string;
+  readonly uriPath: string;
+  readonly vpcEndpointServiceName?: string;
+  readonly accessKeyId: string;
+}
+
 export interface CustomKeyStoreChanges {
   readonly name?: string;
   readonly clusterId?: string;
+  /** The PIN, or for an external key store the RawSecretAccessKey. */
   readonly password?: string;
+  /** External key stores: the proxy settings to merge in. */
+  readonly xks?: Partial<XksProxySettings>;
 }
+
+/** Signed calls to XKS proxies (src/xks/client.ts): a store's proxy and credential, the operation's path, its body. */
+export type XksCaller = (call: XksCall, operation: string, body: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/** ConnectionErrorCode for each way an external key store's health check fails (the model's ConnectionErrorCodeType). */
+const XKS_CONNECTION_ERROR: Readonly<Record<string, string>> = {
+  UNREACHABLE: "XKS_PROXY_NOT_REACHABLE",
+  TLS: "XKS_PROXY_INVALID_TLS_CONFIGURATION",
+  TIMEOUT: "XKS_PROXY_TIMED_OUT",
+  DependencyTimeoutException: "XKS_PROXY_TIMED_OUT",
+  AuthenticationFailedException: "INVALID_CREDENTIALS",
+  InvalidUriPathException: "XKS_PROXY_INVALID_CONFIGURATION",
+  AccessDeniedException: "XKS_PROXY_ACCESS_DENIED",
+};
 
 /** The AES-256-GCM a Ciphertexts instance needs from whatever holds a KMS key's material. */
 export type Sealer = Pick<KeyStore, "seal" | "open">;
@@ -77,6 +112,7 @@ export class CustomKeyStores {
     /** Whether any KMS key (pending deletion included) is still in the store: DeleteCustomKeyStore's check. */
     private readonly holdsKeys: (scope: Scope, customKeyStoreId: string) => Promise<boolean>,
     private readonly logger?: Logger,
+    private readonly xksCaller?: XksCaller,
   ) {}
 
   /** Connects, in the background, every store that was CONNECTED when secretslite stopped. */
@@ -89,28 +125,65 @@ export class CustomKeyStores {
 
   async create(scope: Scope, now: Date, input: { name: string; clusterId: string; trustAnchorCertificate: string; password: string }): Promise<string> {
     if (!this.clusters.has(input.clusterId)) throw cloudHsmClusterNotFound(input.clusterId);
+    return this.insert(scope, now, { name: input.name, clusterId: input.clusterId, trustAnchorCertificate: input.trustAnchorCertificate }, input.password);
+  }
+
+  /**
+   * An EXTERNAL_KEY_STORE store. With PUBLIC_ENDPOINT KMS calls the proxy's health check first ("this endpoint must be
+   * reachable before you create the custom key store", the model); a VPC endpoint service cannot be checked here.
+   */
+  async createExternal(scope: Scope, now: Date, input: { name: string; xks: XksProxySettings; secretAccessKey: string }): Promise<string> {
+    await this.checkProxy(scope.region, input.xks, input.secretAccessKey, "CreateCustomKeyStore");
+    return this.insert(scope, now, { name: input.name, clusterId: "", trustAnchorCertificate: "", type: "EXTERNAL_KEY_STORE", xks: input.xks }, input.secretAccessKey);
+  }
+
+  private async insert(
+    scope: Scope,
+    now: Date,
+    fields: Pick<CustomKeyStoreRecord, "name" | "clusterId" | "trustAnchorCertificate" | "type" | "xks">,
+    secret: string,
+  ): Promise<string> {
     // The token call happens before the lock.
     const id = "cks-" + randomBytes(9).toString("hex").slice(0, 17);
-    const password = await this.sealPassword(scope, id, input.password);
+    const password = await this.sealPassword(scope, id, secret);
     await this.store.withLock(this.lockName(scope), async () => {
-      const others = await this.all(scope);
-      if (others.some((other) => other.name === input.name)) throw customKeyStoreNameInUse(input.name);
-      if (others.some((other) => other.clusterId === input.clusterId)) throw cloudHsmClusterInUse(input.clusterId);
-      const record: CustomKeyStoreRecord = {
-        v: 1,
-        id,
-        account: scope.account,
-        region: scope.region,
-        name: input.name,
-        clusterId: input.clusterId,
-        trustAnchorCertificate: input.trustAnchorCertificate,
-        createdAt: now.getTime(),
-        state: "DISCONNECTED",
-        password,
-      };
+      const record: CustomKeyStoreRecord = { v: 1, id, account: scope.account, region: scope.region, ...fields, createdAt: now.getTime(), state: "DISCONNECTED", password };
+      this.checkUnique(record, await this.all(scope));
       await this.store.batch([{ type: "put", key: this.recordName(scope, id), value: record }]);
     });
     return id;
+  }
+
+  /** Names are unique in the Region; so are clusters among CloudHSM stores and proxies among external ones (the model's *InUse exceptions). */
+  private checkUnique(record: CustomKeyStoreRecord, all: readonly CustomKeyStoreRecord[]): void {
+    const others = all.filter((other) => other.id !== record.id);
+    if (others.some((other) => other.name === record.name)) throw customKeyStoreNameInUse(record.name);
+    if (record.xks === undefined) {
+      if (others.some((other) => other.xks === undefined && other.clusterId === record.clusterId)) throw cloudHsmClusterInUse(record.clusterId);
+      return;
+    }
+    const { xks } = record;
+    const uri = xks.uriEndpoint + xks.uriPath;
+    if (others.some((other) => other.xks !== undefined && other.xks.uriEndpoint + other.xks.uriPath === uri)) throw xksProxyUriInUse(uri);
+    const service = xks.vpcEndpointServiceName;
+    if (service !== undefined && others.some((other) => other.xks?.vpcEndpointServiceName === service)) throw xksProxyVpcEndpointServiceInUse(service);
+  }
+
+  /** The proxy's GetHealthStatus, as Create/UpdateCustomKeyStore run it; each failure is the exception the XKS spec's table names. */
+  private async checkProxy(region: string, xks: XksProxySettings, secretAccessKey: string, kmsOperation: string): Promise<void> {
+    if (xks.connectivity !== "PUBLIC_ENDPOINT") return;
+    try {
+      await this.callProxy(region, xks, secretAccessKey, kmsOperation);
+    } catch (error) {
+      if (error instanceof XksCallError) throw xksStoreCheckFailed(error.kind);
+      throw error;
+    }
+  }
+
+  private async callProxy(region: string, xks: XksProxySettings, secretAccessKey: string, kmsOperation: string): Promise<Record<string, unknown>> {
+    if (this.xksCaller === undefined) throw new XksCallError("UNREACHABLE", "no XKS proxies are configured (--xks-proxies)");
+    const call: XksCall = { endpoint: xks.uriEndpoint, uriPath: xks.uriPath, accessKeyId: xks.accessKeyId, secretAccessKey, region };
+    return this.xksCaller(call, "health", { requestMetadata: { awsPrincipalArn: "AWS Internal", kmsOperation, kmsRequestId: randomUUID() } });
   }
 
   /** Every store of the scope in id order, with its state. */
@@ -154,21 +227,26 @@ export class CustomKeyStores {
   /** UpdateCustomKeyStore: the name in any state, anything else only while DISCONNECTED. */
   async update(scope: Scope, id: string, changes: CustomKeyStoreChanges): Promise<void> {
     if (changes.clusterId !== undefined && !this.clusters.has(changes.clusterId)) throw cloudHsmClusterNotFound(changes.clusterId);
+    const before = await this.required(scope, id);
+    if (before.xks !== undefined && (changes.xks !== undefined || changes.password !== undefined)) {
+      // The proxy is checked with the settings as they will be, the stored secret standing in for one not given.
+      if (this.stateOf(before) !== "DISCONNECTED") throw this.notDisconnected(before, "UpdateCustomKeyStore (but for a new name)");
+      await this.checkProxy(scope.region, { ...before.xks, ...changes.xks }, changes.password ?? this.openPassword(before), "UpdateCustomKeyStore");
+    }
     const password = changes.password === undefined ? undefined : await this.sealPassword(scope, id, changes.password);
     await this.store.withLock(this.lockName(scope), async () => {
       const record = await this.required(scope, id);
-      if ((changes.clusterId !== undefined || changes.password !== undefined) && this.stateOf(record) !== "DISCONNECTED") {
+      if ((changes.clusterId !== undefined || changes.password !== undefined || changes.xks !== undefined) && this.stateOf(record) !== "DISCONNECTED") {
         throw this.notDisconnected(record, "UpdateCustomKeyStore (but for a new name)");
       }
-      const others = (await this.all(scope)).filter((other) => other.id !== id);
-      if (changes.name !== undefined && others.some((other) => other.name === changes.name)) throw customKeyStoreNameInUse(changes.name);
-      if (changes.clusterId !== undefined && others.some((other) => other.clusterId === changes.clusterId)) throw cloudHsmClusterInUse(changes.clusterId);
       const updated: CustomKeyStoreRecord = {
         ...record,
         ...(changes.name === undefined ? {} : { name: changes.name }),
         ...(changes.clusterId === undefined ? {} : { clusterId: changes.clusterId }),
+        ...(changes.xks === undefined || record.xks === undefined ? {} : { xks: { ...record.xks, ...changes.xks } }),
         ...(password === undefined ? {} : { password }),
       };
+      this.checkUnique(updated, await this.all(scope));
       await this.store.batch([{ type: "put", key: this.recordName(scope, id), value: updated }]);
     });
   }
@@ -185,6 +263,9 @@ export class CustomKeyStores {
   /** CreateKey in a store: the store must be CONNECTED; the key's AES-256 material is made as a token object there. */
   async createKeyMaterial(scope: Scope, id: string, keyId: string): Promise<{ id: string; clusterId: string }> {
     const record = await this.required(scope, id);
+    if (record.xks !== undefined) {
+      throw unsupportedOperation(`Custom key store '${id}' is an external key store: its keys need Origin EXTERNAL_KEY_STORE and an XksKeyId, which secretslite does not implement yet.`);
+    }
     const connection = this.live.get(this.recordName(scope, id));
     if (connection?.state !== "CONNECTED" || connection.connection === undefined) throw this.notConnected(record, "CreateKey");
     connection.connection.generateKey(keyId);
@@ -194,6 +275,8 @@ export class CustomKeyStores {
   /** GenerateRandom with a CustomKeyStoreId: bytes from that store's token, CONNECTED only. */
   async random(scope: Scope, id: string, byteCount: number): Promise<Buffer> {
     const record = await this.required(scope, id);
+    // The model: UnsupportedOperationException for a CustomKeyStoreId of an external key store.
+    if (record.xks !== undefined) throw unsupportedOperation(`GenerateRandom does not draw from external key stores: '${id}' is one.`);
     const live = this.live.get(this.recordName(scope, id));
     if (live?.state !== "CONNECTED" || live.connection === undefined) throw this.notConnected(record, "GenerateRandom");
     return live.connection.random(byteCount);
@@ -201,7 +284,7 @@ export class CustomKeyStores {
 
   /** Whether the key's store is connected now: when not, the key shows Unavailable and refuses cryptography. */
   available(key: KmsKeyRecord): boolean {
-    return key.customKeyStore === undefined || this.connectionOf(key) !== undefined;
+    return key.customKeyStore === undefined || this.liveOf(key)?.state === "CONNECTED";
   }
 
   /** seal and open for a key in a store, through its token object; "<ARN> is unavailable." while disconnected. */
@@ -236,9 +319,13 @@ export class CustomKeyStores {
     this.live.clear();
   }
 
-  private connectionOf(key: KmsKeyRecord): ClusterTokenConnection | undefined {
+  private liveOf(key: KmsKeyRecord): Live | undefined {
     if (key.customKeyStore === undefined) return undefined;
-    const live = this.live.get(recordKey(GLOBAL, "kms", "kms-custom-key-store", `${key.account}/${key.arn.split(":")[3] ?? ""}/${key.customKeyStore.id}`));
+    return this.live.get(recordKey(GLOBAL, "kms", "kms-custom-key-store", `${key.account}/${key.arn.split(":")[3] ?? ""}/${key.customKeyStore.id}`));
+  }
+
+  private connectionOf(key: KmsKeyRecord): ClusterTokenConnection | undefined {
+    const live = this.liveOf(key);
     return live?.state === "CONNECTED" ? live.connection : undefined;
   }
 
@@ -253,24 +340,20 @@ export class CustomKeyStores {
       let connection: ClusterTokenConnection | undefined;
       let errorCode: string | undefined;
       try {
-        const cluster = this.clusters.get(record.clusterId);
-        if (cluster === undefined) throw new TokenConnectionError("CLUSTER_NOT_FOUND", `cluster ${record.clusterId} is not in --cloudhsm-clusters`);
-        const pin = this.openPassword(record);
-        live.token = JSON.stringify([cluster.modulePath, cluster.tokenLabel ?? null, cluster.slot ?? null]);
-        live.pinDigest = createHmac("sha256", this.pinDigestKey).update(pin).digest();
-        this.checkSamePin(live);
-        connection = connectClusterToken(cluster, pin);
+        if (record.xks !== undefined) errorCode = await this.connectProxy(record, record.xks);
+        else connection = this.connectToken(record, live);
       } catch (error) {
         errorCode = error instanceof TokenConnectionError ? error.code : "INTERNAL_ERROR";
         // Worded as AWS's connection failure (aws-samples/aws-cloudhsm-cloudformation-template#12); never the PIN.
-        this.logger?.warn(`KMS cannot connect the custom key store ${record.id} to its CloudHSM cluster. Error code: ${errorCode}`, { cause: error });
+        const target = record.xks === undefined ? "CloudHSM cluster" : "external key store proxy";
+        this.logger?.warn(`KMS cannot connect the custom key store ${record.id} to its ${target}. Error code: ${errorCode}`, { cause: error });
       }
       if (live.state !== "CONNECTING") {
         // DisconnectCustomKeyStore came meanwhile: it closes what was opened.
         live.connection = connection;
         return;
       }
-      if (connection === undefined) {
+      if (errorCode !== undefined || (connection === undefined && record.xks === undefined)) {
         // Stored before the live entry goes, so nobody sees the record's old state in between.
         await this.setState(scope, record.id, "FAILED", errorCode);
         this.live.delete(name);
@@ -280,6 +363,39 @@ export class CustomKeyStores {
       live.state = "CONNECTED";
       await this.setState(scope, record.id, "CONNECTED", undefined);
     })().catch((error: unknown) => this.logger?.error(`custom key store ${record.id}: the connection state could not be stored`, { cause: error }));
+  }
+
+  private connectToken(record: CustomKeyStoreRecord, live: Live): ClusterTokenConnection {
+    const cluster = this.clusters.get(record.clusterId);
+    if (cluster === undefined) throw new TokenConnectionError("CLUSTER_NOT_FOUND", `cluster ${record.clusterId} is not in --cloudhsm-clusters`);
+    const pin = this.openPassword(record);
+    live.token = JSON.stringify([cluster.modulePath, cluster.tokenLabel ?? null, cluster.slot ?? null]);
+    live.pinDigest = createHmac("sha256", this.pinDigestKey).update(pin).digest();
+    this.checkSamePin(live);
+    return connectClusterToken(cluster, pin);
+  }
+
+  /**
+   * An external key store connects when its proxy answers GetHealthStatus. A VPC endpoint service cannot exist here, so
+   * such a store always fails with XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND. Answers the ConnectionErrorCode, if any.
+   */
+  private async connectProxy(record: CustomKeyStoreRecord, xks: XksProxySettings): Promise<string | undefined> {
+    let errorCode: string | undefined;
+    let reason = "";
+    if (xks.connectivity === "VPC_ENDPOINT_SERVICE") {
+      errorCode = "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND";
+      reason = `secretslite has no VPC endpoint service ${xks.vpcEndpointServiceName ?? ""}`;
+    } else {
+      try {
+        await this.callProxy(record.region, xks, this.openPassword(record), "ConnectCustomKeyStore");
+      } catch (error) {
+        if (!(error instanceof XksCallError)) throw error;
+        errorCode = XKS_CONNECTION_ERROR[error.kind] ?? "XKS_PROXY_INVALID_RESPONSE";
+        reason = error.message;
+      }
+    }
+    if (errorCode !== undefined) this.logger?.warn(`KMS cannot connect the custom key store ${record.id} to its external key store proxy. Error code: ${errorCode}`, { reason });
+    return errorCode;
   }
 
   /**

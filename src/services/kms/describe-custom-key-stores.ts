@@ -34,15 +34,28 @@ export const describeCustomKeyStores: Operation<DescribeCustomKeyStoresRequest, 
 };
 
 function listEntry({ record, state }: CustomKeyStoreView): CustomKeyStoresListEntry {
-  return {
+  const common = {
     CustomKeyStoreId: record.id,
     CustomKeyStoreName: record.name,
-    CloudHsmClusterId: record.clusterId,
-    TrustAnchorCertificate: record.trustAnchorCertificate,
     ConnectionState: state,
     // "This field appears in the response only when the ConnectionState is FAILED" (the model).
     ConnectionErrorCode: state === "FAILED" ? (record.errorCode as CustomKeyStoresListEntry["ConnectionErrorCode"]) : undefined,
     CreationDate: new Date(record.createdAt),
-    CustomKeyStoreType: "AWS_CLOUDHSM",
   };
+  if (record.xks !== undefined) {
+    const { xks } = record;
+    return {
+      ...common,
+      CustomKeyStoreType: "EXTERNAL_KEY_STORE",
+      // Never the secret: the model's XksProxyConfigurationType has the access key id alone.
+      XksProxyConfiguration: {
+        Connectivity: xks.connectivity,
+        AccessKeyId: xks.accessKeyId,
+        UriEndpoint: xks.uriEndpoint,
+        UriPath: xks.uriPath,
+        VpcEndpointServiceName: xks.vpcEndpointServiceName,
+      },
+    };
+  }
+  return { ...common, CloudHsmClusterId: record.clusterId, TrustAnchorCertificate: record.trustAnchorCertificate, CustomKeyStoreType: "AWS_CLOUDHSM" };
 }

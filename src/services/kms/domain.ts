@@ -15,7 +15,7 @@ import { SharedSecrets } from "./shared-secrets";
 import { Signatures } from "./signatures";
 import { RsaCiphertexts } from "./rsa-ciphertext";
 import type { ClusterToken } from "../../crypto/cluster-token";
-import { CustomKeyStores } from "./custom-key-stores";
+import { CustomKeyStores, type XksCaller } from "./custom-key-stores";
 
 export interface KmsDomain {
   readonly keys: KmsKeys;
@@ -46,7 +46,7 @@ export async function startKmsDomain(
   keyStore: KeyStore,
   clock: Clock,
   logger?: Logger,
-  options: KmsKeysOptions & { readonly cloudHsmClusters?: ReadonlyMap<string, ClusterToken> } = {},
+  options: KmsKeysOptions & { readonly cloudHsmClusters?: ReadonlyMap<string, ClusterToken>; readonly xksCaller?: XksCaller } = {},
 ): Promise<KmsDomain> {
   const usage = new KeyUsage(store, (error) => logger?.warn("key usage could not be stored; it stays pending for the next flush", { cause: error }));
   const customKeyStores: CustomKeyStores = new CustomKeyStores(
@@ -55,6 +55,7 @@ export async function startKmsDomain(
     options.cloudHsmClusters ?? new Map(),
     (scope, id): Promise<boolean> => keys.holdsCustomKeyStoreKeys(scope, id),
     logger,
+    options.xksCaller,
   );
   const keys: KmsKeys = new KmsKeys(store, keyStore, usage, clock, { ...options, customKeyStores });
   const schedule = new KeySchedule(store, keys, clock, logger);

@@ -314,3 +314,47 @@ export const cloudHsmClusterNotFound = (clusterId: string): AwsError =>
 
 export const cloudHsmClusterInUse = (clusterId: string): AwsError =>
   new AwsError("CloudHsmClusterInUseException", `CloudHSM cluster '${clusterId}' is already associated with a custom key store in this account.`);
+
+// External key stores. The messages are those of the XKS proxy API specification's "KMS Considerations" table
+// (aws/aws-kms-xksproxy-api-spec, "Error codes"), which names the exception KMS answers for each failure.
+
+export const XKS_MESSAGES = {
+  UNREACHABLE: "AWS KMS cannot communicate with the external key store proxy. This might be a transient network issue. If you see this error repeatedly, verify that your external key store proxy is active and is connected to the network, and that its endpoint URI is correct in your external keystore.",
+  TLS: "AWS KMS cannot establish a TLS connection to the external key store proxy. Verify the TLS configuration, including its certificate.",
+  TIMEOUT: "AWS KMS rejected the request because the external key store proxy did not respond in time. Retry the request. If you see this error repeatedly, report it to your external key store proxy administrator.",
+  MALFORMED: "AWS KMS cannot interpret the response from the external key store proxy. If you see this error repeatedly, report it to your external key store proxy administrator.",
+  AuthenticationFailedException: "The external key store proxy rejected the request because it could not authenticate AWS KMS. Verify the XKS proxy authentication credentials for your external key store and update if necessary.",
+  InvalidUriPathException: "The external key store proxy rejected the request because of an invalid URI path. Verify the URI path for your external key store and update if necessary.",
+  KeyNotFoundException: "The external key associated with this KMS key in an external key store was not found in its external key manager. If the external key ID associated with this KMS key is incorrect, create a new KMS key with the correct external key ID.",
+  InvalidStateException: "The external key associated with this KMS key in an external key store is not enabled in the external key manager. Enable the external key in the external key manager and retry the request.",
+  InvalidKeyUsageException: "The external key associated with this KMS key in an external key store does not support the requested operation. Enable the operation on the key in your external key manager, and try the request again.",
+  InvalidCiphertextException: "The external key store proxy rejected the request because the specified ciphertext or encryption context is corrupted, missing, or otherwise invalid.",
+  AccessDeniedException: "The external key store proxy denied access to the operation. Verify that the user and the external key are both authorized for this operation, and try the request again.",
+  DependencyTimeoutException: "The external key store proxy did not respond to the request in the time allotted. Retry the request. If you see this error repeatedly, report it to your external key store proxy administrator.",
+  ThrottlingException: "The external key store proxy rejected the request due to a very high request rate. Reduce the frequency of your calls using KMS keys in this external key store.",
+  UnsupportedOperationException: "The external key store proxy rejected the request because it does not support the requested operation. If you see this error repeatedly, report it to your external key store proxy administrator.",
+  InternalException: "The external key store proxy rejected the request because it cannot communicate with the external key manager. Verify that the external key store proxy configuration is correct and that the external key manager is available.",
+  NOT_CONNECTED: "This KMS key is in a custom key store that is not connected to its external key store proxy. Connect the external key store and try the request again.",
+} as const;
+
+export const xksMessage = (kind: string): string => (XKS_MESSAGES as Record<string, string>)[kind] ?? XKS_MESSAGES.MALFORMED;
+
+/** Create/UpdateCustomKeyStore: the exception the spec's table names for each failure of the health check. */
+export function xksStoreCheckFailed(kind: string): AwsError {
+  const code =
+    kind === "AuthenticationFailedException"
+      ? "XksProxyIncorrectAuthenticationCredentialException"
+      : kind === "InvalidUriPathException"
+        ? "XksProxyInvalidConfigurationException"
+        : ["UNREACHABLE", "TLS", "TIMEOUT", "DependencyTimeoutException", "ThrottlingException"].includes(kind)
+          ? "XksProxyUriUnreachableException"
+          : "XksProxyInvalidResponseException";
+  return new AwsError(code, xksMessage(kind));
+}
+
+/** XksProxyUriEndpoint and XksProxyUriPath together name a proxy that another external key store of the Region uses (the model's XksProxyUriInUseException). */
+export const xksProxyUriInUse = (uri: string): AwsError =>
+  new AwsError("XksProxyUriInUseException", `The XKS proxy URI ${uri} is already associated with an external key store in this account and Region.`);
+
+export const xksProxyVpcEndpointServiceInUse = (name: string): AwsError =>
+  new AwsError("XksProxyVpcEndpointServiceInUseException", `The VPC endpoint service ${name} is already associated with an external key store in this account and Region.`);
