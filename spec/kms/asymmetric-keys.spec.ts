@@ -11,22 +11,14 @@ import {
   GetPublicKeyCommand,
   type KeySpec,
   type KeyUsageType,
-  type KMSClient,
   RotateKeyOnDemandCommand,
 } from "@aws-sdk/client-kms";
-import { startTestServer, type TestServer } from "../support/server";
+import { useKmsServer } from "../support/kms";
 
-let server: TestServer;
-let kms: KMSClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  kms = server.kms();
-});
-afterAll(() => server.close());
+const kmsServer = useKmsServer();
 
 const create = async (input: CreateKeyRequest) => {
-  const { KeyMetadata } = await kms.send(new CreateKeyCommand(input));
+  const { KeyMetadata } = await kmsServer.kms.send(new CreateKeyCommand(input));
   if (KeyMetadata?.Arn === undefined) throw new Error("CreateKey answered without KeyMetadata");
   return KeyMetadata;
 };
@@ -106,27 +98,27 @@ describe("behaviour", () => {
       expect(metadata.CustomerMasterKeySpec).toBe(cmkSpec ? spec : undefined);
       for (const member of ALGORITHM_MEMBERS) if (!(member in algorithms)) expect(metadata).not.toHaveProperty(member);
       expect(metadata.CurrentKeyMaterialId).toMatch(/^[0-9a-f]{64}$/);
-      const { KeyMetadata: described } = await kms.send(new DescribeKeyCommand({ KeyId: metadata.KeyId }));
+      const { KeyMetadata: described } = await kmsServer.kms.send(new DescribeKeyCommand({ KeyId: metadata.KeyId }));
       expect(described).toEqual(metadata);
     });
 
     it("GetPublicKey answers the SPKI DER public key with spec, usage and algorithms", async () => {
       const metadata = await create({ KeySpec: spec, KeyUsage: usage });
-      const answer = await kms.send(new GetPublicKeyCommand({ KeyId: metadata.KeyId }));
+      const answer = await kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: metadata.KeyId }));
       expect(answer).toMatchObject({ KeyId: metadata.Arn, KeySpec: spec, KeyUsage: usage, ...algorithms });
       expect(answer.CustomerMasterKeySpec).toBe(cmkSpec ? spec : undefined);
       for (const member of ALGORITHM_MEMBERS) if (!(member in algorithms)) expect(answer).not.toHaveProperty(member);
       const der = Buffer.from(answer.PublicKey ?? []);
       publicKey(der);
       // The same key on every call: it is stored, not made again.
-      const again = await kms.send(new GetPublicKeyCommand({ KeyId: metadata.Arn }));
+      const again = await kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: metadata.Arn }));
       expect(Buffer.from(again.PublicKey ?? [])).toEqual(der);
     });
   });
 
   it("gives every key its own key pair", async () => {
     const [a, b] = await Promise.all([1, 2].map(() => create({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" })));
-    const publicKeys = await Promise.all([a, b].map(async (key) => (await kms.send(new GetPublicKeyCommand({ KeyId: key?.KeyId }))).PublicKey));
+    const publicKeys = await Promise.all([a, b].map(async (key) => (await kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: key?.KeyId }))).PublicKey));
     expect(Buffer.from(publicKeys[0] ?? [])).not.toEqual(Buffer.from(publicKeys[1] ?? []));
   });
 
@@ -136,7 +128,7 @@ describe("behaviour", () => {
     ["secp256k1", "ECC_SECG_P256K1", "SIGN_VERIFY", /ASN1 OID: secp256k1/],
   ] as const)("hands out a %s public key openssl reads", async (_name, spec, usage, expected) => {
     const metadata = await create({ KeySpec: spec, KeyUsage: usage });
-    const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: metadata.KeyId }));
+    const { PublicKey } = await kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: metadata.KeyId }));
     const text = execFileSync("openssl", ["pkey", "-pubin", "-inform", "DER", "-noout", "-text"], { input: Buffer.from(PublicKey ?? []) }).toString();
     expect(text).toMatch(expected);
   });
@@ -163,7 +155,7 @@ describe("behaviour", () => {
     const metadata = await create({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY", MultiRegion: true });
     expect(metadata.KeyId).toMatch(/^mrk-[0-9a-f]{32}$/);
     expect(metadata).toMatchObject({ MultiRegion: true, MultiRegionConfiguration: { MultiRegionKeyType: "PRIMARY" } });
-    const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: metadata.KeyId }));
+    const { PublicKey } = await kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: metadata.KeyId }));
     ec("prime256v1")(Buffer.from(PublicKey ?? []));
   });
 });
@@ -171,7 +163,7 @@ describe("behaviour", () => {
 describe("refusals", () => {
   it("requires a KeyUsage for every spec but SYMMETRIC_DEFAULT", async () => {
     for (const input of [{ KeySpec: "RSA_2048" as const }, { KeySpec: "HMAC_256" as const }, { CustomerMasterKeySpec: "ECC_NIST_P256" as const }]) {
-      await expect(kms.send(new CreateKeyCommand(input))).rejects.toMatchObject({
+      await expect(kmsServer.kms.send(new CreateKeyCommand(input))).rejects.toMatchObject({
         name: "ValidationException",
         message: "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
       });
@@ -189,23 +181,23 @@ describe("refusals", () => {
       ["HMAC_256", "SIGN_VERIFY"],
       ["SYMMETRIC_DEFAULT", "SIGN_VERIFY"],
     ] as const) {
-      await expect(kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: usage }))).rejects.toMatchObject({
+      await expect(kmsServer.kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: usage }))).rejects.toMatchObject({
         name: "ValidationException",
         message: `KeyUsage ${usage} is not compatible with KeySpec ${spec}`,
       });
     }
     // Without a KeySpec, a usage is checked against SYMMETRIC_DEFAULT.
-    await expect(kms.send(new CreateKeyCommand({ KeyUsage: "SIGN_VERIFY" }))).rejects.toMatchObject({
+    await expect(kmsServer.kms.send(new CreateKeyCommand({ KeyUsage: "SIGN_VERIFY" }))).rejects.toMatchObject({
       message: "KeyUsage SIGN_VERIFY is not compatible with KeySpec SYMMETRIC_DEFAULT",
     });
   });
 
   it("refuses SM2 outside the China Regions as AWS does, and says it is not implemented inside them", async () => {
-    await expect(kms.send(new CreateKeyCommand({ KeySpec: "SM2", KeyUsage: "SIGN_VERIFY" }))).rejects.toMatchObject({
+    await expect(kmsServer.kms.send(new CreateKeyCommand({ KeySpec: "SM2", KeyUsage: "SIGN_VERIFY" }))).rejects.toMatchObject({
       name: "UnsupportedOperationException",
       message: "KeySpec SM2 is not supported in this Region",
     });
-    const china = server.kms({ region: "cn-north-1" });
+    const china = kmsServer.server.kms({ region: "cn-north-1" });
     await expect(china.send(new CreateKeyCommand({ KeySpec: "SM2", KeyUsage: "ENCRYPT_DECRYPT" }))).rejects.toMatchObject({
       name: "UnsupportedOperationException",
       message: expect.stringMatching(/^secretslite does not implement KeySpec SM2 keys/),
@@ -213,7 +205,7 @@ describe("refusals", () => {
   });
 
   it("refuses Origin EXTERNAL for ML-DSA keys only, as the KMS guide says", async () => {
-    await expect(kms.send(new CreateKeyCommand({ KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY", Origin: "EXTERNAL" }))).rejects.toMatchObject({
+    await expect(kmsServer.kms.send(new CreateKeyCommand({ KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY", Origin: "EXTERNAL" }))).rejects.toMatchObject({
       name: "UnsupportedOperationException",
       message: "You can't import key material for ML-DSA KMS keys: KeySpec ML_DSA_65 cannot have Origin EXTERNAL.",
     });
@@ -222,7 +214,7 @@ describe("refusals", () => {
       { KeySpec: "HMAC_256" as const, KeyUsage: "GENERATE_VERIFY_MAC" as const },
       { KeySpec: "RSA_2048" as const, KeyUsage: "ENCRYPT_DECRYPT" as const },
     ]) {
-      const key = (await kms.send(new CreateKeyCommand({ ...input, Origin: "EXTERNAL" }))).KeyMetadata!;
+      const key = (await kmsServer.kms.send(new CreateKeyCommand({ ...input, Origin: "EXTERNAL" }))).KeyMetadata!;
       expect(key).toMatchObject({ ...input, Origin: "EXTERNAL", KeyState: "PendingImport" });
     }
   });
@@ -239,7 +231,7 @@ describe("refusals", () => {
         new GetKeyRotationStatusCommand({ KeyId }),
       ]) {
         // One command type at a time: send's overloads take them one by one.
-        await expect(kms.send(command as EnableKeyRotationCommand)).rejects.toMatchObject({
+        await expect(kmsServer.kms.send(command as EnableKeyRotationCommand)).rejects.toMatchObject({
           name: "UnsupportedOperationException",
           message: `${Arn} key spec is ${input.KeySpec} which is not valid for this operation.`,
         });
@@ -250,7 +242,7 @@ describe("refusals", () => {
   it("GetPublicKey refuses symmetric and HMAC keys", async () => {
     for (const input of [{}, { KeySpec: "HMAC_384" as const, KeyUsage: "GENERATE_VERIFY_MAC" as const }]) {
       const { Arn, KeyUsage } = await create(input);
-      await expect(kms.send(new GetPublicKeyCommand({ KeyId: Arn }))).rejects.toMatchObject({
+      await expect(kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: Arn }))).rejects.toMatchObject({
         name: "UnsupportedOperationException",
         message: `${Arn} key usage is ${KeyUsage} which is not valid for GetPublicKey.`,
       });
@@ -259,9 +251,9 @@ describe("refusals", () => {
 
   it("GetPublicKey needs an Enabled key, and a key that exists", async () => {
     const { Arn, KeyId } = await create({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
-    await kms.send(new DisableKeyCommand({ KeyId }));
-    await expect(kms.send(new GetPublicKeyCommand({ KeyId }))).rejects.toMatchObject({ name: "DisabledException", message: `${Arn} is disabled.` });
-    await expect(kms.send(new GetPublicKeyCommand({ KeyId: "11111111-2222-3333-4444-555555555555" }))).rejects.toMatchObject({
+    await kmsServer.kms.send(new DisableKeyCommand({ KeyId }));
+    await expect(kmsServer.kms.send(new GetPublicKeyCommand({ KeyId }))).rejects.toMatchObject({ name: "DisabledException", message: `${Arn} is disabled.` });
+    await expect(kmsServer.kms.send(new GetPublicKeyCommand({ KeyId: "11111111-2222-3333-4444-555555555555" }))).rejects.toMatchObject({
       name: "NotFoundException",
     });
   });

@@ -11,40 +11,34 @@ import {
   PutKeyPolicyCommand,
   RotateKeyOnDemandCommand,
 } from "@aws-sdk/client-kms";
-import { ACCOUNT, REGION, startTestServer, type TestServer } from "../support/server";
+import { useKmsServer } from "../support/kms";
+import { ACCOUNT, REGION } from "../support/server";
 
-let server: TestServer;
-let kms: KMSClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  kms = server.kms();
-});
-afterAll(() => server.close());
+const kmsServer = useKmsServer();
 
 describe("behaviour", () => {
   describe("RotateKeyOnDemand", () => {
     it("names the key by its ARN, whether it was given the key id or the key ARN", async () => {
-      const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
-      expect((await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))).KeyId).toBe(key.Arn);
-      expect((await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.Arn }))).KeyId).toBe(key.Arn);
+      const key = (await kmsServer.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+      expect((await kmsServer.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))).KeyId).toBe(key.Arn);
+      expect((await kmsServer.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.Arn }))).KeyId).toBe(key.Arn);
     });
 
     it("answers a key still waiting for its imported material with its state, and leaves it waiting", async () => {
-      const key = (await kms.send(new CreateKeyCommand({ Origin: "EXTERNAL" }))).KeyMetadata!;
-      await expect(kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
+      const key = (await kmsServer.kms.send(new CreateKeyCommand({ Origin: "EXTERNAL" }))).KeyMetadata!;
+      await expect(kmsServer.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
         name: "KMSInvalidStateException",
         message: `${key.Arn} is pending import.`,
         $metadata: { httpStatusCode: 400 },
       });
-      expect((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata).toMatchObject({ KeyState: "PendingImport" });
+      expect((await kmsServer.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata).toMatchObject({ KeyState: "PendingImport" });
       // Automatic rotation keeps the key-state table's answer for this state.
-      await expect(kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
+      await expect(kmsServer.kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
         name: "UnsupportedOperationException",
         message: `${key.Arn} origin is EXTERNAL which is not valid for this operation.`,
       });
       // ListKeyRotations lists imported material since imported keys rotate (spec/kms/import.spec.ts): none yet.
-      expect((await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).Rotations).toEqual([]);
+      expect((await kmsServer.kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).Rotations).toEqual([]);
     });
   });
 
@@ -85,19 +79,19 @@ describe("behaviour", () => {
     ];
 
     it.each(lockingOut)("refuses a policy with %s, at CreateKey and PutKeyPolicy, unless told to bypass the check", async (_why, policy) => {
-      const before = await keyCount(kms);
-      await expect(kms.send(new CreateKeyCommand({ Policy: policy }))).rejects.toMatchObject(lockout);
-      await expect(kms.send(new CreateKeyCommand({ Policy: policy, BypassPolicyLockoutSafetyCheck: false }))).rejects.toMatchObject(lockout);
-      expect(await keyCount(kms)).toBe(before);
-      const bypassed = (await kms.send(new CreateKeyCommand({ Policy: policy, BypassPolicyLockoutSafetyCheck: true }))).KeyMetadata!;
-      expect((await kms.send(new GetKeyPolicyCommand({ KeyId: bypassed.KeyId }))).Policy).toBe(policy);
+      const before = await keyCount(kmsServer.kms);
+      await expect(kmsServer.kms.send(new CreateKeyCommand({ Policy: policy }))).rejects.toMatchObject(lockout);
+      await expect(kmsServer.kms.send(new CreateKeyCommand({ Policy: policy, BypassPolicyLockoutSafetyCheck: false }))).rejects.toMatchObject(lockout);
+      expect(await keyCount(kmsServer.kms)).toBe(before);
+      const bypassed = (await kmsServer.kms.send(new CreateKeyCommand({ Policy: policy, BypassPolicyLockoutSafetyCheck: true }))).KeyMetadata!;
+      expect((await kmsServer.kms.send(new GetKeyPolicyCommand({ KeyId: bypassed.KeyId }))).Policy).toBe(policy);
 
-      const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
-      const kept = (await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy;
-      await expect(kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policy }))).rejects.toMatchObject(lockout);
-      expect((await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(kept);
-      await kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policy, BypassPolicyLockoutSafetyCheck: true }));
-      expect((await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(policy);
+      const key = (await kmsServer.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+      const kept = (await kmsServer.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy;
+      await expect(kmsServer.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policy }))).rejects.toMatchObject(lockout);
+      expect((await kmsServer.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(kept);
+      await kmsServer.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policy, BypassPolicyLockoutSafetyCheck: true }));
+      expect((await kmsServer.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(policy);
     });
 
     /** Policies that keep the caller in charge, however they say so. */
@@ -122,22 +116,22 @@ describe("behaviour", () => {
     ];
 
     it.each(keepingControl)("accepts a policy allowing the caller PutKeyPolicy through %s", async (_how, policyFor) => {
-      const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
-      await kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policyFor(key.Arn!) }));
-      expect((await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(policyFor(key.Arn!));
+      const key = (await kmsServer.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+      await kmsServer.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policyFor(key.Arn!) }));
+      expect((await kmsServer.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(policyFor(key.Arn!));
     });
 
     it("accepts the default key policy back, and at CreateKey a Resource that matches whatever id the key gets", async () => {
-      const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
-      const defaultPolicy = (await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy!;
-      await kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: defaultPolicy }));
-      expect((await kms.send(new CreateKeyCommand({ Policy: defaultPolicy }))).KeyMetadata!.KeyState).toBe("Enabled");
+      const key = (await kmsServer.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+      const defaultPolicy = (await kmsServer.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy!;
+      await kmsServer.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: defaultPolicy }));
+      expect((await kmsServer.kms.send(new CreateKeyCommand({ Policy: defaultPolicy }))).KeyMetadata!.KeyState).toBe("Enabled");
       const anyKeyHere = policyOf(allow({ Resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/*` }));
-      expect((await kms.send(new CreateKeyCommand({ Policy: anyKeyHere }))).KeyMetadata!.KeyState).toBe("Enabled");
+      expect((await kmsServer.kms.send(new CreateKeyCommand({ Policy: anyKeyHere }))).KeyMetadata!.KeyState).toBe("Enabled");
     });
 
     it("takes the caller to be the root of the account and partition the request acts in", async () => {
-      const china = server.kms({ region: "cn-north-1", accessKeyId: "123456789012" });
+      const china = kmsServer.server.kms({ region: "cn-north-1", accessKeyId: "123456789012" });
       const before = await keyCount(china);
       const chinaRoot = policyOf(allow({ Principal: { AWS: "arn:aws-cn:iam::123456789012:root" } }));
       expect((await china.send(new CreateKeyCommand({ Policy: chinaRoot }))).KeyMetadata!.Arn).toMatch(/^arn:aws-cn:kms:cn-north-1:123456789012:key\//);
