@@ -128,18 +128,9 @@ export function signingAlgorithmsOf(spec: BackingKeySpec): readonly SigningAlgor
   }
 }
 
-export function encryptionAlgorithmsOf(spec: BackingKeySpec): readonly RsaEncryptionAlgorithmSpec[] {
-  return backingKeyFacts(spec).family === "rsa" ? ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] : [];
-}
-
 export function macAlgorithmsOf(spec: BackingKeySpec): readonly MacAlgorithmSpec[] {
   const facts = backingKeyFacts(spec);
   return facts.family === "hmac" ? [facts.algorithm] : [];
-}
-
-export function canDeriveSharedSecret(spec: BackingKeySpec): boolean {
-  const facts = backingKeyFacts(spec);
-  return facts.family === "ec" && facts.keyAgreement;
 }
 
 export function signingFacts(algorithm: SigningAlgorithmSpec): SigningFacts {
@@ -185,12 +176,6 @@ export const OAEP_HASH: Readonly<Record<RsaEncryptionAlgorithmSpec, HashName>> =
 /** The largest RSAES-OAEP plaintext (RFC 8017 §7.1.1: k − 2·hLen − 2): 214/190 bytes for RSA_2048, as KMS Encrypt documents. */
 export function oaepPlaintextLimit(modulusBits: number, algorithm: RsaEncryptionAlgorithmSpec): number {
   return Math.ceil(modulusBits / 8) - 2 * HASH_BYTES[OAEP_HASH[algorithm]] - 2;
-}
-
-export function rsaModulusBits(spec: BackingKeySpec): number {
-  const facts = backingKeyFacts(spec);
-  if (facts.family !== "rsa") throw new KeyStoreUsageError(`${spec} is not an RSA key spec.`);
-  return facts.modulusBits;
 }
 
 /** What the token signs for RSA and ECDSA: the hash of a RAW message, made here, or the DIGEST as given. */
