@@ -22,9 +22,8 @@ import { temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
 import { startCliLines } from "../support/cli-process";
 import { describeStore, settled } from "../support/kms";
+import { startTestXksProxy, XKS_CREDENTIALS } from "../support/xks";
 
-// The model: AccessKeyId ^[A-Z2-7]+$, RawSecretAccessKey 43 to 64 characters.
-const XKS_CREDENTIALS = { accessKeyId: "XKSPROXYACCESSKEYIDABCDE", secretAccessKey: "xksProxyRawSecretAccessKey0123456789abcdefGHIJ" };
 const newDir = temporaryDirs("secretslite-xks-spec-");
 
 /** SHA-256 for @smithy/signature-v4, written from node:crypto so the signature is not the one src/ computes. */
@@ -187,20 +186,6 @@ describe("the XKS proxy (src/xks/proxy.ts)", () => {
   });
 });
 
-/** A proxy on a free port with a fresh localhost certificate, logging into `lines`. */
-async function startProxy(keys: readonly XksKey[], lines: string[]): Promise<{ proxy: RunningXksProxy; ca: string; caFile: string }> {
-  const certificate = await ensureSelfSignedCertificate(newDir(), createLogger("error"));
-  const ca = readFileSync(certificate.certFile, "utf8");
-  const proxy = await startXksProxy({
-    ...XKS_CREDENTIALS,
-    keys,
-    tls: { cert: ca, key: readFileSync(certificate.keyFile) },
-    logger: createLogger("info", (line) => lines.push(line)),
-  });
-  return { proxy, ca, caFile: certificate.certFile };
-}
-
-
 const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
   promise.then(
     () => ({ name: "no error", message: "" }),
@@ -223,7 +208,7 @@ describe("EXTERNAL_KEY_STORE custom key stores (--xks-proxies)", () => {
   });
 
   beforeAll(async () => {
-    const started = await startProxy([{ id: "key-256", material: randomBytes(32), status: "ENABLED", usage: ["ENCRYPT", "DECRYPT"] }], lines);
+    const started = await startTestXksProxy([{ id: "key-256", material: randomBytes(32), status: "ENABLED", usage: ["ENCRYPT", "DECRYPT"] }], lines);
     proxy = started.proxy;
     const file = path.join(newDir(), "xks-proxies.json");
     writeFileSync(
@@ -323,7 +308,7 @@ describe("EXTERNAL_KEY_STORE custom key stores (--xks-proxies)", () => {
 
   it("a connected store whose proxy stops answering fails its next connection with XKS_PROXY_NOT_REACHABLE", async () => {
     const extraLines: string[] = [];
-    const second = await startProxy([], extraLines);
+    const second = await startTestXksProxy([], extraLines);
     const file = path.join(newDir(), "xks-proxies.json");
     writeFileSync(file, JSON.stringify({ "xks2.example.com": { url: second.proxy.url, ca: second.caFile } }));
     const other = await startTestServer({ flags: ["--xks-proxies", file] });
