@@ -672,9 +672,10 @@ describe("ciphertext format", () => {
     keyId: "1234abcd-12ab-34cd-56ef-1234567890ab",
     backingKeys: [{ id: materialId, wrapped: rawKey.toString("base64"), createdAt: 0 }],
   } as unknown as KmsKeyRecord;
+  const use = { operation: "Encrypt", requestId: "r", principalArn: "arn:aws:iam::000000000000:root" };
 
-  it("writes format 2: format, key id, KeyMaterialId, header check, IV, payload, tag", () => {
-    const { blob, keyMaterialId } = ciphertexts.seal(key, Buffer.from("hello"), { b: "2", a: "1" });
+  it("writes format 2: format, key id, KeyMaterialId, header check, IV, payload, tag", async () => {
+    const { blob, keyMaterialId } = await ciphertexts.seal(key, Buffer.from("hello"), { b: "2", a: "1" }, use);
     expect(keyMaterialId).toBe(materialId);
     expect(blob[0]).toBe(2);
     expect(blob[1]).toBe(36);
@@ -684,10 +685,10 @@ describe("ciphertext format", () => {
     expect(blob.length).toBe(74 + 12 + 5 + 16);
     const parsed = parseCiphertext(blob);
     expect(parsed).toMatchObject({ keyId: key.keyId, keyMaterialId: materialId });
-    expect(ciphertexts.open(key, parsed, { a: "1", b: "2" }).plaintext.toString()).toBe("hello");
+    expect((await ciphertexts.open(key, parsed, { a: "1", b: "2" }, use)).plaintext.toString()).toBe("hello");
   });
 
-  it("still opens format 1 blobs (data keys stored by earlier versions), whose AAD bytes must not change", () => {
+  it("still opens format 1 blobs (data keys stored by earlier versions), whose AAD bytes must not change", async () => {
     const header = Buffer.concat([Buffer.from([1, 36]), Buffer.from(key.keyId, "latin1"), Buffer.from(materialId, "hex")]);
     // The AAD as format 1 defined it: the header, then per pair (sorted by name) u32 name length, u32 value length, name, value.
     const pair = (name: string, value: string) => {
@@ -703,12 +704,12 @@ describe("ciphertext format", () => {
     const blob = Buffer.concat([header, iv, sealed]);
     const parsed = parseCiphertext(blob);
     expect(parsed.keyId).toBe(key.keyId);
-    expect(ciphertexts.open(key, parsed, { SecretARN: "arn:é", SecretVersionId: "v1" }).plaintext.toString()).toBe("old data key");
-    expect(() => ciphertexts.open(key, parsed, { SecretARN: "arn:é" })).toThrow(expect.objectContaining({ code: "InvalidCiphertextException" }));
+    expect((await ciphertexts.open(key, parsed, { SecretARN: "arn:é", SecretVersionId: "v1" }, use)).plaintext.toString()).toBe("old data key");
+    expect(() => ciphertexts.open(key, parsed, { SecretARN: "arn:é" }, use)).toThrow(expect.objectContaining({ code: "InvalidCiphertextException" }));
   });
 
-  it("never lets a key id it cannot have written reach a lookup", () => {
-    const { blob } = ciphertexts.seal(key, Buffer.from("x"), undefined);
+  it("never lets a key id it cannot have written reach a lookup", async () => {
+    const { blob } = await ciphertexts.seal(key, Buffer.from("x"), undefined, use);
     const forged = Buffer.from(blob);
     forged.write("1234abcd-12ab-34cd-56ef-1234567890a\u001f", 2, "latin1");
     createHash("sha256").update(forged.subarray(0, 70)).digest().copy(forged, 70, 0, 4);

@@ -9,6 +9,8 @@ export interface RequestContext {
   readonly now: Date;
   /** Only with --audit-log: the caller and the log its calls' events go to. */
   readonly audit?: RequestAudit | undefined;
+  /** Set when another service calls for the caller (Secrets Manager's calls to KMS): kms:ViaService's value. */
+  readonly viaService?: string;
 }
 
 /**

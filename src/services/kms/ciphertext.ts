@@ -8,6 +8,7 @@ import { KEY_ID } from "./key-arn";
 import { backingKeyOf } from "./key-material";
 import type { BackingKeyRecord, KmsKeyRecord } from "./key-record";
 import type { Sealer } from "./custom-key-stores";
+import type { RequestContext } from "../request";
 
 /*
  * Layout of format 2, the one written (everything before the IV is authenticated as AAD, followed by the
@@ -86,7 +87,42 @@ function headerCheck(bytes: Buffer, length: number): Buffer {
   return check;
 }
 
-/** Seals and opens ciphertext blobs; the GCM work happens inside the key store, one token call each. */
+/**
+ * The request a seal or open serves. Keys in an external key store tell their proxy who asked, through which KMS
+ * operation and request (the XKS API's requestMetadata); every other key ignores it.
+ */
+export interface KeyUse {
+  readonly operation: string;
+  readonly requestId: string;
+  /** The caller: the account's root until access control knows principals (issue 13). */
+  readonly principalArn: string;
+  /** The AWS service that called KMS for the caller (kms:ViaService), e.g. Secrets Manager. */
+  readonly viaService?: string;
+}
+
+export function keyUse(ctx: RequestContext, operation: string): KeyUse {
+  return {
+    operation,
+    requestId: ctx.requestId,
+    principalArn: `arn:aws:iam::${ctx.scope.account}:root`,
+    ...(ctx.viaService === undefined ? {} : { viaService: ctx.viaService }),
+  };
+}
+
+export interface Sealed {
+  readonly blob: Buffer;
+  readonly keyMaterialId: string;
+}
+
+export interface Opened {
+  readonly plaintext: Buffer;
+  readonly keyMaterialId: string;
+}
+
+/**
+ * Seals and opens ciphertext blobs; the GCM work happens inside the key store, one token call each. Both answer at once
+ * (no promise, so the hot path pays no extra turn) unless a key's material is outside secretslite: callers await.
+ */
 export class Ciphertexts {
   constructor(
     private readonly keyStore: KeyStore,
@@ -101,7 +137,7 @@ export class Ciphertexts {
   }
 
   /** Encrypts under the key's newest backing key. */
-  seal(key: KmsKeyRecord, plaintext: Uint8Array, context: EncryptionContext): { blob: Buffer; keyMaterialId: string } {
+  seal(key: KmsKeyRecord, plaintext: Uint8Array, context: EncryptionContext, use: KeyUse): Sealed | Promise<Sealed> {
     const backingKey = key.backingKeys[key.backingKeys.length - 1];
     if (backingKey === undefined) throw new Error(`KMS key ${key.keyId} has no backing key`);
     const materialStart = 2 + key.keyId.length;
@@ -122,7 +158,7 @@ export class Ciphertexts {
   }
 
   /** Decrypts a parsed blob with the key it names; any mismatch is InvalidCiphertextException. */
-  open(key: KmsKeyRecord, parsed: ParsedCiphertext, context: EncryptionContext): { plaintext: Buffer; keyMaterialId: string } {
+  open(key: KmsKeyRecord, parsed: ParsedCiphertext, context: EncryptionContext, use: KeyUse): Opened | Promise<Opened> {
     const backingKey: BackingKeyRecord | undefined = key.backingKeys.find((b) => b.id === parsed.keyMaterialId);
     if (backingKey === undefined) throw invalidCiphertext();
     try {

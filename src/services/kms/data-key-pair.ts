@@ -1,5 +1,6 @@
 // Data key pairs: a fresh asymmetric key pair for use outside KMS, its private key sealed under a symmetric KMS key.
 import type { DataKeyPairSpec as WireDataKeyPairSpec } from "@aws-sdk/client-kms";
+import { keyUse } from "./ciphertext";
 import { generateDataKeyPair, type DataKeyPair, type DataKeyPairSpec } from "../../crypto/public-key-operations";
 import type { KmsRequestContext } from "./context";
 import { assertSpecServed } from "./create-key";
@@ -36,7 +37,7 @@ export async function sealedDataKeyPair(
   if (key.customKeyStore !== undefined) throw externalOriginUnsupported(key.arn, key.origin);
   if (input.DryRun) throw dryRunSucceeded();
   const pair = await generateDataKeyPair(spec as DataKeyPairSpec);
-  const { blob, keyMaterialId } = ctx.kms.ciphertexts.seal(key, pair.privateKeyPkcs8Der, input.EncryptionContext);
+  const { blob, keyMaterialId } = await ctx.kms.ciphertexts.seal(key, pair.privateKeyPkcs8Der, input.EncryptionContext, keyUse(ctx, operation));
   ctx.kms.usage.record(ctx, key.keyId, operation);
   return { key, pair, privateKeyCiphertext: blob, keyMaterialId };
 }

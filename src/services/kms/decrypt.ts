@@ -1,6 +1,6 @@
 // Decrypt: open a ciphertext blob with the key and key material it names, or RSA ciphertext with the key the caller names.
 import type { DecryptRequest, DecryptResponse } from "@aws-sdk/client-kms";
-import { parseCiphertext, type ParsedCiphertext } from "./ciphertext";
+import { keyUse, parseCiphertext, type ParsedCiphertext } from "./ciphertext";
 import type { KmsRequestContext, Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
 import { refuseAsymmetricContext } from "./rsa-ciphertext";
@@ -27,7 +27,7 @@ export const decrypt: Operation<DecryptRequest, DecryptResponse> = async (input,
   }
   const key = await ctx.kms.keys.usable(ctx, await ciphertextKey(ctx, parsed, input.KeyId), "Decrypt", algorithm);
   // Opened before the DryRun answer: a dry run with a wrong context must fail as the real call would.
-  const { plaintext, keyMaterialId } = ctx.kms.ciphertexts.open(key, parsed, input.EncryptionContext);
+  const { plaintext, keyMaterialId } = await ctx.kms.ciphertexts.open(key, parsed, input.EncryptionContext, keyUse(ctx, "Decrypt"));
   if (input.DryRun) {
     plaintext.fill(0);
     throw dryRunSucceeded();

@@ -1,5 +1,6 @@
 // Encrypt: seal up to 4,096 bytes under a symmetric KMS key, or RSA-OAEP encrypt a few hundred under an RSA key.
 import type { EncryptRequest, EncryptResponse } from "@aws-sdk/client-kms";
+import { keyUse } from "./ciphertext";
 import type { KmsRequestContext, Operation } from "./context";
 import { dryRunSucceeded } from "./errors";
 import type { KmsKeyRecord } from "./key-record";
@@ -11,7 +12,7 @@ export const encrypt: Operation<EncryptRequest, EncryptResponse> = async (input,
   if (key.keySpec !== "SYMMETRIC_DEFAULT") return encryptAsymmetric(input, ctx, key);
   if (input.DryRun) throw dryRunSucceeded();
   // GrantTokens were checked before this runs (grant-tokens.ts); grants allow nothing until access control lands.
-  const { blob } = ctx.kms.ciphertexts.seal(key, input.Plaintext ?? new Uint8Array(0), input.EncryptionContext);
+  const { blob } = await ctx.kms.ciphertexts.seal(key, input.Plaintext ?? new Uint8Array(0), input.EncryptionContext, keyUse(ctx, "Encrypt"));
   ctx.kms.usage.record(ctx, key.keyId, "Encrypt");
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: "SYMMETRIC_DEFAULT" };
 };

@@ -1,7 +1,7 @@
 // ReEncrypt: open a ciphertext and seal its plaintext under another (or the same) key and context, inside secretslite; either side may be RSA.
 import type { EncryptionAlgorithmSpec, ReEncryptRequest, ReEncryptResponse } from "@aws-sdk/client-kms";
 import type { KmsRequestContext, Operation } from "./context";
-import { parseCiphertext, type ParsedCiphertext } from "./ciphertext";
+import { keyUse, parseCiphertext, type ParsedCiphertext } from "./ciphertext";
 import { dryRunSucceeded } from "./errors";
 import type { KmsKeyRecord } from "./key-record";
 import { assertRsaPlaintextFits, refuseAsymmetricContext } from "./rsa-ciphertext";
@@ -38,10 +38,10 @@ export const reEncrypt: Operation<ReEncryptRequest, ReEncryptResponse> = async (
   const opened =
     parsed === undefined
       ? { plaintext: await ctx.kms.rsaCiphertexts.decrypt(source, sourceAlgorithm, blob), keyMaterialId: undefined }
-      : ctx.kms.ciphertexts.open(source, parsed, input.SourceEncryptionContext);
+      : await ctx.kms.ciphertexts.open(source, parsed, input.SourceEncryptionContext, keyUse(ctx, "ReEncrypt"));
   let sealed: { blob: Buffer; keyMaterialId: string | undefined };
   try {
-    sealed = sealFor(ctx, target, input, opened.plaintext);
+    sealed = await sealFor(ctx, target, input, opened.plaintext);
   } finally {
     // The plaintext never leaves secretslite: that is the point of ReEncrypt.
     opened.plaintext.fill(0);
@@ -69,10 +69,10 @@ async function destination(ctx: KmsRequestContext, input: ReEncryptRequest): Pro
 }
 
 /** The destination's ciphertext; an RSA destination has Encrypt's OAEP limit, checked before the DryRun answer. */
-function sealFor(ctx: KmsRequestContext, target: KmsKeyRecord, input: ReEncryptRequest, plaintext: Buffer): { blob: Buffer; keyMaterialId: string | undefined } {
+async function sealFor(ctx: KmsRequestContext, target: KmsKeyRecord, input: ReEncryptRequest, plaintext: Buffer): Promise<{ blob: Buffer; keyMaterialId: string | undefined }> {
   if (target.keySpec === "SYMMETRIC_DEFAULT") {
     if (input.DryRun) throw dryRunSucceeded();
-    return ctx.kms.ciphertexts.seal(target, plaintext, input.DestinationEncryptionContext);
+    return ctx.kms.ciphertexts.seal(target, plaintext, input.DestinationEncryptionContext, keyUse(ctx, "ReEncrypt"));
   }
   const algorithm = destinationAlgorithm(input);
   assertRsaPlaintextFits(target, algorithm, plaintext.length);

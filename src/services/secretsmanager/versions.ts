@@ -98,7 +98,7 @@ async function viaKms<I, O>(
   input: I,
 ): Promise<O> {
   const audit = ctx.audit === undefined ? undefined : { ...ctx.audit, eventId: randomUUID() };
-  const kmsCtx: KmsRequestContext = { requestId: randomUUID(), scope: ctx.scope, now: ctx.now, audit, kms: ctx.kms };
+  const kmsCtx: KmsRequestContext = { requestId: randomUUID(), scope: ctx.scope, now: ctx.now, audit, kms: ctx.kms, viaService: "secretsmanager" };
   try {
     const output = await operation(input, kmsCtx);
     if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, output, invokedBy: SECRETS_MANAGER_PRINCIPAL, eventId: kmsCtx.audit.eventId });
