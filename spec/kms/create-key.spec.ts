@@ -174,11 +174,13 @@ describe("behaviour", () => {
       name: "UnsupportedOperationException",
       message: "Origin AWS_CLOUDHSM needs a CustomKeyStoreId: the CloudHSM key store to create the key in.",
     });
-    for (const input of [{ Origin: "EXTERNAL_KEY_STORE" as const }, { XksKeyId: "ext-key-1" }]) {
-      await expect(kms.send(new CreateKeyCommand(input))).rejects.toMatchObject({
-        name: "UnsupportedOperationException",
-        message: expect.stringContaining("does not implement EXTERNAL_KEY_STORE"),
-      });
-    }
+    await expect(kms.send(new CreateKeyCommand({ Origin: "EXTERNAL_KEY_STORE" }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+      message: "Origin EXTERNAL_KEY_STORE needs a CustomKeyStoreId: the external key store to create the key in.",
+    });
+    await expect(kms.send(new CreateKeyCommand({ XksKeyId: "ext-key-1" }))).rejects.toMatchObject({
+      name: "UnsupportedOperationException",
+      message: "XksKeyId is valid only with Origin EXTERNAL_KEY_STORE, not AWS_KMS.",
+    });
   });
 });

@@ -76,7 +76,7 @@ export function callXksProxy(
   }
   const text = JSON.stringify(body);
   const signature = signOutgoing("POST", publicUrl, text, { ...call, service: "kms-xks-proxy" }, now);
-  return new Promise((resolve, reject) => {
+  const send = (): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
     const request = httpsRequest(
       {
         host: target.url.hostname,
@@ -110,9 +110,14 @@ export function callXksProxy(
     });
     request.on("error", (error: NodeJS.ErrnoException) => {
       if (error instanceof XksCallError) return reject(error);
+      // A kept-alive connection the proxy closed meanwhile: Node's documented case for sending once more, on a new one.
+      if (error.code === "ECONNRESET" && request.reusedSocket) return reject(new StaleConnection());
       const tls = /CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/i.test(`${error.code ?? ""} ${error.message}`);
       reject(new XksCallError(tls ? "TLS" : "UNREACHABLE", error.message));
     });
     request.end(text);
   });
+  return send().catch((error: unknown) => (error instanceof StaleConnection ? send() : Promise.reject(error)));
 }
+
+class StaleConnection extends Error {}

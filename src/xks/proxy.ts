@@ -82,6 +82,8 @@ export async function startXksProxy(options: XksProxyOptions): Promise<RunningXk
       kmsOperation: metadata.kmsOperation,
       kmsRequestId: metadata.kmsRequestId,
       kmsKeyArn: metadata.kmsKeyArn,
+      kmsViaService: metadata.kmsViaService,
+      awsPrincipalArn: metadata.awsPrincipalArn,
     });
     if (route.operation === "health") return health(keys);
     const key = keys.get(route.keyId);

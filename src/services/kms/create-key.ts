@@ -1,6 +1,8 @@
 // CreateKey: a new customer managed KMS key of any spec but SM2, its backing key generated in the token (none yet for Origin
-// EXTERNAL; a token object of its custom key store's token for Origin AWS_CLOUDHSM).
+// EXTERNAL; a token object of its custom key store's token for Origin AWS_CLOUDHSM; for Origin EXTERNAL_KEY_STORE, KMS-side
+// material beside an external key its proxy vouched for).
 import type { CreateKeyRequest, CreateKeyResponse } from "@aws-sdk/client-kms";
+import { keyUse } from "./ciphertext";
 import type { Operation } from "./context";
 import { keySpecConflict, keyUsageMismatch, keyUsageRequired, unsupportedOperation } from "./errors";
 import { allowsUsage, KEY_SPECS, type KmsKeySpec, type KmsKeyUsage } from "./key-specs";
@@ -12,7 +14,7 @@ import { assertValidTags, toKeyTags } from "./tags";
 export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (input, ctx) => {
   // An unknown store is CustomKeyStoreNotFoundException whatever else the request says.
   if (input.CustomKeyStoreId !== undefined) await ctx.kms.customKeyStores.describe(ctx.scope, input.CustomKeyStoreId);
-  const { keySpec, keyUsage, origin, customKeyStoreId } = checkKeyKind(input, ctx.scope.region);
+  const { keySpec, keyUsage, origin, customKeyStoreId, xksKeyId } = checkKeyKind(input, ctx.scope.region);
   if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
   const tags = toKeyTags(input.Tags ?? []);
   assertValidTags(tags);
@@ -26,6 +28,8 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
     policy: input.Policy,
     tags,
     customKeyStoreId,
+    xksKeyId,
+    use: keyUse(ctx, "CreateKey"),
   });
   return { KeyMetadata: keyMetadata(key) };
 };
@@ -36,6 +40,7 @@ export interface KeyKind {
   readonly keyUsage: KmsKeyUsage;
   readonly origin: KeyOrigin;
   readonly customKeyStoreId?: string;
+  readonly xksKeyId?: string;
 }
 
 /**
@@ -53,7 +58,14 @@ export function checkKeyKind(
   assertSpecServed(keySpec, region);
   const keyUsage = keyUsageFor(keySpec, input.KeyUsage);
   if (input.CustomKeyStoreId !== undefined || input.Origin === "AWS_CLOUDHSM" || input.Origin === "EXTERNAL_KEY_STORE" || input.XksKeyId !== undefined) {
-    return { keySpec, keyUsage, origin: "AWS_CLOUDHSM", customKeyStoreId: checkCustomKeyStoreKind(input, keySpec) };
+    const external = input.Origin === "EXTERNAL_KEY_STORE";
+    return {
+      keySpec,
+      keyUsage,
+      origin: external ? "EXTERNAL_KEY_STORE" : "AWS_CLOUDHSM",
+      customKeyStoreId: checkCustomKeyStoreKind(input, keySpec),
+      ...(external ? { xksKeyId: input.XksKeyId } : {}),
+    };
   }
   const origin = input.Origin ?? "AWS_KMS";
   if (origin !== "AWS_KMS" && origin !== "EXTERNAL") throw unsupportedOperation(`Origin ${origin} is not supported.`);
@@ -67,21 +79,28 @@ export function checkKeyKind(
 }
 
 /**
- * A key in an AWS_CLOUDHSM key store: "valid only for symmetric encryption KMS keys in a single Region" (the model's
- * CreateKey CustomKeyStoreId). The texts are secretslite's own (no AWS answer recorded). Origin left out with a
- * CustomKeyStoreId is taken as AWS_CLOUDHSM, the only origin such a key can have here.
+ * A key in a custom key store: "valid only for symmetric encryption KMS keys in a single Region" (the model's CreateKey
+ * CustomKeyStoreId). XksKeyId "is required for a KMS key with an Origin value of EXTERNAL_KEY_STORE. It is not valid for
+ * KMS keys with any other Origin value" (CreateKey XksKeyId). The texts are secretslite's own (no AWS answer recorded).
+ * Origin left out with a CustomKeyStoreId is taken as AWS_CLOUDHSM; whether the store is of the origin's type is
+ * checked with the store (custom-key-stores.ts).
  */
 function checkCustomKeyStoreKind(input: Parameters<typeof checkKeyKind>[0], keySpec: KmsKeySpec): string {
-  if (input.Origin === "EXTERNAL_KEY_STORE" || input.XksKeyId !== undefined) {
-    throw unsupportedOperation("secretslite does not implement EXTERNAL_KEY_STORE custom key stores (XksKeyId) yet; only AWS_CLOUDHSM.");
+  const origin = input.Origin ?? "AWS_CLOUDHSM";
+  if (input.XksKeyId !== undefined && origin !== "EXTERNAL_KEY_STORE") {
+    throw unsupportedOperation(`XksKeyId is valid only with Origin EXTERNAL_KEY_STORE, not ${input.Origin ?? "AWS_KMS"}.`);
   }
-  if (input.CustomKeyStoreId === undefined) throw unsupportedOperation("Origin AWS_CLOUDHSM needs a CustomKeyStoreId: the CloudHSM key store to create the key in.");
-  if (input.Origin !== undefined && input.Origin !== "AWS_CLOUDHSM") {
-    throw unsupportedOperation(`Origin ${input.Origin} is not valid with a CustomKeyStoreId: keys in a CloudHSM key store have Origin AWS_CLOUDHSM.`);
+  if (origin === "EXTERNAL_KEY_STORE") {
+    if (input.CustomKeyStoreId === undefined) throw unsupportedOperation("Origin EXTERNAL_KEY_STORE needs a CustomKeyStoreId: the external key store to create the key in.");
+    if (input.XksKeyId === undefined) throw unsupportedOperation("Origin EXTERNAL_KEY_STORE needs an XksKeyId: the external key that serves as key material.");
+  } else if (origin !== "AWS_CLOUDHSM") {
+    throw unsupportedOperation(`Origin ${origin} is not valid with a CustomKeyStoreId: keys in a custom key store have Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE.`);
+  } else if (input.CustomKeyStoreId === undefined) {
+    throw unsupportedOperation("Origin AWS_CLOUDHSM needs a CustomKeyStoreId: the CloudHSM key store to create the key in.");
   }
   if (keySpec !== "SYMMETRIC_DEFAULT") throw unsupportedOperation(`KeySpec ${keySpec} is not valid in a custom key store: only SYMMETRIC_DEFAULT keys are.`);
   if (input.MultiRegion === true) throw unsupportedOperation("Multi-Region keys cannot be created in a custom key store.");
-  return input.CustomKeyStoreId;
+  return input.CustomKeyStoreId ?? "";
 }
 
 /**

@@ -1,5 +1,5 @@
 // Custom key stores: AWS_CLOUDHSM ones on PKCS#11 tokens and EXTERNAL_KEY_STORE ones behind XKS proxies; records, sealed secrets, connections, keys.
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { connectClusterToken, TokenConnectionError, type ClusterToken, type ClusterTokenConnection } from "../../crypto/cluster-token";
 import type { BackingKeyRef, KeyStore } from "../../crypto/key-store";
 import type { Logger } from "../../logger";
@@ -18,8 +18,13 @@ import {
   unsupportedOperation,
   xksProxyUriInUse,
   xksProxyVpcEndpointServiceInUse,
+  xksCreateKeyFailed,
+  xksCryptoFailed,
+  xksKeyInvalidConfiguration,
+  XKS_MESSAGES,
   xksStoreCheckFailed,
 } from "./errors";
+import type { KeyUse } from "./ciphertext";
 import type { KmsKeyRecord } from "./key-record";
 
 export type ConnectionState = "CONNECTED" | "CONNECTING" | "FAILED" | "DISCONNECTED" | "DISCONNECTING";
@@ -59,6 +64,8 @@ interface Live {
   /** Once connected: which token, and a keyed digest of the PIN that logged in to it (see checkSamePin). */
   token?: string;
   pinDigest?: Buffer;
+  /** Once an external key store is connected: how to call its proxy (the secret opened once, at connect). */
+  xksCall?: XksCall;
 }
 
 export interface XksProxySettings {
@@ -182,8 +189,11 @@ export class CustomKeyStores {
 
   private async callProxy(region: string, xks: XksProxySettings, secretAccessKey: string, kmsOperation: string): Promise<Record<string, unknown>> {
     if (this.xksCaller === undefined) throw new XksCallError("UNREACHABLE", "no XKS proxies are configured (--xks-proxies)");
-    const call: XksCall = { endpoint: xks.uriEndpoint, uriPath: xks.uriPath, accessKeyId: xks.accessKeyId, secretAccessKey, region };
-    return this.xksCaller(call, "health", { requestMetadata: { awsPrincipalArn: "AWS Internal", kmsOperation, kmsRequestId: randomUUID() } });
+    return this.xksCaller(this.xksCallOf(region, xks, secretAccessKey), "health", { requestMetadata: { awsPrincipalArn: "AWS Internal", kmsOperation, kmsRequestId: randomUUID() } });
+  }
+
+  private xksCallOf(region: string, xks: XksProxySettings, secretAccessKey: string): XksCall {
+    return { endpoint: xks.uriEndpoint, uriPath: xks.uriPath, accessKeyId: xks.accessKeyId, secretAccessKey, region };
   }
 
   /** Every store of the scope in id order, with its state. */
@@ -264,12 +274,98 @@ export class CustomKeyStores {
   async createKeyMaterial(scope: Scope, id: string, keyId: string): Promise<{ id: string; clusterId: string }> {
     const record = await this.required(scope, id);
     if (record.xks !== undefined) {
-      throw unsupportedOperation(`Custom key store '${id}' is an external key store: its keys need Origin EXTERNAL_KEY_STORE and an XksKeyId, which secretslite does not implement yet.`);
+      throw unsupportedOperation(`Custom key store '${id}' is an external key store: its keys need Origin EXTERNAL_KEY_STORE and an XksKeyId.`);
     }
     const connection = this.live.get(this.recordName(scope, id));
     if (connection?.state !== "CONNECTED" || connection.connection === undefined) throw this.notConnected(record, "CreateKey");
     connection.connection.generateKey(keyId);
     return { id, clusterId: record.clusterId };
+  }
+
+  /**
+   * CreateKey in an external key store: the store must be CONNECTED and its proxy must vouch for the external key with
+   * GetKeyMetadata — "keySpec is not AES_256, keyUsage is missing ENCRYPT or DECRYPT (or both), keyStatus is not
+   * ENABLED" each fail CreateKey (the XKS proxy API specification, GetKeyMetadata's KMS considerations).
+   */
+  async checkExternalKey(scope: Scope, id: string, xksKeyId: string, use: KeyUse | undefined): Promise<void> {
+    const record = await this.required(scope, id);
+    if (record.xks === undefined) {
+      throw unsupportedOperation(`Custom key store '${id}' is a CloudHSM key store: its keys have Origin AWS_CLOUDHSM and no XksKeyId.`);
+    }
+    const call = this.liveXksCall(record);
+    if (call === undefined) throw this.notConnected(record, "CreateKey");
+    let answer: Record<string, unknown>;
+    try {
+      // "KMS will include [kmsKeyArn] when the kmsOperation is DescribeKey but not for CreateKey" (the spec's change log).
+      answer = await call.caller(call, `keys/${xksKeyId}/metadata`, { requestMetadata: requestMetadata(use, "CreateKey", undefined) });
+    } catch (error) {
+      if (error instanceof XksCallError) throw xksCreateKeyFailed(error.kind);
+      throw error;
+    }
+    const { keySpec, keyUsage, keyStatus } = answer;
+    const usage = Array.isArray(keyUsage) ? keyUsage : [];
+    if (keySpec !== "AES_256" || !usage.includes("ENCRYPT") || !usage.includes("DECRYPT") || keyStatus !== "ENABLED") {
+      throw xksKeyInvalidConfiguration(xksKeyId, `keySpec ${String(keySpec)}, keyUsage ${JSON.stringify(usage)}, keyStatus ${String(keyStatus)}`);
+    }
+  }
+
+  /**
+   * The outer layer of double encryption: the proxy's AES-GCM under the key's external key, over what KMS-side material
+   * sealed. The response is checked as KMS checks it, its Ciphertext Data Integrity Value included (Appendix C), so a
+   * proxy that answers something it could not decrypt again never makes a ciphertext.
+   */
+  async externalEncrypt(key: KmsKeyRecord, plaintext: Buffer, aad: Buffer, use: KeyUse): Promise<ExternalCiphertext> {
+    const answer = await this.callForKey(key, "encrypt", use, {
+      plaintext: plaintext.toString("base64"),
+      encryptionAlgorithm: "AES_GCM",
+      additionalAuthenticatedData: aad.toString("base64"),
+      ciphertextDataIntegrityValueAlgorithm: "SHA_256",
+    });
+    const field = (name: string): Buffer | undefined => (typeof answer[name] === "string" ? Buffer.from(answer[name] as string, "base64") : undefined);
+    const ciphertext = field("ciphertext");
+    const iv = field("initializationVector");
+    const tag = field("authenticationTag");
+    const metadata = field("ciphertextMetadata") ?? Buffer.alloc(0);
+    const cdiv = field("ciphertextDataIntegrityValue");
+    if (ciphertext === undefined || ciphertext.length !== plaintext.length || iv === undefined || (iv.length !== 12 && iv.length !== 16)) throw xksCryptoFailed("MALFORMED");
+    if (tag === undefined || tag.length !== 16 || metadata.length > 20 || cdiv === undefined) throw xksCryptoFailed("MALFORMED");
+    const expected = createHash("sha256").update(aad).update(metadata).update(iv).update(ciphertext).update(tag).digest();
+    if (!cdiv.equals(expected)) throw xksCryptoFailed("MALFORMED");
+    return { ciphertext, iv, tag, metadata };
+  }
+
+  /** The outer layer's decryption by the proxy: what the KMS-side material then opens. */
+  async externalDecrypt(key: KmsKeyRecord, sealed: ExternalCiphertext, aad: Buffer, use: KeyUse): Promise<Buffer> {
+    const answer = await this.callForKey(key, "decrypt", use, {
+      ciphertext: sealed.ciphertext.toString("base64"),
+      ...(sealed.metadata.length === 0 ? {} : { ciphertextMetadata: sealed.metadata.toString("base64") }),
+      initializationVector: sealed.iv.toString("base64"),
+      authenticationTag: sealed.tag.toString("base64"),
+      encryptionAlgorithm: "AES_GCM",
+      additionalAuthenticatedData: aad.toString("base64"),
+    });
+    const plaintext = typeof answer.plaintext === "string" ? Buffer.from(answer.plaintext, "base64") : undefined;
+    // "Proxy returns an invalid ciphertext" (the spec's table): KMS-side material would fail to open anything else.
+    if (plaintext === undefined || plaintext.length !== sealed.ciphertext.length) throw xksCryptoFailed("InvalidCiphertextException");
+    return plaintext;
+  }
+
+  private async callForKey(key: KmsKeyRecord, operation: "encrypt" | "decrypt", use: KeyUse, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const live = this.liveOf(key);
+    const call = live?.state === "CONNECTED" ? live.xksCall : undefined;
+    if (call === undefined || this.xksCaller === undefined) throw invalidState(XKS_MESSAGES.NOT_CONNECTED);
+    try {
+      return await this.xksCaller(call, `keys/${key.customKeyStore?.xksKeyId ?? ""}/${operation}`, { requestMetadata: requestMetadata(use, use.operation, key.arn), ...body });
+    } catch (error) {
+      if (error instanceof XksCallError) throw xksCryptoFailed(error.kind);
+      throw error;
+    }
+  }
+
+  private liveXksCall(record: CustomKeyStoreRecord): (XksCall & { caller: XksCaller }) | undefined {
+    const live = this.live.get(this.recordName(record, record.id));
+    const caller = this.xksCaller;
+    return live?.state === "CONNECTED" && live.xksCall !== undefined && caller !== undefined ? { ...live.xksCall, caller } : undefined;
   }
 
   /** GenerateRandom with a CustomKeyStoreId: bytes from that store's token, CONNECTED only. */
@@ -302,6 +398,9 @@ export class CustomKeyStores {
    * the cluster ("Deleting KMS keys from an AWS CloudHSM key store", KMS developer guide); so does secretslite.
    */
   destroyKeyMaterial(key: KmsKeyRecord): void {
+    // An external key stays in its external key manager: KMS never deletes it (the developer guide, "Deleting KMS keys
+    // in an external key store"); the KMS-side material went with the record.
+    if (key.customKeyStore?.xksKeyId !== undefined) return;
     const connection = this.connectionOf(key);
     if (connection === undefined) {
       this.logger?.warn(`KMS key ${key.keyId} was deleted while its custom key store was disconnected; its token object stays on the token`);
@@ -340,7 +439,10 @@ export class CustomKeyStores {
       let connection: ClusterTokenConnection | undefined;
       let errorCode: string | undefined;
       try {
-        if (record.xks !== undefined) errorCode = await this.connectProxy(record, record.xks);
+        if (record.xks !== undefined) {
+          errorCode = await this.connectProxy(record, record.xks);
+          if (errorCode === undefined) live.xksCall = this.xksCallOf(record.region, record.xks, this.openPassword(record));
+        }
         else connection = this.connectToken(record, live);
       } catch (error) {
         errorCode = error instanceof TokenConnectionError ? error.code : "INTERNAL_ERROR";
@@ -489,6 +591,26 @@ export class CustomKeyStores {
       this.keyStore.forget(ref.id);
     }
   }
+}
+
+/** What an external key store's proxy answered for the outer layer; the blob carries every field (ciphertext.ts). */
+export interface ExternalCiphertext {
+  readonly ciphertext: Buffer;
+  readonly iv: Buffer;
+  readonly tag: Buffer;
+  /** The proxy's optional ciphertextMetadata (at most 20 bytes), empty when it sent none. */
+  readonly metadata: Buffer;
+}
+
+/** The XKS API's requestMetadata for a KMS request (its fields for GetKeyMetadata, Encrypt and Decrypt). */
+function requestMetadata(use: KeyUse | undefined, kmsOperation: string, kmsKeyArn: string | undefined): Record<string, string> {
+  return {
+    awsPrincipalArn: use?.principalArn ?? "AWS Internal",
+    kmsOperation,
+    kmsRequestId: use?.requestId ?? randomUUID(),
+    ...(kmsKeyArn === undefined ? {} : { kmsKeyArn }),
+    ...(use?.viaService === undefined ? {} : { kmsViaService: use.viaService }),
+  };
 }
 
 const passwordKey = (wrapped: Uint8Array): BackingKeyRef => ({

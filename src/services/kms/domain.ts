@@ -63,7 +63,7 @@ export async function startKmsDomain(
   await customKeyStores.start();
   return {
     keys,
-    ciphertexts: new Ciphertexts(keyStore, (key) => customKeyStores.sealerFor(key)),
+    ciphertexts: new Ciphertexts(keyStore, (key) => customKeyStores.sealerFor(key), customKeyStores),
     macs: new Macs(keyStore),
     sharedSecrets: new SharedSecrets(keyStore),
     signatures: new Signatures(keyStore),

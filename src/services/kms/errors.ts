@@ -358,3 +358,34 @@ export const xksProxyUriInUse = (uri: string): AwsError =>
 
 export const xksProxyVpcEndpointServiceInUse = (name: string): AwsError =>
   new AwsError("XksProxyVpcEndpointServiceInUseException", `The VPC endpoint service ${name} is already associated with an external key store in this account and Region.`);
+
+/** CreateKey with an XksKeyId that another KMS key of the store uses (the model's XksKeyAlreadyInUseException). */
+export const xksKeyAlreadyInUse = (xksKeyId: string): AwsError =>
+  new AwsError("XksKeyAlreadyInUseException", `The external key ${xksKeyId} is already associated with another KMS key in this external key store. Each KMS key in an external key store must be associated with a different external key.`);
+
+/** The proxy's GetKeyMetadata answer for CreateKey's external key falls short of AES_256, ENCRYPT and DECRYPT, ENABLED. */
+export const xksKeyInvalidConfiguration = (xksKeyId: string, found: string): AwsError =>
+  new AwsError(
+    "XksKeyInvalidConfigurationException",
+    `The external key ${xksKeyId} does not meet the configuration requirements for an external key store: it must be an AES-256 symmetric key that is enabled and performs encryption and decryption (the proxy answered ${found}).`,
+  );
+
+/** CreateKey: how each failure of the proxy's GetKeyMetadata is answered (the spec's table, CreateKey column). */
+export function xksCreateKeyFailed(kind: string): AwsError {
+  if (kind === "KeyNotFoundException") return new AwsError("XksKeyNotFoundException", xksMessage(kind));
+  if (kind === "InvalidStateException" || kind === "InvalidKeyUsageException") return new AwsError("XksKeyInvalidConfigurationException", xksMessage(kind));
+  if (kind === "AccessDeniedException") return invalidState(xksMessage(kind));
+  // The table's "XksKeyInvalidResponseException" for UnsupportedOperationException is not in the model's CreateKey errors:
+  // CustomKeyStoreInvalidStateException, which the table names for every other proxy failure, stands in for it.
+  return customKeyStoreInvalidState(xksMessage(kind));
+}
+
+/**
+ * Cryptographic operations on a key in an external key store: KMSInvalidStateException for every failure of the proxy
+ * (the spec's table), except that no answer in time is the model's DependencyTimeoutException ("The system timed out
+ * while trying to fulfill the request. You can retry the request."), which Encrypt and Decrypt list and SDKs retry.
+ */
+export function xksCryptoFailed(kind: string): AwsError {
+  if (kind === "TIMEOUT") return new AwsError("DependencyTimeoutException", xksMessage(kind));
+  return invalidState(xksMessage(kind));
+}

@@ -52,6 +52,8 @@ export function keyMetadata(key: KmsKeyRecord): KeyMetadata {
     MultiRegionConfiguration: multiRegionConfiguration(key),
     CurrentKeyMaterialId: current?.id,
     CustomKeyStoreId: key.customKeyStore?.id,
-    CloudHsmClusterId: key.customKeyStore?.clusterId,
+    CloudHsmClusterId: key.customKeyStore?.xksKeyId === undefined ? key.customKeyStore?.clusterId : undefined,
+    // "appears in a CreateKey or DescribeKey response only for a KMS key in an external key store" (XksKeyConfigurationType).
+    XksKeyConfiguration: key.customKeyStore?.xksKeyId === undefined ? undefined : { Id: key.customKeyStore.xksKeyId },
   };
 }

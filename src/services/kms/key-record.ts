@@ -5,6 +5,7 @@ import type { Scope } from "../scope";
 import { keyArn } from "./key-arn";
 import { defaultKeyPolicy } from "./key-policy";
 import type { KmsKeySpec, KmsKeyUsage } from "./key-specs";
+import type { KeyUse } from "./ciphertext";
 
 export type KeyState =
   | "Enabled"
@@ -28,8 +29,8 @@ export interface KeyTransition {
   readonly then: KeyState;
 }
 
-/** KMS OriginType without EXTERNAL_KEY_STORE. */
-export type KeyOrigin = "AWS_KMS" | "EXTERNAL" | "AWS_CLOUDHSM";
+/** KMS OriginType. */
+export type KeyOrigin = "AWS_KMS" | "EXTERNAL" | "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE";
 
 export type RotationType = "AUTOMATIC" | "ON_DEMAND";
 
@@ -111,8 +112,12 @@ export interface KmsKeyRecord extends StoredValue {
   readonly transition?: KeyTransition;
   /** PendingReplicaDeletion only: the waiting period that starts when the last replica is gone. */
   readonly pendingWindowDays?: number;
-  /** Origin AWS_CLOUDHSM: the custom key store whose token holds the material, and its cluster when the key was made. */
-  readonly customKeyStore?: { readonly id: string; readonly clusterId: string };
+  /**
+   * Origin AWS_CLOUDHSM: the custom key store whose token holds the material, and its cluster when the key was made.
+   * Origin EXTERNAL_KEY_STORE: the store, "" for the cluster, and the external key (XksKeyId) that wraps every
+   * ciphertext a second time, outside secretslite; the KMS-side material is the record's backing key, as for AWS_KMS.
+   */
+  readonly customKeyStore?: { readonly id: string; readonly clusterId: string; readonly xksKeyId?: string };
 }
 
 export const DAY_MS = 86_400_000;
@@ -126,8 +131,12 @@ export interface NewKmsKey {
   readonly description?: string;
   readonly origin?: KeyOrigin;
   readonly multiRegion?: boolean;
-  /** Origin AWS_CLOUDHSM: the store to make the key in (CreateKey has checked the rest of the request). */
+  /** Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE: the store to make the key in (CreateKey has checked the rest of the request). */
   readonly customKeyStoreId?: string;
+  /** Origin EXTERNAL_KEY_STORE: the external key, as its proxy names it. */
+  readonly xksKeyId?: string;
+  /** The request that makes the key: an external key store's proxy is told who asked (CreateKey's GetKeyMetadata). */
+  readonly use?: KeyUse;
   readonly policy?: string;
   readonly tags?: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
   readonly keyManager?: "CUSTOMER" | "AWS";

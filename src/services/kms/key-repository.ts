@@ -6,7 +6,7 @@ import { kindRange, recordKey } from "../../storage/keys";
 import type { BatchOp, Store } from "../../storage/store";
 import type { Clock } from "../clock";
 import type { Scope } from "../scope";
-import { customKeyStoreNotFound, keyNotFound, strictHsmRefusal } from "./errors";
+import { customKeyStoreNotFound, invalidState, keyNotFound, strictHsmRefusal, xksKeyAlreadyInUse, XKS_MESSAGES } from "./errors";
 import type { KmsRequestContext } from "./context";
 import { keyArn } from "./key-arn";
 import { deletionDue, destroyKey, unlessGone } from "./key-destruction";
@@ -124,6 +124,7 @@ export class KmsKeys {
     // Refused here, at creation, so no key of such a spec ever exists to fail at its first use.
     if (this.options.strictHsm === true && this.keyStore.supports(spec as BackingKeySpec) === "node") throw strictHsmRefusal(spec);
     if (props.origin === "AWS_CLOUDHSM") return this.createInCustomKeyStore(scope, now, props);
+    if (props.origin === "EXTERNAL_KEY_STORE") return this.createInExternalKeyStore(scope, now, props);
     // The token call happens before any lock is taken: locks are never held across slow token work.
     const backingKeys =
       props.origin === "EXTERNAL"
@@ -147,6 +148,26 @@ export class KmsKeys {
     const keyId = props.keyId ?? randomUUID();
     const customKeyStore = await this.options.customKeyStores.createKeyMaterial(scope, storeId, keyId);
     const record = newKeyRecord(scope, now, { ...props, keyId }, [{ id: randomBytes(32).toString("hex"), wrapped: "", createdAt: now.getTime() }], customKeyStore);
+    await this.insert(scope, record);
+    return record;
+  }
+
+  /**
+   * A key of Origin EXTERNAL_KEY_STORE: KMS-side material made in the token like an AWS_KMS key's, and an external key
+   * that the store's proxy has just vouched for (CreateKey's GetKeyMetadata). "Each KMS key in an external key store
+   * must be associated with a different external key" (XksKeyAlreadyInUseException), pending deletion included.
+   */
+  private async createInExternalKeyStore(scope: Scope, now: Date, props: NewKmsKey): Promise<KmsKeyRecord> {
+    const storeId = props.customKeyStoreId ?? "";
+    const xksKeyId = props.xksKeyId ?? "";
+    if (this.options.customKeyStores === undefined) throw customKeyStoreNotFound(storeId);
+    await this.options.customKeyStores.describe(scope, storeId);
+    for await (const other of this.list(scope, now.getTime())) {
+      if (other.customKeyStore?.id === storeId && other.customKeyStore.xksKeyId === xksKeyId) throw xksKeyAlreadyInUse(xksKeyId);
+    }
+    await this.options.customKeyStores.checkExternalKey(scope, storeId, xksKeyId, props.use);
+    const backingKeys = [await newBackingKey(this.keyStore, now.getTime(), undefined)];
+    const record = newKeyRecord(scope, now, props, backingKeys, { id: storeId, clusterId: "", xksKeyId });
     await this.insert(scope, record);
     return record;
   }
@@ -187,8 +208,11 @@ export class KmsKeys {
     algorithm?: OperationAlgorithm<O>,
   ): Promise<KmsKeyRecord> {
     const record = typeof key === "string" ? await this.resolve(ctx.scope, key, ctx.now) : key;
-    // "<ARN> is unavailable." (key-state page [11]) while its custom key store is disconnected.
-    assertUsable(this.presented(record), operation, algorithm);
+    // "<ARN> is unavailable." (key-state page [11]) while its custom key store is disconnected; for a key in an external
+    // key store, the XKS specification's sentence for a store that is not connected.
+    const presented = this.presented(record);
+    if (presented.keyState === "Unavailable" && record.customKeyStore?.xksKeyId !== undefined) throw invalidState(XKS_MESSAGES.NOT_CONNECTED);
+    assertUsable(presented, operation, algorithm);
     return record;
   }
 

@@ -34,8 +34,8 @@ const CONFLICT_WINDOW_MS = 20 * 60_000;
 export function assertRotatable(key: KmsKeyRecord, operation: KeyStateOperation, importedMaterial: "refuse" | "allow" = "refuse"): void {
   assertKeyState(operation, key);
   if (!KEY_SPECS[key.keySpec].rotatable) throw specNotRotatable(key.arn, key.keySpec);
-  // Keys in a CloudHSM key store do not rotate ("Unsupported KMS key types", the rotation guide).
-  if (key.origin === "AWS_CLOUDHSM") throw externalOriginUnsupported(key.arn, key.origin);
+  // Keys in custom key stores do not rotate ("Unsupported KMS key types", the rotation guide).
+  if (key.origin === "AWS_CLOUDHSM" || key.origin === "EXTERNAL_KEY_STORE") throw externalOriginUnsupported(key.arn, key.origin);
   if (key.origin === "EXTERNAL" && importedMaterial === "refuse") throw externalOriginUnsupported(key.arn);
 }
 
