@@ -1,6 +1,9 @@
 // External key stores: the XKS proxy of src/xks (AWS's XKS proxy API v1), then KMS keys held in it.
-import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { createDecipheriv, createHash, createHmac, randomBytes, X509Certificate } from "node:crypto";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { endianness } from "node:os";
+import * as pkcs11 from "pkcs11js";
 import path from "node:path";
 import {
   ConnectCustomKeyStoreCommand,
@@ -15,14 +18,13 @@ import {
 } from "@aws-sdk/client-kms";
 import { request as httpsRequest } from "node:https";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { createLogger } from "../../src/logger";
-import { ensureSelfSignedCertificate } from "../../src/tls/self-signed";
-import { startXksProxy, type RunningXksProxy, type XksKey } from "../../src/xks/proxy";
-import { temporaryDirs } from "../support/files";
+import { acquireModule, findTokenSlot, releaseModule, RW_SESSION } from "../../src/crypto/pkcs11-module";
+import type { RunningXksProxy, XksKey } from "../../src/xks/proxy";
+import { filesContaining, temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
-import { startCliLines } from "../support/cli-process";
+import { startCliLines, type CliLines } from "../support/cli-process";
 import { describeStore, settled } from "../support/kms";
-import { startTestXksProxy, XKS_CREDENTIALS } from "../support/xks";
+import { startTestXksProxy, xksTestToken, XKS_CREDENTIALS, type TestXksProxy } from "../support/xks";
 
 const newDir = temporaryDirs("secretslite-xks-spec-");
 
@@ -78,25 +80,94 @@ async function callProxy(
 
 const metadata = (kmsOperation: string) => ({ awsPrincipalArn: "arn:aws:iam::000000000000:root", kmsOperation, kmsRequestId: "11111111-2222-3333-4444-555555555555" });
 
+interface Sealed {
+  readonly ciphertext: Buffer;
+  readonly iv: Buffer;
+  readonly tag: Buffer;
+}
+
+/** Encrypt through the proxy (AES_GCM), the three parts of its answer decoded. */
+async function sealThrough(proxy: RunningXksProxy, ca: string, path: string, plaintext: Buffer, aad: Buffer | undefined): Promise<Sealed> {
+  const answer = await callProxy(proxy, ca, path, {
+    requestMetadata: metadata("Encrypt"),
+    plaintext: plaintext.toString("base64"),
+    encryptionAlgorithm: "AES_GCM",
+    ...(aad === undefined ? {} : { additionalAuthenticatedData: aad.toString("base64") }),
+  });
+  expect(answer.status).toBe(200);
+  const field = (name: string) => Buffer.from(String(answer.body[name]), "base64");
+  return { ciphertext: field("ciphertext"), iv: field("initializationVector"), tag: field("authenticationTag") };
+}
+
+function openThrough(proxy: RunningXksProxy, ca: string, path: string, sealed: Sealed, aad: Buffer | undefined): Promise<XksAnswer> {
+  return callProxy(proxy, ca, path, {
+    requestMetadata: metadata("Decrypt"),
+    ciphertext: sealed.ciphertext.toString("base64"),
+    initializationVector: sealed.iv.toString("base64"),
+    authenticationTag: sealed.tag.toString("base64"),
+    encryptionAlgorithm: "AES_GCM",
+    ...(aad === undefined ? {} : { additionalAuthenticatedData: aad.toString("base64") }),
+  });
+}
+
+/** A CK_ULONG attribute value (native byte order). */
+function ulong(value: Buffer | undefined): number {
+  if (value === undefined) return -1;
+  return Number(endianness() === "LE" ? value.readBigUInt64LE() : value.readBigUInt64BE());
+}
+
+/**
+ * Files under `paths` (files or directories) that hold a 32-byte AES key under which `sealed` (no AAD) opens: as raw bytes
+ * anywhere in the file, or inside a base64 or hex run of its text. Each 32-byte window is tried as a key, so a key the
+ * test never saw (one generated in the token) is found if it is written anywhere.
+ */
+function filesHoldingKeyOf(paths: readonly string[], sealed: Sealed): string[] {
+  const files = paths.flatMap((root) =>
+    statSync(root).isDirectory()
+      ? readdirSync(root, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name))
+      : [root],
+  );
+  const opens = (key: Buffer): boolean => {
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key, sealed.iv);
+      decipher.setAuthTag(sealed.tag);
+      decipher.update(sealed.ciphertext);
+      decipher.final();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return files.filter((file) => {
+    const bytes = readFileSync(file);
+    const text = bytes.toString("latin1");
+    const candidates = [
+      bytes,
+      ...[...text.matchAll(/[A-Za-z0-9+/_-]{43,}/g)].map((match) => Buffer.from(match[0], "base64")),
+      ...[...text.matchAll(/[0-9a-fA-F]{64,}/g)].map((match) => Buffer.from(match[0], "hex")),
+    ];
+    return candidates.some((candidate) => {
+      for (let i = 0; i + 32 <= candidate.length; i++) if (opens(candidate.subarray(i, i + 32))) return true;
+      return false;
+    });
+  });
+}
+
 describe("the XKS proxy (src/xks/proxy.ts)", () => {
+  let started: TestXksProxy;
   let proxy: RunningXksProxy;
   let ca: string;
   const lines: string[] = [];
   const keys: XksKey[] = [
     { id: "key-256", material: randomBytes(32), status: "ENABLED", usage: ["ENCRYPT", "DECRYPT"] },
     { id: "key-disabled", material: randomBytes(32), status: "DISABLED", usage: ["ENCRYPT", "DECRYPT"] },
+    { id: "key-generated", status: "ENABLED", usage: ["ENCRYPT", "DECRYPT"] },
+    { id: "key-128", material: randomBytes(16), status: "ENABLED", usage: ["ENCRYPT", "DECRYPT"] },
   ];
 
   beforeAll(async () => {
-    const certificate = await ensureSelfSignedCertificate(newDir(), createLogger("error"));
-    ca = readFileSync(certificate.certFile, "utf8");
-    proxy = await startXksProxy({
-      ...XKS_CREDENTIALS,
-      pathPrefix: "/example",
-      keys,
-      tls: { cert: ca, key: readFileSync(certificate.keyFile) },
-      logger: createLogger("info", (line) => lines.push(line)),
-    });
+    started = await startTestXksProxy(keys, lines, "/example");
+    ({ proxy, ca } = started);
   });
   afterAll(() => proxy.close());
 
@@ -176,6 +247,72 @@ describe("the XKS proxy (src/xks/proxy.ts)", () => {
       await callProxy(proxy, ca, "/example/kms/xks/v1/keys/key-disabled/encrypt", { requestMetadata: metadata("Encrypt"), plaintext: "AA==", encryptionAlgorithm: "AES_GCM" }),
     ).toMatchObject({ status: 400, body: { errorName: "InvalidStateException" } });
     expect((await callProxy(proxy, ca, "/example/kms/xks/v1/health", {}, XKS_CREDENTIALS, "GET")).status).toBe(405);
+  });
+
+  it("keeps each key as a private, sensitive, never-extractable AES token object in the XKS token, its value unreadable", async () => {
+    const xksToken = await xksTestToken();
+    const shared = acquireModule(xksToken.modulePath, xksToken.softhsmConfigPath);
+    const session = findTokenSlot(shared.module, xksToken.tokenLabel).open(RW_SESSION);
+    const { lib } = shared;
+    try {
+      for (const [id, bytes] of [["key-256", 32], ["key-disabled", 32], ["key-generated", 32], ["key-128", 16]] as const) {
+        lib.C_FindObjectsInit(session.handle, [{ type: pkcs11.CKA_LABEL, value: started.keyLabel(id) }]);
+        const found = lib.C_FindObjects(session.handle, 10);
+        lib.C_FindObjectsFinal(session.handle);
+        expect(found).toHaveLength(1);
+        const handle = found[0] as Buffer;
+        const types = [
+          pkcs11.CKA_CLASS, pkcs11.CKA_KEY_TYPE, pkcs11.CKA_VALUE_LEN, pkcs11.CKA_TOKEN, pkcs11.CKA_PRIVATE, pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE,
+          pkcs11.CKA_ENCRYPT, pkcs11.CKA_DECRYPT, pkcs11.CKA_WRAP, pkcs11.CKA_UNWRAP, pkcs11.CKA_SIGN, pkcs11.CKA_DERIVE,
+        ];
+        const values = lib.C_GetAttributeValue(session.handle, handle, types.map((type) => ({ type }))).map((attribute) => attribute.value as Buffer);
+        const [klass, keyType, valueLen, ...flags] = values;
+        expect([ulong(klass), ulong(keyType), ulong(valueLen)]).toEqual([pkcs11.CKO_SECRET_KEY, pkcs11.CKK_AES, bytes]);
+        // token, private, sensitive, extractable, encrypt, decrypt, wrap, unwrap, sign, derive
+        expect(flags.map((flag) => flag?.[0] === 1)).toEqual([true, true, true, false, true, true, false, false, false, false]);
+        expect(() => lib.C_GetAttributeValue(session.handle, handle, [{ type: pkcs11.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
+      }
+    } finally {
+      session.close();
+      releaseModule(shared);
+    }
+  });
+
+  it("encrypts in the token: what it seals under imported material opens with that material outside; a generated key answers AES_256", async () => {
+    const aad = Buffer.from("kms-key=arn:aws:kms:us-east-1:000000000000:key/x");
+    for (const id of ["key-256", "key-128"]) {
+      const plaintext = randomBytes(32);
+      const sealed = await sealThrough(proxy, ca, `/example/kms/xks/v1/keys/${id}/encrypt`, plaintext, aad);
+      const material = keys.find((key) => key.id === id)?.material ?? Buffer.alloc(0);
+      const decipher = createDecipheriv(`aes-${material.length * 8}-gcm` as "aes-256-gcm", material, sealed.iv);
+      decipher.setAAD(aad);
+      decipher.setAuthTag(sealed.tag);
+      expect(Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()])).toEqual(plaintext);
+    }
+    expect((await callProxy(proxy, ca, "/example/kms/xks/v1/keys/key-128/metadata", { requestMetadata: metadata("CreateKey") })).body.keySpec).toBe("AES_128");
+    expect((await callProxy(proxy, ca, "/example/kms/xks/v1/keys/key-generated/metadata", { requestMetadata: metadata("CreateKey") })).body).toEqual({
+      keySpec: "AES_256",
+      keyUsage: ["ENCRYPT", "DECRYPT"],
+      keyStatus: "ENABLED",
+    });
+    const plaintext = Buffer.from("made and kept in the token");
+    const sealed = await sealThrough(proxy, ca, "/example/kms/xks/v1/keys/key-generated/encrypt", plaintext, aad);
+    expect(await openThrough(proxy, ca, "/example/kms/xks/v1/keys/key-generated/decrypt", sealed, aad)).toEqual({ status: 200, body: { plaintext: plaintext.toString("base64") } });
+    // Another key of the same proxy cannot open it.
+    expect((await openThrough(proxy, ca, "/example/kms/xks/v1/keys/key-256/decrypt", sealed, aad)).body.errorName).toBe("InvalidCiphertextException");
+  });
+
+  it("answers InvalidStateException to encrypt and decrypt with a disabled key, and still describes it", async () => {
+    const sealed = await sealThrough(proxy, ca, "/example/kms/xks/v1/keys/key-256/encrypt", Buffer.from("x"), undefined);
+    expect(await callProxy(proxy, ca, "/example/kms/xks/v1/keys/key-disabled/encrypt", { requestMetadata: metadata("Encrypt"), plaintext: "AA==", encryptionAlgorithm: "AES_GCM" })).toEqual({
+      status: 400,
+      body: { errorName: "InvalidStateException", errorMessage: expect.stringContaining("key-disabled") },
+    });
+    expect((await openThrough(proxy, ca, "/example/kms/xks/v1/keys/key-disabled/decrypt", sealed, undefined)).body.errorName).toBe("InvalidStateException");
+    expect((await callProxy(proxy, ca, "/example/kms/xks/v1/keys/key-disabled/metadata", { requestMetadata: metadata("DescribeKey") })).body).toMatchObject({
+      keySpec: "AES_256",
+      keyStatus: "DISABLED",
+    });
   });
 
   it("logs every use with the KMS operation and request id, never the plaintext", () => {
@@ -326,29 +463,163 @@ describe("EXTERNAL_KEY_STORE custom key stores (--xks-proxies)", () => {
   });
 });
 
+const BIN = path.join(__dirname, "..", "..", "bin", "secretslite.js");
+const XKS_ENV = { SECRETSLITE_XKS_ACCESS_KEY_ID: XKS_CREDENTIALS.accessKeyId, SECRETSLITE_XKS_SECRET_ACCESS_KEY: XKS_CREDENTIALS.secretAccessKey };
+
+interface StartedBin {
+  readonly cli: CliLines;
+  readonly proxy: RunningXksProxy;
+  readonly ca: string;
+  readonly caFile: string;
+}
+
+/** The bin at its two ready lines (URL, CA file); stop it with stopBin. */
+async function startBin(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<StartedBin> {
+  const cli = await startCliLines(BIN, ["xks-proxy", ...args], 2, { ...XKS_ENV, ...env });
+  const url = /^secretslite xks-proxy listening on (https:\/\/localhost:(\d+))$/.exec(cli.lines[0] ?? "");
+  const caFile = /^secretslite xks-proxy CA (\S+)$/.exec(cli.lines[1] ?? "")?.[1] ?? "";
+  expect(url).not.toBeNull();
+  return { cli, proxy: { url: url?.[1] ?? "", port: Number(url?.[2]), close: async () => undefined }, ca: readFileSync(caFile, "utf8"), caFile };
+}
+
+async function stopBin(bin: StartedBin): Promise<number | null> {
+  process.kill(bin.cli.child.pid ?? 0, "SIGTERM");
+  return bin.cli.exit;
+}
+
+/** Runs the bin to its exit (a start that must fail): exit code and stderr. */
+function runBin(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, "xks-proxy", ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...XKS_ENV, ...env }, timeout: 60_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stderr });
+    });
+  });
+}
+
 describe("secretslite xks-proxy (the built bin)", () => {
-  it("serves the keys of --keys on a self-signed certificate, checks signatures, and stops on SIGTERM", async () => {
+  it("makes its own SoftHSM2 token and local CA in DIR, generates or imports the keys there, and decrypts old ciphertext after a restart", async () => {
+    const dir = newDir();
+    // Outside DIR, so every file of DIR can be searched for key material.
+    const keysFile = path.join(newDir(), "keys.json");
+    const imported = randomBytes(32);
+    writeFileSync(
+      keysFile,
+      JSON.stringify({
+        keys: [
+          { id: "cli-generated" },
+          { id: "cli-imported", material: imported.toString("base64") },
+          { id: "cli-disabled", status: "DISABLED" },
+        ],
+      }),
+    );
+    const keysFileBefore = readFileSync(keysFile);
+    const plaintext = Buffer.from("sealed before the restart");
+
+    const first = await startBin(["--keys", keysFile, "--tls-dir", dir]);
+    let generatedSealed: Sealed;
+    let importedSealed: Sealed;
+    try {
+      expect(first.caFile).toBe(path.join(dir, "tls", "ca.pem"));
+      // The CA signs the served certificate; it is not the certificate itself.
+      const ca = new X509Certificate(first.ca);
+      const served = new X509Certificate(readFileSync(path.join(dir, "tls", "cert.pem")));
+      expect(ca.ca).toBe(true);
+      expect(served.ca).toBe(false);
+      expect(served.verify(ca.publicKey)).toBe(true);
+      expect((await callProxy(first.proxy, first.ca, "/kms/xks/v1/keys/cli-generated/metadata", { requestMetadata: metadata("CreateKey") })).body).toEqual({
+        keySpec: "AES_256",
+        keyUsage: ["ENCRYPT", "DECRYPT"],
+        keyStatus: "ENABLED",
+      });
+      generatedSealed = await sealThrough(first.proxy, first.ca, "/kms/xks/v1/keys/cli-generated/encrypt", plaintext, undefined);
+      importedSealed = await sealThrough(first.proxy, first.ca, "/kms/xks/v1/keys/cli-imported/encrypt", plaintext, undefined);
+      expect((await callProxy(first.proxy, first.ca, "/kms/xks/v1/health", { requestMetadata: metadata("x") }, { ...XKS_CREDENTIALS, secretAccessKey: "x".repeat(44) })).status).toBe(401);
+    } finally {
+      expect(await stopBin(first)).toBe(0);
+    }
+    expect(first.cli.stderr()).toContain('"externalKeyId":"cli-generated","kmsOperation":"CreateKey"');
+    expect(first.cli.stderr()).toContain('"errorName":"AuthenticationFailedException"');
+    expect(first.cli.stderr()).toContain("xks-proxy key generated in the token");
+    expect(first.cli.stderr()).not.toContain(plaintext.toString("base64"));
+
+    // The token is SoftHSM2's, in DIR/token with its PIN file; the keys file is as it was.
+    expect(readFileSync(path.join(dir, "token", "softhsm2.conf"), "utf8")).toContain(path.join(dir, "token", "tokens"));
+    expect(readFileSync(path.join(dir, "token", "pin"), "utf8").length).toBeGreaterThan(0);
+    expect(readFileSync(keysFile)).toEqual(keysFileBefore);
+    // No file of DIR, nor the keys file, holds the generated key in any form; the imported one is only in the keys file.
+    expect(filesHoldingKeyOf([dir, keysFile], generatedSealed)).toEqual([]);
+    expect(filesHoldingKeyOf([dir, keysFile], importedSealed)).toEqual([keysFile]);
+    for (const form of [imported, imported.toString("base64"), imported.toString("hex")]) expect(filesContaining(dir, form)).toEqual([]);
+
+    const second = await startBin(["--keys", keysFile, "--tls-dir", dir]);
+    try {
+      // Same CA: a client configured once keeps trusting the proxy.
+      expect(second.ca).toBe(first.ca);
+      for (const [id, sealed] of [["cli-generated", generatedSealed], ["cli-imported", importedSealed]] as const) {
+        expect(await openThrough(second.proxy, second.ca, `/kms/xks/v1/keys/${id}/decrypt`, sealed, undefined)).toEqual({ status: 200, body: { plaintext: plaintext.toString("base64") } });
+      }
+      expect((await openThrough(second.proxy, second.ca, "/kms/xks/v1/keys/cli-disabled/decrypt", generatedSealed, undefined)).body.errorName).toBe("InvalidStateException");
+    } finally {
+      expect(await stopBin(second)).toBe(0);
+    }
+    expect(second.cli.stderr()).not.toContain("xks-proxy key generated in the token");
+    expect(second.cli.stderr()).not.toContain("xks-proxy key imported");
+  });
+
+  it("refuses to start when the keys file gives material other than what the token holds under that id", async () => {
     const dir = newDir();
     const keysFile = path.join(dir, "keys.json");
-    writeFileSync(keysFile, JSON.stringify({ keys: [{ id: "cli-key", material: randomBytes(32).toString("base64") }] }));
-    const cli = await startCliLines(path.join(__dirname, "..", "..", "bin", "secretslite.js"), ["xks-proxy", "--keys", keysFile, "--tls-dir", dir], 2, {
-      SECRETSLITE_XKS_ACCESS_KEY_ID: XKS_CREDENTIALS.accessKeyId,
-      SECRETSLITE_XKS_SECRET_ACCESS_KEY: XKS_CREDENTIALS.secretAccessKey,
+    writeFileSync(keysFile, JSON.stringify({ keys: [{ id: "k", material: randomBytes(32).toString("base64") }] }));
+    await stopBin(await startBin(["--keys", keysFile, "--tls-dir", dir]));
+    writeFileSync(keysFile, JSON.stringify({ keys: [{ id: "k", material: randomBytes(32).toString("base64") }] }));
+    const refused = await runBin(["--keys", keysFile, "--tls-dir", dir], {});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("External key k: the keys file gives material other than the token's key labelled 'k'");
+  });
+
+  it("with --pkcs11-module and --token-label uses that library's token, and refuses a wrong PIN or a PIN on the command line", async () => {
+    const home = newDir();
+    const tokensDir = path.join(home, "tokens");
+    mkdirSync(tokensDir);
+    const softhsmConf = path.join(home, "softhsm2.conf");
+    writeFileSync(softhsmConf, `directories.tokendir = ${tokensDir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+    const pin = "external-pin-4321";
+    execFileSync("softhsm2-util", ["--init-token", "--free", "--label", "xks-external", "--so-pin", "external-so-1234", "--pin", pin], {
+      env: { ...process.env, SOFTHSM2_CONF: softhsmConf },
+      stdio: "ignore",
     });
+    const objectFiles = () => readdirSync(tokensDir, { recursive: true }).filter((name) => String(name).endsWith(".object")).length;
+    const objectsBefore = objectFiles();
+    const dir = newDir();
+    const keysFile = path.join(dir, "keys.json");
+    writeFileSync(keysFile, JSON.stringify({ keys: [{ id: "ext-key" }] }));
+    const tokenArgs = ["--keys", keysFile, "--tls-dir", dir, "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "xks-external"];
+
+    const bin = await startBin(tokenArgs, { SOFTHSM2_CONF: softhsmConf, SECRETSLITE_XKS_PIN: pin });
     try {
-      const url = /^secretslite xks-proxy listening on (https:\/\/localhost:(\d+))$/.exec(cli.lines[0] ?? "");
-      const certFile = /^secretslite xks-proxy certificate (\S+)$/.exec(cli.lines[1] ?? "")?.[1];
-      expect(url).not.toBeNull();
-      const running = { url: url?.[1] ?? "", port: Number(url?.[2]), close: async () => undefined };
-      const ca = readFileSync(certFile ?? "", "utf8");
-      expect((await callProxy(running, ca, "/kms/xks/v1/keys/cli-key/metadata", { requestMetadata: metadata("CreateKey") })).body).toMatchObject({ keySpec: "AES_256", keyStatus: "ENABLED" });
-      expect((await callProxy(running, ca, "/kms/xks/v1/health", { requestMetadata: metadata("x") }, { ...XKS_CREDENTIALS, secretAccessKey: "x".repeat(44) })).status).toBe(401);
+      const plaintext = Buffer.from("in someone else's token");
+      const sealed = await sealThrough(bin.proxy, bin.ca, "/kms/xks/v1/keys/ext-key/encrypt", plaintext, undefined);
+      expect((await openThrough(bin.proxy, bin.ca, "/kms/xks/v1/keys/ext-key/decrypt", sealed, undefined)).body.plaintext).toBe(plaintext.toString("base64"));
+      const health = await callProxy(bin.proxy, bin.ca, "/kms/xks/v1/health", { requestMetadata: metadata("x") });
+      expect(JSON.stringify(health.body.ekmFleetDetails)).toContain("xks-external");
     } finally {
-      process.kill(cli.child.pid ?? 0, "SIGTERM");
+      expect(await stopBin(bin)).toBe(0);
     }
-    expect(await cli.exit).toBe(0);
-    // The log (stderr): every use, and the refused one.
-    expect(cli.stderr()).toContain('"externalKeyId":"cli-key","kmsOperation":"CreateKey"');
-    expect(cli.stderr()).toContain('"errorName":"AuthenticationFailedException"');
+    // The key is a new object of that token; the proxy made no token of its own.
+    expect(objectFiles()).toBe(objectsBefore + 1);
+    expect(existsSync(path.join(dir, "token"))).toBe(false);
+
+    const pinFile = path.join(home, "wrong-pin");
+    writeFileSync(pinFile, "not-the-pin-0000\n");
+    const wrong = await runBin([...tokenArgs, "--pin-file", pinFile], { SOFTHSM2_CONF: softhsmConf });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(
+      `secretslite xks-proxy: could not start: Cannot log in to the PKCS#11 token labelled 'xks-external' of /usr/lib/softhsm/libsofthsm2.so: CKR_PIN_INCORRECT; the PIN from ${pinFile} is wrong`,
+    );
+    expect(wrong.stderr).not.toContain("not-the-pin-0000");
+
+    const onCommandLine = await runBin([...tokenArgs, "--pin", pin], { SOFTHSM2_CONF: softhsmConf });
+    expect(onCommandLine.code).toBe(2);
+    expect(onCommandLine.stderr).toContain("the PIN is never taken from the command line");
   });
 });

@@ -1,6 +1,8 @@
-// The PKCS#11 token behind an AWS_CLOUDHSM custom key store: its login, its per-key AES token objects, and its RNG.
+// The PKCS#11 token behind an AWS_CLOUDHSM custom key store (and the XKS proxy's keys): its login, its per-key AES
+// token objects, and its RNG.
 
 import type * as graphene from "graphene-pk11";
+import { endianness } from "node:os";
 import * as pkcs11 from "pkcs11js";
 import type { PKCS11, Template } from "pkcs11js";
 import { acquireModule, afterTokenFailure, ckrName, closeQuietly, isCkr, releaseModule, RW_SESSION, slotId, type SharedModule } from "./pkcs11-module";
@@ -35,10 +37,18 @@ const attribute = (type: number, value: boolean | number | Buffer | string) => (
  * private, sensitive, never extractable, able to encrypt and decrypt and nothing else, labelled by the KMS key id.
  */
 function tokenKeyTemplate(label: string): Template {
+  return [attribute(pkcs11.CKA_VALUE_LEN, AES_256_BYTES), ...tokenKeyAttributes(label)];
+}
+
+/** The same object made from given bytes: C_CreateObject takes CKA_VALUE and must not be given CKA_VALUE_LEN (v2.40 §2.8.1). */
+function importedKeyTemplate(label: string, material: Buffer): Template {
+  return [attribute(pkcs11.CKA_VALUE, material), ...tokenKeyAttributes(label)];
+}
+
+function tokenKeyAttributes(label: string): Template {
   return [
     attribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
     attribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
-    attribute(pkcs11.CKA_VALUE_LEN, AES_256_BYTES),
     attribute(pkcs11.CKA_LABEL, label),
     attribute(pkcs11.CKA_TOKEN, true),
     attribute(pkcs11.CKA_PRIVATE, true),
@@ -55,15 +65,22 @@ function tokenKeyTemplate(label: string): Template {
   ];
 }
 const AES_256_BYTES = 32;
+/** AES-128, -192 and -256: what CKK_AES allows. */
+const AES_KEY_BYTES: readonly number[] = [16, 24, 32];
+
+/** Where SoftHSM must read its config from, for a token whose config is not in SOFTHSM2_CONF (a token directory of our own). */
+export interface ClusterTokenOptions {
+  readonly softhsmConfigPath?: string;
+}
 
 /**
  * Opens a session on the configured token and logs in with `pin` (the store's KeyStorePassword). The module is shared
  * with any key store already using it in this process (SoftHSM: same library, same config, another slot).
  */
-export function connectClusterToken(target: ClusterToken, pin: string): ClusterTokenConnection {
+export function connectClusterToken(target: ClusterToken, pin: string, options: ClusterTokenOptions = {}): ClusterTokenConnection {
   let shared: SharedModule;
   try {
-    shared = acquireModule(target.modulePath, undefined);
+    shared = acquireModule(target.modulePath, options.softhsmConfigPath);
   } catch (error) {
     throw new TokenConnectionError("CLUSTER_NOT_FOUND", error instanceof Error ? error.message : String(error), { cause: error });
   }
@@ -132,6 +149,44 @@ export class ClusterTokenConnection {
     try {
       const handle = this.lib.C_GenerateKey(this.session.handle, { mechanism: pkcs11.CKM_AES_KEY_GEN }, tokenKeyTemplate(label));
       this.handles.set(label, handle);
+    } catch (error) {
+      throw afterTokenFailure(error);
+    }
+  }
+
+  /**
+   * A token object labelled `label` made from `material` (16, 24 or 32 bytes) with the same attributes as a generated
+   * one. `material` is zeroed once the token holds it, whether or not that succeeded: the token keeps the only copy.
+   */
+  importKey(label: string, material: Buffer): void {
+    try {
+      if (!AES_KEY_BYTES.includes(material.length)) throw new RangeError(`AES key material is 16, 24 or 32 bytes, not ${material.length}`);
+      const handle = this.lib.C_CreateObject(this.session.handle, importedKeyTemplate(label, material));
+      this.handles.set(label, handle);
+    } catch (error) {
+      throw afterTokenFailure(error);
+    } finally {
+      material.fill(0);
+    }
+  }
+
+  /**
+   * The length in bytes of the AES key labelled `label`, or undefined when the token has none; more than one object
+   * with the label is an error (which one would be used?).
+   */
+  keyLength(label: string): number | undefined {
+    try {
+      const found = this.find(label);
+      if (found.length > 1) throw new Error(`More than one key is labelled '${label}' on ${this.description}`);
+      const [handle] = found;
+      if (handle === undefined) return undefined;
+      this.handles.set(label, handle);
+      const [valueLen] = this.lib.C_GetAttributeValue(this.session.handle, handle, [{ type: pkcs11.CKA_VALUE_LEN }]);
+      const bytes = valueLen?.value;
+      if (!Buffer.isBuffer(bytes)) throw new Error(`The key labelled '${label}' on ${this.description} has no CKA_VALUE_LEN`);
+      // A CK_ULONG, in the machine's byte order.
+      const little = endianness() === "LE";
+      return Number(bytes.length === 8 ? (little ? bytes.readBigUInt64LE() : bytes.readBigUInt64BE()) : little ? bytes.readUInt32LE() : bytes.readUInt32BE());
     } catch (error) {
       throw afterTokenFailure(error);
     }
