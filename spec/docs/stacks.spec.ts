@@ -2,7 +2,7 @@
 // examples/jest), run as a user runs them: node:test with start() in-process, and pytest with boto3 against the CLI.
 // Needs dist/ (`npm run build`).
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -65,4 +65,24 @@ describe("examples/python", () => {
     // SIGTERM from the session fixture let the server remove its in-memory token.
     expect(leftoverTokens()).toEqual([]);
   }, 90_000);
+});
+
+describe("docs/test-suites.md", () => {
+  it("shows the examples' code as it is in the files the suite runs or type-checks", () => {
+    const doc = readFileSync(path.join(ROOT, "docs", "test-suites.md"), "utf8");
+    // A block whose first line is a comment naming an examples/ file is an excerpt of that file.
+    const excerpts = [...doc.matchAll(/^```\w+\n(?:\/\/|#) (examples\/\S+)\n([\s\S]*?)^```$/gm)].map((match) => ({
+      file: match[1] as string,
+      code: match[2] as string,
+    }));
+    expect(excerpts.map((excerpt) => excerpt.file)).toEqual([
+      "examples/node-test/secrets.test.mjs",
+      "examples/python/conftest.py",
+      "examples/python/test_secrets.py",
+      "examples/testcontainers/secretslite-container.ts",
+    ]);
+    for (const { file, code } of excerpts) {
+      expect({ file, inFile: readFileSync(path.join(ROOT, file), "utf8").includes(code) }).toEqual({ file, inFile: true });
+    }
+  });
 });
