@@ -1,8 +1,10 @@
 // The Testcontainers examples need a Docker engine to run, which the suite does not have: they are type-checked
 // instead, against the typings of the `testcontainers` package (a devDependency for this) and the AWS SDK, with the
-// compiler options examples/testcontainers/tsconfig.json gives users.
+// compiler options examples/testcontainers/tsconfig.json gives users. The Node example's test file also runs, with
+// `testcontainers` replaced by a stand-in that starts this checkout's CLI (support/testcontainers-standin.ts), so
+// its own code (an account per test, resets of one account) is checked against a real server. Needs dist/.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -53,3 +55,27 @@ it("examples/testcontainers and docs/examples/testcontainers.ts type-check again
   );
   expect(await tsc(path.join(work, "tsconfig.json"))).toEqual({ code: 0, output: "" });
 }, 60_000);
+
+it("the Node example's tests pass against the CLI standing in for the container, and stop it", async () => {
+  const tmp = path.join(work, "tmp");
+  mkdirSync(tmp);
+  const config = {
+    rootDir: ROOT,
+    roots: ["<rootDir>/examples/testcontainers"],
+    testMatch: ["**/secrets.test.ts"],
+    testEnvironment: "node",
+    transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } } }] },
+    moduleNameMapper: { "^testcontainers$": "<rootDir>/spec/docs/support/testcontainers-standin.ts" },
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+  for (const name of Object.keys(env)) if (name.startsWith("AWS_") || name.startsWith("SECRETSLITE_") || name === "SOFTHSM2_CONF") delete env[name];
+  const jest = path.join(ROOT, "node_modules", "jest", "bin", "jest.js");
+  const result = await new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(process.execPath, [jest, "--ci", "--config", JSON.stringify(config)], { cwd: ROOT, env, timeout: 90_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, output: stdout + stderr });
+    });
+  });
+  expect(result).toMatchObject({ code: 0, output: expect.stringMatching(/Tests:\s+4 passed, 4 total/) });
+  // stop() sent SIGTERM and waited: the in-memory token is gone.
+  expect(readdirSync(tmp).filter((name) => name.startsWith("secretslite-"))).toEqual([]);
+}, 90_000);
