@@ -12,6 +12,8 @@ if [ "${SECRETSLITE_SETUP_FOR:-}" = test ]; then
   [ -x /usr/bin/aws ] || missing+=(awscli)
   /usr/bin/python3 -c "import boto3" >/dev/null 2>&1 || missing+=(python3-boto3)
   /usr/bin/python3 -c "import pytest" >/dev/null 2>&1 || missing+=(python3-pytest)
+  # docs/ci.md's workflow, which spec/docs/ci.spec.ts runs, waits on the health route with curl.
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   # The token crash tests kill secretslite at chosen writes with strace's syscall injection.
   command -v strace >/dev/null 2>&1 || missing+=(strace)
 fi
