@@ -1,5 +1,6 @@
-// secretslite in Docker for a TypeScript test suite, with Testcontainers for Node (`npm install -D testcontainers`,
-// version 10 or later). Build the image once from a secretslite checkout: `docker build -t secretslite:local .`
+// secretslite in Docker for a TypeScript test suite, with Testcontainers for Node (`npm install -D testcontainers`:
+// version 10 or later; 11 on Node 20, as 12 needs Node 22.22). Build the image once from a secretslite checkout:
+// `docker build -t secretslite:local .`
 import { randomInt } from "node:crypto";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 
