@@ -5,12 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # softhsm2 for the token; for the test suite also the clients it drives: awscli (Debian's v2,
-# /usr/bin/aws) and python3-boto3 (for /usr/bin/python3), and strace.
+# /usr/bin/aws), python3-boto3 and python3-pytest (for /usr/bin/python3: examples/python runs under it), and strace.
 missing=()
 if ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e /usr/lib/softhsm/libsofthsm2.so ]; then missing+=(softhsm2); fi
 if [ "${SECRETSLITE_SETUP_FOR:-}" = test ]; then
   [ -x /usr/bin/aws ] || missing+=(awscli)
   /usr/bin/python3 -c "import boto3" >/dev/null 2>&1 || missing+=(python3-boto3)
+  /usr/bin/python3 -c "import pytest" >/dev/null 2>&1 || missing+=(python3-pytest)
+  # docs/ci.md's workflow, which spec/docs/ci.spec.ts runs, waits on the health route with curl.
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   # The token crash tests kill secretslite at chosen writes with strace's syscall injection.
   command -v strace >/dev/null 2>&1 || missing+=(strace)
 fi
