@@ -27,7 +27,7 @@ import {
 import { CreateSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AwsCli, CLIS, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
 import { temporaryDirs } from "../support/files";
-import { settled } from "../support/kms";
+import { describeStore, settled } from "../support/kms";
 import { startTestServer, type TestServer } from "../support/server";
 import { startTestXksProxy, XKS_CREDENTIALS, type TestXksProxy } from "../support/xks";
 
@@ -338,6 +338,20 @@ describe("KMS keys in an external key store", () => {
     expect(await settled(kms, storeId)).toBe("CONNECTED");
     expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob }))).Plaintext ?? new Uint8Array()).toString()).toBe("kept");
     expect((await sm.send(new GetSecretValueCommand({ SecretId: "hyok-secret" }))).SecretString).toBe("s3cr3t");
+  });
+
+  it("a restart while the store is still connecting finishes the connection", async () => {
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    relay.set("hang");
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    expect((await describeStore(kms, storeId))?.ConnectionState).toBe("CONNECTING");
+    await server.stop();
+    relay.set("forward");
+    server = await startTestServer({ dataDir: server.dataDir, flags: ["--xks-proxies", proxiesFile] });
+    kms = server.kms();
+    sm = server.secretsManager();
+    expect(await settled(kms, storeId)).toBe("CONNECTED");
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keysByXks.get("ext-4") }))).KeyMetadata?.KeyState).toBe("Enabled");
   });
 
   it.each(CLIS)("%s creates a key on an external key, encrypts and decrypts with it", async (cli) => {

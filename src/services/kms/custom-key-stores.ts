@@ -43,8 +43,11 @@ export interface CustomKeyStoreRecord extends StoredValue {
   readonly clusterId: string;
   readonly trustAnchorCertificate: string;
   readonly createdAt: number;
-  /** Where the store was left: CONNECTED stores connect again when secretslite starts, as AWS keeps them connected. */
-  readonly state: "CONNECTED" | "DISCONNECTED" | "FAILED";
+  /**
+   * Where the store was left: CONNECTED stores connect again when secretslite starts, as AWS keeps them connected, and
+   * so do CONNECTING ones (a ConnectCustomKeyStore was answered, and a restart must not drop it).
+   */
+  readonly state: "CONNECTED" | "CONNECTING" | "DISCONNECTED" | "FAILED";
   readonly errorCode?: string;
   /** KeyStorePassword (the token's user PIN), or an external key store's RawSecretAccessKey: AES-256-GCM under a backing key of its own wrapped by the root key. */
   readonly password: { readonly wrapped: string; readonly iv: string; readonly sealed: string };
@@ -126,7 +129,7 @@ export class CustomKeyStores {
   async start(): Promise<void> {
     const range = kindRange(GLOBAL, "kms", "kms-custom-key-store");
     for await (const [, record] of this.store.range<CustomKeyStoreRecord>(range)) {
-      if (record.state === "CONNECTED") this.beginConnect(record);
+      if (record.state === "CONNECTED" || record.state === "CONNECTING") this.beginConnect(record);
     }
   }
 
@@ -215,7 +218,12 @@ export class CustomKeyStores {
           (state === "FAILED" ? " (disconnect it first, fix the cause, then connect)." : "."),
       );
     }
-    if (state === "DISCONNECTED") this.beginConnect(record);
+    if (state !== "DISCONNECTED") return;
+    // The live entry first (synchronously, so a second Connect sees CONNECTING), then CONNECTING stored before the
+    // answer, so a restart before the connection settles still connects the store. The lock queues the connection's
+    // own state write after this one.
+    this.beginConnect(record);
+    await this.setState(scope, id, "CONNECTING", undefined);
   }
 
   async disconnect(scope: Scope, id: string): Promise<void> {
@@ -529,7 +537,7 @@ export class CustomKeyStores {
     const live = this.live.get(this.recordName(record, record.id));
     if (live !== undefined) return live.state;
     // CONNECTED without a live connection: the records of a wiped or never-started process; nothing is logged in.
-    return record.state === "CONNECTED" ? "DISCONNECTED" : record.state;
+    return record.state === "CONNECTED" || record.state === "CONNECTING" ? "DISCONNECTED" : record.state;
   }
 
   private view(record: CustomKeyStoreRecord): CustomKeyStoreView {
