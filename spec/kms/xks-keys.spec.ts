@@ -6,6 +6,12 @@ import { createServer, Socket, type Server } from "node:net";
 import path from "node:path";
 import {
   ConnectCustomKeyStoreCommand,
+  CreateAliasCommand,
+  CreateGrantCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  TagResourceCommand,
+  UpdateKeyDescriptionCommand,
   CreateCustomKeyStoreCommand,
   CreateKeyCommand,
   DecryptCommand,
@@ -328,6 +334,15 @@ describe("KMS keys in an external key store", () => {
       message: "This KMS key is in a custom key store that is not connected to its external key store proxy. Connect the external key store and try the request again.",
     });
     expect((await errorOf(kms.send(new CreateKeyCommand(xksKey("ext-9"))))).name).toBe("CustomKeyStoreInvalidStateException");
+    // The key-state table's Unavailable column: managing the key goes on, CreateGrant included.
+    await kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: "while", TagValue: "unavailable" }] }));
+    await kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: "store disconnected" }));
+    await kms.send(new CreateAliasCommand({ AliasName: "alias/xks-unavailable", TargetKeyId: keyId }));
+    const { GrantId } = await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: "arn:aws:iam::000000000000:role/reader", Operations: ["Decrypt"] }));
+    expect(GrantId).toMatch(/^[0-9a-f]{64}$/);
+    await kms.send(new DisableKeyCommand({ KeyId: keyId }));
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe("Unavailable");
+    await kms.send(new EnableKeyCommand({ KeyId: keyId }));
     await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
     expect(await settled(kms, storeId)).toBe("CONNECTED");
 

@@ -27,6 +27,10 @@ type Rule = "ok" | "refuse" | "notPending" | "externalOrigin";
  * such as enabling or disabling these keys" (UpdatePrimaryRegion); which others the page calls "certain" is not said,
  * so secretslite refuses the ones that change state, rotation or the set. PendingReplicaDeletion is a primary waiting
  * for its replicas' deletion: refused as PendingDeletion is, and CancelKeyDeletion applies.
+ *
+ * Unavailable is a key of a custom key store that is not connected (a state KmsKeys.presented derives, never stored):
+ * the page's column refuses the cryptographic operations ([11] "<ARN> is unavailable.") and allows managing the key,
+ * CreateGrant included.
  */
 interface Row {
   readonly Enabled: Rule;
@@ -36,11 +40,12 @@ interface Row {
   readonly Creating: Rule;
   readonly Updating: Rule;
   readonly PendingReplicaDeletion: Rule;
+  readonly Unavailable: Rule;
 }
 
-const ALL: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok", PendingImport: "ok", Creating: "ok", Updating: "ok", PendingReplicaDeletion: "ok" };
+const ALL: Row = { Enabled: "ok", Disabled: "ok", PendingDeletion: "ok", PendingImport: "ok", Creating: "ok", Updating: "ok", PendingReplicaDeletion: "ok", Unavailable: "ok" };
 /** Cryptographic operations: only an Enabled key, or one Updating (UpdatePrimaryRegion needs an Enabled key). */
-const CRYPTO: Row = { ...ALL, Disabled: "refuse", PendingDeletion: "refuse", PendingImport: "refuse", Creating: "refuse", PendingReplicaDeletion: "refuse" };
+const CRYPTO: Row = { ...ALL, Disabled: "refuse", PendingDeletion: "refuse", PendingImport: "refuse", Creating: "refuse", PendingReplicaDeletion: "refuse", Unavailable: "refuse" };
 /** Managing a key that is not being deleted. */
 const NOT_DELETING: Row = { ...ALL, PendingDeletion: "refuse", PendingReplicaDeletion: "refuse" };
 /** Managing a key that is not being deleted and not Updating. */
@@ -51,16 +56,25 @@ const ON_OFF: Row = { ...SETTLED, PendingImport: "refuse", Creating: "refuse" };
 const ROTATION_CHANGE: Row = { ...ON_OFF, Disabled: "refuse", PendingImport: "externalOrigin" };
 /** Reading rotation: GetKeyRotationStatus's row (a key pending deletion answers, with rotation off). */
 const ROTATION_READ: Row = { ...ALL, PendingImport: "externalOrigin" };
-const NOT_PENDING: Row = { Enabled: "notPending", Disabled: "notPending", PendingDeletion: "notPending", PendingImport: "notPending", Creating: "notPending", Updating: "notPending", PendingReplicaDeletion: "notPending" };
+const NOT_PENDING: Row = {
+  Enabled: "notPending",
+  Disabled: "notPending",
+  PendingDeletion: "notPending",
+  PendingImport: "notPending",
+  Creating: "notPending",
+  Updating: "notPending",
+  PendingReplicaDeletion: "notPending",
+  Unavailable: "notPending",
+};
 
 const table = {
   CancelKeyDeletion: { ...NOT_PENDING, PendingDeletion: "ok", PendingReplicaDeletion: "ok" },
   CreateAlias: NOT_DELETING,
   // The page's CreateGrant row is a cryptographic operation's: [1] when disabled, [5] pending import, [2] or [3]
   // pending deletion (the archived awsdocs/aws-kms-developer-guide key-state.md; the model lists DisabledException and
-  // KMSInvalidStateException for it). Its Unavailable column allows it, which matters once custom key stores exist.
+  // KMSInvalidStateException for it). Its Unavailable column allows it.
   // ListGrants, RetireGrant and RevokeGrant work in every state; ListRetirableGrants names no key, so it has no row.
-  CreateGrant: CRYPTO,
+  CreateGrant: { ...CRYPTO, Unavailable: "ok" },
   Decrypt: CRYPTO,
   DeleteAlias: ALL,
   // The page's row: every state ([5]'s PendingImport included: deleting material again changes nothing), and "When the
@@ -145,8 +159,7 @@ export function assertKeyState(operation: KeyStateOperation, key: KmsKeyRecord):
   if (ruleFor(operation, key.keyState) !== "ok") throw stateError(operation, key);
 }
 
-/** States the table has no column for (Unavailable: custom key stores) are refused. */
 function ruleFor(operation: KeyStateOperation, state: KeyState): Rule {
   const row: Row = table[operation];
-  return state in row ? row[state as keyof Row] : "refuse";
+  return row[state];
 }
