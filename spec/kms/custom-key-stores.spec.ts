@@ -21,6 +21,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import request from "supertest";
 import { connectClusterToken } from "../../src/crypto/cluster-token";
 import { initialisePkcs11Token, listPkcs11Tokens } from "../../src/crypto/pkcs11-module";
 import { DAY_MS } from "../../src/services/kms/key-record";
@@ -159,6 +160,28 @@ describe("AWS_CLOUDHSM custom key stores", () => {
     await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
     // A key pending deletion is still in the store.
     await expect(kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toMatchObject({ name: "CustomKeyStoreHasCMKsException" });
+  });
+
+  it("a reset of the store's account removes the store, closes its connection and takes its keys' objects off the token", async () => {
+    const other = server.kms({ accessKeyId: "111122223333" });
+    const id = await createStore(other, "wiped", CLUSTER);
+    await other.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    expect(await settled(other, id)).toBe("CONNECTED");
+    const keyId = (await other.send(new CreateKeyCommand({ CustomKeyStoreId: id, Origin: "AWS_CLOUDHSM" }))).KeyMetadata?.KeyId ?? "";
+    expect((await request(server.url).post("/_secretslite/reset?account=111122223333")).status).toBe(200);
+    expect((await other.send(new DescribeCustomKeyStoresCommand({}))).CustomKeyStores).toEqual([]);
+    const softhsm = await testSoftHsm();
+    const look = connectClusterToken({ modulePath: softhsm.modulePath, tokenLabel: TOKEN_LABEL }, PIN);
+    try {
+      expect(() => look.seal(keyId, Buffer.alloc(12, 1), Buffer.alloc(0), Buffer.from("x"))).toThrow(/No key labelled/);
+    } finally {
+      look.close();
+    }
+    // The cluster is free again in that account, and a new store on it connects.
+    const again = await createStore(other, "after-reset", CLUSTER);
+    await other.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: again }));
+    expect(await settled(other, again)).toBe("CONNECTED");
+    await other.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: again }));
   });
 
   it("refuses a second store on the same cluster, a name in use, and an unknown cluster", async () => {

@@ -54,6 +54,7 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
 
   const doomed: string[] = [];
   const backingKeyIds: string[] = [];
+  const customStoreKeys: KmsKeyRecord[] = [];
   const orphanedReplicas: Array<{ scope: Scope; name: string; arn: string }> = [];
   const replicasToRemake = new Map<string, { primary: Scope; name: string; regions: Set<string> }>();
   const wipedKeySets = new Map<string, { account: string; keyId: string; regions: KeySetRegions; wiped: Set<string> }>();
@@ -67,6 +68,7 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
     if (key.startsWith(kindRange(scope, "kms", "kms-key").gte)) {
       const record = value as KmsKeyRecord;
       for (const backingKey of record.backingKeys) backingKeyIds.push(backingKeyOf(record, backingKey).id);
+      if (record.customKeyStore !== undefined) customStoreKeys.push(record);
       // A multi-Region key with copies elsewhere: they forget this region afterwards (KmsKeys.forgetWipedRegions).
       if (record.multiRegion && record.regions !== undefined) {
         const id = `${scope.account}/${record.keyId}`;
@@ -101,6 +103,9 @@ export async function wipePartitions(parts: ResetParts, selector: PartitionSelec
   }
   kms.keys.forgetCached(inside);
   for (const id of backingKeyIds) keyStore.forget(id);
+  // Keys of a CloudHSM key store leave its token as a deleted key's do; then the wiped stores' connections close.
+  for (const key of customStoreKeys) kms.customKeyStores.destroyKeyMaterial(key);
+  kms.customKeyStores.close((scope) => selects(selector, scope));
   // Wrapped backing keys and sealed values must leave the data files, not only the index.
   await store.compact(range.gte, range.lt);
   await store.compact(GLOBAL_RANGE.gte, GLOBAL_RANGE.lt);

@@ -69,6 +69,8 @@ interface Live {
   pinDigest?: Buffer;
   /** Once an external key store is connected: how to call its proxy (the secret opened once, at connect). */
   xksCall?: XksCall;
+  /** The store's account and Region (a partition reset closes its connections). */
+  readonly scope: { readonly account: string; readonly region: string };
 }
 
 export interface XksProxySettings {
@@ -419,11 +421,17 @@ export class CustomKeyStores {
 
   /** Closes every connection (shutdown, or a full reset that wiped the records). */
   closeAll(): void {
-    for (const live of this.live.values()) {
+    this.close(() => true);
+  }
+
+  /** Closes the connections of the stores of the selected accounts and Regions (a partition reset wiped their records). */
+  close(selected: (scope: { account: string; region: string }) => boolean): void {
+    for (const [name, live] of this.live) {
+      if (!selected(live.scope)) continue;
       live.state = "DISCONNECTING";
       void live.settled.then(() => live.connection?.close());
+      this.live.delete(name);
     }
-    this.live.clear();
   }
 
   private liveOf(key: KmsKeyRecord): Live | undefined {
@@ -439,7 +447,7 @@ export class CustomKeyStores {
   private beginConnect(record: CustomKeyStoreRecord): void {
     const scope = { account: record.account, region: record.region };
     const name = this.recordName(scope, record.id);
-    const live: Live = { state: "CONNECTING", connection: undefined, settled: Promise.resolve() };
+    const live: Live = { state: "CONNECTING", connection: undefined, settled: Promise.resolve(), scope };
     this.live.set(name, live);
     live.settled = (async () => {
       // Asynchronous, as AWS's: the request has been answered before the token is touched.
