@@ -1,6 +1,6 @@
 // The README is the front door: its tour runs as written against a real server, its configuration table
 // lists every option the CLI takes, and its links lead somewhere.
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 import path from "node:path";
@@ -8,6 +8,7 @@ import request from "supertest";
 import { usage } from "../../src/config";
 import { CLI_TEST_TIMEOUT_MS, CLIS } from "../support/aws-cli";
 import { startTestServer, type TestServer } from "../support/server";
+import { run } from "../support/run";
 
 const ROOT = path.join(__dirname, "..", "..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -18,20 +19,6 @@ function tourBlock(language: string, name = "tour"): string {
   const blocks = [...README.matchAll(/^```(\w+) (\w+)\n([\s\S]*?)^```$/gm)].filter((match) => match[1] === language && match[2] === name);
   expect(blocks).toHaveLength(1);
   return (blocks[0] as RegExpMatchArray)[3] as string;
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { ...options, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-    });
-  });
 }
 
 /** AWS_ENDPOINT_URL arrived in aws CLI 1.29 and 2.13; older CLIs get --endpoint-url, as the README says. */

@@ -1,26 +1,12 @@
 // The test-runner examples of docs/test-suites.md that jest does not already run (spec/api/examples.spec.ts runs
 // examples/jest), run as a user runs them: node:test with start() in-process, and pytest with boto3 against the CLI.
 // Needs dist/ (`npm run build`).
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { run } from "../support/run";
 
 const ROOT = path.join(__dirname, "..", "..");
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { ...options, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-    });
-  });
-}
 
 let scratch: string;
 beforeEach(() => {

@@ -1,9 +1,9 @@
 // The `--tls` certificate: a self-signed localhost certificate made once with the openssl CLI and reused.
-import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../logger";
+import { openssl } from "./openssl";
 
 export interface SelfSignedCertificate {
   readonly certFile: string;
@@ -57,7 +57,7 @@ export async function ensureSelfSignedCertificate(dir: string, logger: Logger, n
       "req", "-x509", "-config", configFile,
       "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
       "-keyout", newKey, "-out", newCert, "-days", String(VALIDITY_DAYS),
-    ]);
+    ], "--tls", "; or give --tls-cert and --tls-key");
     chmodSync(newKey, 0o600);
     renameSync(newKey, keyFile);
     renameSync(newCert, certFile);
@@ -65,16 +65,4 @@ export async function ensureSelfSignedCertificate(dir: string, logger: Logger, n
     rmSync(scratch, { recursive: true, force: true });
   }
   return { certFile, keyFile, created: true };
-}
-
-function openssl(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("openssl", args, { timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        return reject(new Error("--tls makes its certificate with the openssl command, which is not installed (Debian: apt-get install openssl); or give --tls-cert and --tls-key"));
-      }
-      reject(new Error(`--tls: openssl could not make the certificate: ${stderr.trim() || error.message}`));
-    });
-  });
 }

@@ -1,9 +1,9 @@
 // The XKS proxy's TLS: a small certificate authority made on this machine and a localhost certificate it signs (openssl CLI).
-import { execFile } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../logger";
+import { openssl } from "../tls/openssl";
 
 export interface LocalCaCertificates {
   /** The CA's certificate: what a client (the emulator's --xks-proxies `ca`) trusts. */
@@ -68,7 +68,7 @@ export async function ensureLocalCaCertificates(dir: string, logger: Logger, now
         "req", "-x509", "-config", configFile, "-subj", "/CN=secretslite xks-proxy local CA/O=secretslite", "-extensions", "ca_ext",
         "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
         "-keyout", newCaKey, "-out", newCa, "-days", String(CA_VALIDITY_DAYS),
-      ]);
+      ], "xks-proxy");
       chmodSync(newCaKey, 0o600);
       // Key first: a ca.pem present means a complete pair. The old server certificate chains to the old CA.
       renameSync(newCaKey, caKeyFile);
@@ -80,13 +80,13 @@ export async function ensureLocalCaCertificates(dir: string, logger: Logger, now
     const newKey = path.join(scratch, "key.pem");
     const request = path.join(scratch, "request.pem");
     const newCert = path.join(scratch, "cert.pem");
-    await openssl(["req", "-new", "-config", configFile, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", newKey, "-out", request]);
+    await openssl(["req", "-new", "-config", configFile, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", newKey, "-out", request], "xks-proxy");
     await openssl([
       "x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKeyFile,
       // A random serial rather than -CAcreateserial: no serial file to keep beside the CA.
       "-set_serial", `0x${randomBytes(16).toString("hex")}`,
       "-extfile", configFile, "-extensions", "server_ext", "-days", String(SERVER_VALIDITY_DAYS), "-out", newCert,
-    ]);
+    ], "xks-proxy");
     chmodSync(newKey, 0o600);
     renameSync(newKey, keyFile);
     renameSync(newCert, certFile);
@@ -104,16 +104,4 @@ function usable(file: string, now: Date): boolean {
     // Not a certificate (a half-written or foreign file): made again.
     return false;
   }
-}
-
-function openssl(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("openssl", args, { timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        return reject(new Error("xks-proxy makes its CA and certificate with the openssl command, which is not installed (Debian: apt-get install openssl)"));
-      }
-      reject(new Error(`xks-proxy: openssl could not make the certificates: ${stderr.trim() || error.message}`));
-    });
-  });
 }
