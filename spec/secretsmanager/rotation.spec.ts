@@ -103,6 +103,21 @@ describe("validation", () => {
       body: JSON.stringify({ SecretId: secretId, RotationLambdaARN: template, RotationRules: rules, ClientRequestToken: "a".repeat(32) }),
     });
 
+  it("refuses a RotateSecret without ClientRequestToken before it looks the secret up", async () => {
+    const { arn } = await createSecret();
+    const refusal = { __type: "InvalidParameterException", Message: "You must provide a ClientRequestToken value. We recommend a UUID-type value." };
+    for (const secretId of [arn, "no/such/secret"]) {
+      const response = await rawRequest(server, {
+        target: "secretsmanager.RotateSecret",
+        body: JSON.stringify({ SecretId: secretId, RotationLambdaARN: template }),
+      });
+      expect({ status: response.status, body: JSON.parse(response.text) }).toEqual({ status: 400, body: refusal });
+    }
+    const described = await describeSecret(arn);
+    expect(described.RotationEnabled).toBeUndefined();
+    expect(Object.values(described.VersionIdsToStages ?? {})).toEqual([["AWSCURRENT"]]);
+  });
+
   it.each<[string, Record<string, unknown>, string]>([
     ["a frequency and an expression", { AutomaticallyAfterDays: 2, ScheduleExpression: "rate(2 days)" }, "You cannot specify both rotation frequency and schedule expression together."],
     ["a rate under four hours", { ScheduleExpression: "rate(3 hours)" }, "Rate in hour should be least 4 and less than 24."],
