@@ -219,6 +219,20 @@ describe("behaviour", () => {
     expect(await byDescription("!my")).toEqual(["d1", "d4"]);
   });
 
+  it("ORs a negated value with the others of its filter, each word of it a word prefix", async () => {
+    const sm = client(freshRegion());
+    await create(sm, "foo", { Description: "one two" });
+    await create(sm, "bar", { Description: "one and two" });
+    await create(sm, "baz", { Description: "one" });
+    await create(sm, "qux", { Description: "two" });
+    await create(sm, "none", { Description: "unrelated" });
+    const byDescription = (...values: string[]) => listNames(sm, { Filters: [{ Key: "description", Values: values }] });
+    expect(await byDescription("one two")).toEqual(["foo", "bar"]);
+    expect(await byDescription("one", "!two")).toEqual(["foo", "bar", "baz", "none"]);
+    expect(await byDescription("!o")).toEqual(["qux", "none"]);
+    expect(await byDescription("!one two")).toEqual(["baz", "qux", "none"]);
+  });
+
   it("filters by tag key and tag value prefix, case-sensitive, and ANDs filters", async () => {
     const sm = client(freshRegion());
     await create(sm, "t1", { Tags: [{ Key: "Production", Value: "right" }] });
