@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { eventually, functionArn, gate, singleUserTemplate, startLambdaEndpoint, type LambdaEndpoint, type TemplateLog } from "../support/rotation-function";
 import { ConfigError, parseConfig } from "../../src/config";
-import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
+import { ACCOUNT, credentials, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 /** A clock the test moves by hand: 2026-03-01 is a Sunday. */
 const T0 = Date.parse("2026-03-01T10:00:00Z");
@@ -501,5 +501,26 @@ describe("built-in rotation functions (local only)", () => {
     expect(described.VersionIdsToStages).toEqual({ [created.VersionId ?? ""]: ["AWSCURRENT"], [token]: ["AWSPENDING"] });
     expect(described.LastRotatedDate).toBeUndefined();
     expect(Buffer.from((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretBinary ?? [])).toEqual(Buffer.from([1, 2, 3]));
+  });
+
+  it("signs its calls so that --verify-signatures accepts them, given the account's key in the credentials file", async () => {
+    const credentialsFile = path.join(workDir, "strict-credentials");
+    writeFileSync(
+      credentialsFile,
+      `[default]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n` +
+        `[rotation]\naws_access_key_id = ${ACCOUNT}\naws_secret_access_key = secretslite\n`,
+    );
+    const functionsFile = path.join(workDir, "strict-functions.json");
+    writeFileSync(functionsFile, JSON.stringify({ [BUILTIN]: "builtin:password" }));
+    const strict = await startTestServer({ flags: ["--verify-signatures", "--credentials-file", credentialsFile, "--rotation-functions", functionsFile] });
+    try {
+      const client = strict.secretsManager();
+      const arn = (await client.send(new CreateSecretCommand({ Name: uniqueName(), SecretString: "strict" }))).ARN ?? "";
+      const token = (await client.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: BUILTIN }))).VersionId ?? "";
+      await eventually(async () => expect((await client.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages?.[token]).toEqual(["AWSCURRENT"]));
+      expect((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toHaveLength(32);
+    } finally {
+      await strict.close();
+    }
   });
 });
