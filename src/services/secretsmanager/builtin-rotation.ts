@@ -84,7 +84,7 @@ export async function runBuiltin(fn: BuiltinFunction, event: RotationEvent, targ
         MoveToVersionId: token,
         ...(currentVersion === undefined ? {} : { RemoveFromVersionId: currentVersion }),
       });
-      // As the template does since 2023: the finished version keeps AWSCURRENT alone.
+      // The finished version keeps AWSCURRENT alone, not a stale AWSPENDING the next rotation would have to move.
       await call("UpdateSecretVersionStage", { SecretId: event.SecretId, VersionStage: "AWSPENDING", RemoveFromVersionId: token });
       return;
     }
