@@ -207,7 +207,11 @@ describe("behaviour", () => {
 
   it("answers a forced delete of a missing secret without ResourceNotFoundException, and a plain one with it", async () => {
     const forced = await sm.send(new DeleteSecretCommand({ SecretId: "never/existed", ForceDeleteWithoutRecovery: true }));
+    // AWS does not reveal whether the secret existed: the answer has a Name, an ARN and a date, as for a real deletion.
     expect(forced).toMatchObject({ Name: "never/existed", DeletionDate: new Date(clock.time) });
+    expect(forced.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:never\/existed-[A-Za-z0-9]{6}$/);
+    const givenArn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:gone/too-AbCdEf";
+    expect((await sm.send(new DeleteSecretCommand({ SecretId: givenArn, ForceDeleteWithoutRecovery: true }))).ARN).toBe(givenArn);
     await expect(sm.send(new DeleteSecretCommand({ SecretId: "never/existed" }))).rejects.toMatchObject({
       name: "ResourceNotFoundException",
       message: "Secrets Manager can't find the specified secret.",

@@ -219,6 +219,20 @@ describe("behaviour", () => {
     expect(await byDescription("!my")).toEqual(["d1", "d4"]);
   });
 
+  it("ORs a negated value with the others of its filter, each word of it a word prefix", async () => {
+    const sm = client(freshRegion());
+    await create(sm, "foo", { Description: "one two" });
+    await create(sm, "bar", { Description: "one and two" });
+    await create(sm, "baz", { Description: "one" });
+    await create(sm, "qux", { Description: "two" });
+    await create(sm, "none", { Description: "unrelated" });
+    const byDescription = (...values: string[]) => listNames(sm, { Filters: [{ Key: "description", Values: values }] });
+    expect(await byDescription("one two")).toEqual(["foo", "bar"]);
+    expect(await byDescription("one", "!two")).toEqual(["foo", "bar", "baz", "none"]);
+    expect(await byDescription("!o")).toEqual(["qux", "none"]);
+    expect(await byDescription("!one two")).toEqual(["baz", "qux", "none"]);
+  });
+
   it("filters by tag key and tag value prefix, case-sensitive, and ANDs filters", async () => {
     const sm = client(freshRegion());
     await create(sm, "t1", { Tags: [{ Key: "Production", Value: "right" }] });
@@ -244,10 +258,38 @@ describe("behaviour", () => {
     expect(await all("database")).toEqual(["credsDatabase-892", "a1"]);
     expect(await all("CREDS")).toEqual(["credsDatabase-892", "a2"]);
     expect(await all("892")).toEqual(["credsDatabase-892"]);
-    // "My_Secret matches secrets with the word my or secret" (user guide): one word is enough.
-    expect(await all("My_Secret")).toEqual(["a3"]);
     expect(await all("kind")).toEqual(["a3"]);
     expect(await all("!database")).toEqual(["a2", "a3", "a4"]);
+  });
+
+  it("filters by 'all' with every word of a value, each a word prefix, found in one field", async () => {
+    const sm = client(freshRegion());
+    await create(sm, "credsDatabase-892");
+    await create(sm, "orders/reader", { Description: "Database credentials for the orders service" });
+    await create(sm, "w3", { Tags: [{ Key: "owner", Value: "creds-team" }] });
+    await create(sm, "w4", { Tags: [{ Key: "Secret_Kind", Value: "x" }] });
+    await create(sm, "w5", { Description: "the database" });
+    const all = (...values: string[]) => listNames(sm, { Filters: [{ Key: "all", Values: values }] });
+    // Both words, in any order and case, each the start of a word: credsDatabase-892 is creds, Database, 892.
+    expect(await all("creds database")).toEqual(["credsDatabase-892"]);
+    expect(await all("DATA cre")).toEqual(["credsDatabase-892", "orders/reader"]);
+    expect(await all("892 Creds")).toEqual(["credsDatabase-892"]);
+    // Words are split at punctuation the same way in the value: these are each "creds" and "team".
+    for (const value of ["creds-team", "creds_team", "creds.team", "creds/team", "creds:team", "creds@team", "creds+team", "creds=team", "CredsTeam"]) {
+      expect(await all(value)).toEqual(["w3"]);
+    }
+    // One word missing is no match (the words were OR'd before): "my" is nowhere in w4.
+    expect(await all("My_Secret")).toEqual([]);
+    expect(await all("secret kind")).toEqual(["w4"]);
+    // A word must start a word, not sit inside one.
+    expect(await all("base creds")).toEqual([]);
+    // All words in the same field: "owner" is w3's tag key, "creds" its tag value.
+    expect(await all("owner creds")).toEqual([]);
+    expect(await all("orders service")).toEqual(["orders/reader"]);
+    // Values of one filter are OR'd; each value ANDs its own words.
+    expect(await all("secret kind", "the database")).toEqual(["orders/reader", "w4", "w5"]);
+    // Negation keeps the secrets where no field has every word of the value.
+    expect(await all("!the database")).toEqual(["credsDatabase-892", "w3", "w4"]);
   });
 
   it("sorts by creation (oldest first by default), name, last change and last access, either way", async () => {

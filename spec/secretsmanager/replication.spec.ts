@@ -56,14 +56,26 @@ async function replicated(regions: readonly string[], value = "first") {
   );
   const arn = created.ARN ?? "";
   const answer = await sm.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: regions.map((Region) => ({ Region })) }));
-  return { name, arn, firstVersion: created.VersionId ?? "", answer };
+  const settled = await settledReplicas(arn);
+  return { name, arn, firstVersion: created.VersionId ?? "", answer, settled };
+}
+
+/** The primary's ReplicationStatus once no replica is InProgress any more (AWS and secretslite replicate in the background). */
+async function settledReplicas(arn: string) {
+  return eventually(async () => {
+    const statuses = (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).ReplicationStatus ?? [];
+    expect(statuses.map((status) => status.Status)).not.toContain("InProgress");
+    return statuses;
+  });
 }
 
 describe("behaviour", () => {
   it("replicates under each region's default key: same name, ARN suffix, versions, value and metadata, PrimaryRegion set", async () => {
-    const { name, arn, firstVersion, answer } = await replicated(["eu-west-1"]);
+    const { name, arn, firstVersion, answer, settled } = await replicated(["eu-west-1"]);
     expect(answer.ARN).toBe(arn);
-    expect(answer.ReplicationStatus).toEqual([{ Region: "eu-west-1", Status: "InSync", StatusMessage: "Replication succeeded" }]);
+    // AWS answers before it copies, naming the AWS managed key when none was given; DescribeSecret then shows InSync.
+    expect(answer.ReplicationStatus).toEqual([{ Region: "eu-west-1", KmsKeyId: "alias/aws/secretsmanager", Status: "InProgress" }]);
+    expect(settled).toEqual([{ Region: "eu-west-1", Status: "InSync", StatusMessage: "Replication succeeded" }]);
 
     const eu = inRegion("eu-west-1");
     const replicaArn = replicaArnOf(arn, "eu-west-1");
@@ -102,7 +114,8 @@ describe("behaviour", () => {
     const answer = await sm.send(
       new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: "us-west-2", KmsKeyId: key.Arn }] }),
     );
-    expect(answer.ReplicationStatus).toEqual([{ Region: "us-west-2", KmsKeyId: key.Arn, Status: "InSync", StatusMessage: "Replication succeeded" }]);
+    expect(answer.ReplicationStatus).toEqual([{ Region: "us-west-2", KmsKeyId: key.Arn, Status: "InProgress" }]);
+    expect(await settledReplicas(arn)).toEqual([{ Region: "us-west-2", KmsKeyId: key.Arn, Status: "InSync", StatusMessage: "Replication succeeded" }]);
 
     const west = inRegion("us-west-2");
     const replicaArn = replicaArnOf(arn, "us-west-2");
@@ -122,7 +135,8 @@ describe("behaviour", () => {
     const arn = (await sm.send(new CreateSecretCommand({ Name: name, SecretString: "ours" }))).ARN ?? "";
 
     const refused = await sm.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: "eu-central-1" }] }));
-    expect(refused.ReplicationStatus).toEqual([
+    expect(refused.ReplicationStatus).toEqual([{ Region: "eu-central-1", KmsKeyId: "alias/aws/secretsmanager", Status: "InProgress" }]);
+    expect(await settledReplicas(arn)).toEqual([
       { Region: "eu-central-1", Status: "Failed", StatusMessage: `Replication failed: Secret name ${name} already exists in region eu-central-1.` },
     ]);
     expect((await central.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe("theirs");
@@ -131,17 +145,23 @@ describe("behaviour", () => {
     const forced = await sm.send(
       new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: "eu-central-1" }], ForceOverwriteReplicaSecret: true }),
     );
-    expect(forced.ReplicationStatus).toEqual([{ Region: "eu-central-1", Status: "InSync", StatusMessage: "Replication succeeded" }]);
+    expect(forced.ReplicationStatus).toEqual([{ Region: "eu-central-1", KmsKeyId: "alias/aws/secretsmanager", Status: "InProgress" }]);
+    expect(await settledReplicas(arn)).toEqual([{ Region: "eu-central-1", Status: "InSync", StatusMessage: "Replication succeeded" }]);
     const value = await central.send(new GetSecretValueCommand({ SecretId: name }));
     expect(value).toMatchObject({ ARN: replicaArnOf(arn, "eu-central-1"), SecretString: "ours" });
   });
 
-  it("refuses replication to the secret's own region", async () => {
+  it("refuses replication to the secret's own region, from ReplicateSecretToRegions and CreateSecret alike", async () => {
+    const ownRegion = { name: "InvalidParameterException", message: "Invalid replica region." };
     const arn = (await sm.send(new CreateSecretCommand({ Name: uniqueName(), SecretString: "v" }))).ARN ?? "";
-    await expect(sm.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: REGION }] }))).rejects.toMatchObject({
-      name: "InvalidParameterException",
-    });
+    await expect(sm.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: REGION }] }))).rejects.toMatchObject(ownRegion);
     expect((await sm.send(new DescribeSecretCommand({ SecretId: arn }))).ReplicationStatus).toBeUndefined();
+
+    const name = uniqueName();
+    await expect(
+      sm.send(new CreateSecretCommand({ Name: name, SecretString: "v", AddReplicaRegions: [{ Region: "eu-west-1" }, { Region: REGION }] })),
+    ).rejects.toMatchObject(ownRegion);
+    await expect(sm.send(new DescribeSecretCommand({ SecretId: name }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
   });
 
   it("refuses changes made to a replica in its own region", async () => {

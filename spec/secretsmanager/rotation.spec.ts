@@ -14,18 +14,20 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { eventually, functionArn, gate, singleUserTemplate, startLambdaEndpoint, type LambdaEndpoint, type TemplateLog } from "../support/rotation-function";
 import { ConfigError, parseConfig } from "../../src/config";
-import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
+import { ACCOUNT, credentials, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 /** A clock the test moves by hand: 2026-03-01 is a Sunday. */
 const T0 = Date.parse("2026-03-01T10:00:00Z");
 const clock = { time: T0, now: () => new Date(clock.time) };
 const OTHER_ACCOUNT = "123456789012";
+const BUILTIN = functionArn("rotate-password");
 
 let lambda: LambdaEndpoint;
 let server: TestServer;
 let sm: SecretsManagerClient;
 let workDir: string;
 let commandLog: string;
+let auditLog: string;
 const log: TemplateLog = { tested: new Map() };
 let template: string;
 
@@ -41,9 +43,11 @@ beforeAll(async () => {
       [functionArn("missing-command")]: ["./no-such-rotation-command"],
       // Port 1 on loopback: nothing listens there.
       [functionArn("offline")]: "http://127.0.0.1:1/2015-03-31/functions/function/invocations",
+      [BUILTIN]: "builtin:password",
     }),
   );
-  server = await startTestServer({ clock, flags: ["--lambda-endpoint", lambda.url, "--rotation-functions", functionsFile] });
+  auditLog = path.join(workDir, "audit.log");
+  server = await startTestServer({ clock, flags: ["--lambda-endpoint", lambda.url, "--rotation-functions", functionsFile, "--audit-log", auditLog] });
   sm = server.secretsManager();
   template = lambda.define("template", singleUserTemplate(sm, log));
 });
@@ -89,6 +93,14 @@ describe("configuration", () => {
     expect(() => parseConfig(["--lambda-endpoint", "localhost:9001"], {})).toThrow(ConfigError);
   });
 
+  it("refuses to start with a functions file that names an unknown built-in function", async () => {
+    const file = path.join(workDir, "unknown-builtin.json");
+    writeFileSync(file, JSON.stringify({ [functionArn("typo")]: "builtin:xyz" }));
+    await expect(startTestServer({ flags: ["--rotation-functions", file] })).rejects.toThrow(
+      `--rotation-functions ${file}: ${functionArn("typo")}: unknown built-in rotation function 'builtin:xyz' (known: builtin:password)`,
+    );
+  });
+
   it("refuses to start with a functions file that maps a function to neither a URL nor a command", async () => {
     const file = path.join(workDir, "bad-functions.json");
     writeFileSync(file, JSON.stringify({ [functionArn("odd")]: 42 }));
@@ -102,6 +114,21 @@ describe("validation", () => {
       target: "secretsmanager.RotateSecret",
       body: JSON.stringify({ SecretId: secretId, RotationLambdaARN: template, RotationRules: rules, ClientRequestToken: "a".repeat(32) }),
     });
+
+  it("refuses a RotateSecret without ClientRequestToken before it looks the secret up", async () => {
+    const { arn } = await createSecret();
+    const refusal = { __type: "InvalidParameterException", Message: "You must provide a ClientRequestToken value. We recommend a UUID-type value." };
+    for (const secretId of [arn, "no/such/secret"]) {
+      const response = await rawRequest(server, {
+        target: "secretsmanager.RotateSecret",
+        body: JSON.stringify({ SecretId: secretId, RotationLambdaARN: template }),
+      });
+      expect({ status: response.status, body: JSON.parse(response.text) }).toEqual({ status: 400, body: refusal });
+    }
+    const described = await describeSecret(arn);
+    expect(described.RotationEnabled).toBeUndefined();
+    expect(Object.values(described.VersionIdsToStages ?? {})).toEqual([["AWSCURRENT"]]);
+  });
 
   it.each<[string, Record<string, unknown>, string]>([
     ["a frequency and an expression", { AutomaticallyAfterDays: 2, ScheduleExpression: "rate(2 days)" }, "You cannot specify both rotation frequency and schedule expression together."],
@@ -376,5 +403,124 @@ describe("behaviour", () => {
     expect(current).not.toBe(first);
     expect(afterSecond.VersionIdsToStages?.[first]).toEqual(["AWSPREVIOUS"]);
     expect(afterSecond.NextRotationDate).toEqual(new Date("2026-03-03T23:59:59Z"));
+  });
+});
+
+describe("built-in rotation functions (local only)", () => {
+  interface AuditLine {
+    readonly eventName: string;
+    readonly readOnly: boolean;
+    readonly errorCode?: string;
+    readonly userAgent: string;
+    readonly userIdentity: { readonly accountId: string };
+    readonly requestParameters: { readonly secretId?: string } | null;
+  }
+  /** What the built-in function asked of this server about `arn`, from the audit log. */
+  const builtinCalls = (arn: string) =>
+    readFileSync(auditLog, "utf8")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as AuditLine)
+      .filter((event) => event.userAgent === "secretslite-builtin-password" && event.requestParameters?.secretId === arn)
+      .map((event) => ({ eventName: event.eventName, readOnly: event.readOnly, errorCode: event.errorCode, accountId: event.userIdentity.accountId }));
+  const PASSWORD_CLASSES = [/[a-z]/, /[A-Z]/, /[0-9]/, /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/];
+  const expectFreshPassword = (password: unknown, old: string) => {
+    expect(typeof password).toBe("string");
+    expect(password).toHaveLength(32);
+    expect(password).not.toBe(old);
+    for (const cls of PASSWORD_CLASSES) expect(password).toMatch(cls);
+  };
+
+  it("rotates a plain-string secret to a new 32-character password through the four steps", async () => {
+    const { arn, firstVersion } = await createSecret("first-password");
+    const answer = await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: BUILTIN, RotateImmediately: true }));
+    const token = answer.VersionId ?? "";
+    expect(token).not.toBe("");
+    const described = await rotatedTo(arn, token);
+    expect(described.VersionIdsToStages).toEqual({ [firstVersion]: ["AWSPREVIOUS"], [token]: ["AWSCURRENT"] });
+    expect(described).toMatchObject({ RotationEnabled: true, RotationLambdaARN: BUILTIN });
+    // The function's calls are ordinary requests in the secret's account: the audit log shows them.
+    expect(builtinCalls(arn).filter((call) => !call.readOnly)).toEqual([
+      { eventName: "PutSecretValue", readOnly: false, errorCode: undefined, accountId: ACCOUNT },
+      { eventName: "UpdateSecretVersionStage", readOnly: false, errorCode: undefined, accountId: ACCOUNT },
+      { eventName: "UpdateSecretVersionStage", readOnly: false, errorCode: undefined, accountId: ACCOUNT },
+    ]);
+
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
+    expect(current.VersionId).toBe(token);
+    expectFreshPassword(current.SecretString, "first-password");
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: "AWSPREVIOUS" }))).SecretString).toBe("first-password");
+
+    // Again: a new version, a new password, the last one previous.
+    clock.time += 1000;
+    const second = (await sm.send(new RotateSecretCommand({ SecretId: arn }))).VersionId ?? "";
+    const after = await rotatedTo(arn, second);
+    expect(after.VersionIdsToStages).toEqual({ [token]: ["AWSPREVIOUS"], [second]: ["AWSCURRENT"] });
+    expectFreshPassword((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString, current.SecretString ?? "");
+  });
+
+  it("replaces only the password member of a JSON secret, keeping the others", async () => {
+    const before = { engine: "postgres", host: "db.local", port: 5432, username: "app", password: "old-one" };
+    const { arn, firstVersion } = await createSecret(JSON.stringify(before));
+    const token = (await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: BUILTIN }))).VersionId ?? "";
+    const described = await rotatedTo(arn, token);
+    expect(described.VersionIdsToStages).toEqual({ [firstVersion]: ["AWSPREVIOUS"], [token]: ["AWSCURRENT"] });
+    const after = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? "") as Record<string, unknown>;
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    expect(after).toMatchObject({ engine: "postgres", host: "db.local", port: 5432, username: "app" });
+    expectFreshPassword(after.password, before.password);
+  });
+
+  it("with RotateImmediately false only tests: the value stays and the AWSPENDING version goes", async () => {
+    const { arn, firstVersion } = await createSecret("kept");
+    await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: BUILTIN, RotateImmediately: false }));
+    await eventually(async () => expect((await describeSecret(arn)).VersionIdsToStages).toEqual({ [firstVersion]: ["AWSCURRENT"] }));
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe("kept");
+    expect((await describeSecret(arn)).LastRotatedDate).toBeUndefined();
+  });
+
+  it("fails as a real function would on a binary secret: AWSPENDING stays and blocks the next rotation", async () => {
+    const created = await sm.send(new CreateSecretCommand({ Name: uniqueName(), SecretBinary: Buffer.from([1, 2, 3]) }));
+    const arn = created.ARN ?? "";
+    const token = (await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: BUILTIN }))).VersionId ?? "";
+    // Three attempts, each finding no pending value and refusing to make one from binary data; then the version is
+    // left for the caller to see.
+    await eventually(async () =>
+      expect(builtinCalls(arn).filter((call) => call.errorCode === "ResourceNotFoundException").map((call) => call.eventName)).toEqual([
+        "GetSecretValue",
+        "GetSecretValue",
+        "GetSecretValue",
+      ]),
+    );
+    expect(builtinCalls(arn).filter((call) => !call.readOnly)).toEqual([]);
+    await expect(sm.send(new RotateSecretCommand({ SecretId: arn }))).rejects.toMatchObject({
+      name: "InvalidRequestException",
+      message: "A previous rotation isn't complete. That rotation will be reattempted.",
+    });
+    const described = await describeSecret(arn);
+    expect(described.VersionIdsToStages).toEqual({ [created.VersionId ?? ""]: ["AWSCURRENT"], [token]: ["AWSPENDING"] });
+    expect(described.LastRotatedDate).toBeUndefined();
+    expect(Buffer.from((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretBinary ?? [])).toEqual(Buffer.from([1, 2, 3]));
+  });
+
+  it("signs its calls so that --verify-signatures accepts them, given the account's key in the credentials file", async () => {
+    const credentialsFile = path.join(workDir, "strict-credentials");
+    writeFileSync(
+      credentialsFile,
+      `[default]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n` +
+        `[rotation]\naws_access_key_id = ${ACCOUNT}\naws_secret_access_key = secretslite\n`,
+    );
+    const functionsFile = path.join(workDir, "strict-functions.json");
+    writeFileSync(functionsFile, JSON.stringify({ [BUILTIN]: "builtin:password" }));
+    const strict = await startTestServer({ flags: ["--verify-signatures", "--credentials-file", credentialsFile, "--rotation-functions", functionsFile] });
+    try {
+      const client = strict.secretsManager();
+      const arn = (await client.send(new CreateSecretCommand({ Name: uniqueName(), SecretString: "strict" }))).ARN ?? "";
+      const token = (await client.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: BUILTIN }))).VersionId ?? "";
+      await eventually(async () => expect((await client.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages?.[token]).toEqual(["AWSCURRENT"]));
+      expect((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toHaveLength(32);
+    } finally {
+      await strict.close();
+    }
   });
 });

@@ -140,8 +140,20 @@ describe("behaviour", () => {
       { Key: "k2", Value: "v2" },
     ]);
     await sm.send(new UntagResourceCommand({ SecretId: name, TagKeys: ["k0", "k2"] }));
-    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).Tags).toBeUndefined();
+    // AWS shows a secret whose tags were all removed with an empty list, and a never-tagged one without Tags.
+    const raw = async (secretId: string) =>
+      JSON.parse((await rawRequest(server, { target: "secretsmanager.DescribeSecret", body: JSON.stringify({ SecretId: secretId }) })).text);
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).Tags).toEqual([]);
+    expect((await raw(name)).Tags).toEqual([]);
     await sm.send(new UntagResourceCommand({ SecretId: name, TagKeys: [] }));
+    expect((await raw(name)).Tags).toEqual([]);
+    await sm.send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: "again", Value: "1" }] }));
+    expect(await tagsOf(name)).toEqual([{ Key: "again", Value: "1" }]);
+
+    const untagged = await secretWith();
+    expect(await raw(untagged)).not.toHaveProperty("Tags");
+    await sm.send(new UntagResourceCommand({ SecretId: untagged, TagKeys: ["absent"] }));
+    expect(await raw(untagged)).not.toHaveProperty("Tags");
   });
 
   it("refuses a secret scheduled for deletion and one that does not exist", async () => {

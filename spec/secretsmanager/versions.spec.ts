@@ -129,6 +129,24 @@ describe("behaviour", () => {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe("S3");
   });
 
+  it("PutSecretValue without VersionStages drops AWSPENDING from the current version it makes previous", async () => {
+    const name = uniqueName();
+    const [v1, v2, v3] = [token(51), token(52), token(53)];
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: "S0", ClientRequestToken: v1 }));
+    await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: "S1", VersionStages: ["AWSPENDING"], ClientRequestToken: v2 }));
+    // A rotation function's finishSecret: AWSCURRENT onto the pending version, which keeps AWSPENDING.
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: "AWSCURRENT", MoveToVersionId: v2, RemoveFromVersionId: v1 }));
+    expect(await labels(name)).toEqual({ [v1]: ["AWSPREVIOUS"], [v2]: ["AWSCURRENT", "AWSPENDING"] });
+
+    const put = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: "S2", ClientRequestToken: v3 }));
+    expect(put.VersionStages).toEqual(["AWSCURRENT"]);
+    expect(await labels(name)).toEqual({ [v1]: [], [v2]: ["AWSPREVIOUS"], [v3]: ["AWSCURRENT"] });
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages).toEqual({ [v2]: ["AWSPREVIOUS"], [v3]: ["AWSCURRENT"] });
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: name, VersionStage: "AWSPENDING" }))).rejects.toMatchObject({
+      name: "ResourceNotFoundException",
+    });
+  });
+
   it("attaches, moves and removes a custom label; a version left without labels is deprecated", async () => {
     const name = uniqueName();
     const [a, b] = [token(51), token(52)];

@@ -11,6 +11,7 @@ import {
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
+import { eventually } from "../support/rotation-function";
 import { startTestServer, type TestServer } from "../support/server";
 
 const SEED = path.join(__dirname, "..", "..", "fixtures", "seed.yaml");
@@ -162,8 +163,11 @@ describe("POST /_secretslite/reset", () => {
     await east.send(new ReplicateSecretToRegionsCommand({ SecretId: "replicated/from-east", AddReplicaRegions: [{ Region: "eu-west-1" }] }));
     await west.send(new CreateSecretCommand({ Name: "replicated/from-west", SecretString: "west value" }));
     await west.send(new ReplicateSecretToRegionsCommand({ SecretId: "replicated/from-west", AddReplicaRegions: [{ Region: "us-east-1" }] }));
-    expect((await west.send(new GetSecretValueCommand({ SecretId: "replicated/from-east" }))).SecretString).toBe("east value");
-    expect((await east.send(new GetSecretValueCommand({ SecretId: "replicated/from-west" }))).SecretString).toBe("west value");
+    // ReplicateSecretToRegions answers InProgress and copies in the background, as AWS does.
+    await eventually(async () => {
+      expect((await west.send(new GetSecretValueCommand({ SecretId: "replicated/from-east" }))).SecretString).toBe("east value");
+      expect((await east.send(new GetSecretValueCommand({ SecretId: "replicated/from-west" }))).SecretString).toBe("west value");
+    });
 
     expect((await reset(`?account=${A}&region=us-east-1`)).status).toBe(200);
 

@@ -80,7 +80,7 @@ function replicasOf(input: CreateSecretRequest, primaryRegion: string): ReplicaR
   const replicas: ReplicaRecord[] = [];
   for (const requested of input.AddReplicaRegions ?? []) {
     const region = requested.Region ?? "";
-    if (region === primaryRegion) throw replicaInPrimaryRegion(region);
+    if (region === primaryRegion) throw replicaInPrimaryRegion();
     if (replicas.some((replica) => replica.region === region)) continue;
     replicas.push({
       region,

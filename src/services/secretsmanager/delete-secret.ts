@@ -2,7 +2,7 @@
 import type { DeleteSecretRequest, DeleteSecretResponse } from "@aws-sdk/client-secrets-manager";
 import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound, stillHasReplicas } from "./errors";
-import { isReplica } from "./secret";
+import { isReplica, newSecretArn } from "./secret";
 
 const DAY_MS = 24 * 3600 * 1000;
 /** "If you don't use either, then by default Secrets Manager uses a 30 day recovery window." */
@@ -18,11 +18,12 @@ export const deleteSecret: Operation<DeleteSecretRequest, DeleteSecretResponse> 
   const secret = await secrets.find(ctx.scope, secretId);
   if (secret === undefined) {
     // "If you forcibly delete an already deleted or nonexistent secret, the operation does not return
-    // ResourceNotFoundException." What it returns instead is not documented: moto answers the Name it was
-    // given; we do that, with the ARN when the caller gave one.
+    // ResourceNotFoundException": AWS answers as for a secret it deleted, with a Name, an ARN and the date, so the
+    // answer does not tell whether the secret existed. The ARN is the one given, or a fresh one for the name.
     if (!force) throw secretNotFound();
     const arn = SECRET_ARN.exec(secretId);
-    return { ARN: arn === null ? undefined : secretId, Name: arn === null ? secretId : arn[1], DeletionDate: ctx.now };
+    if (arn !== null) return { ARN: secretId, Name: arn[1], DeletionDate: ctx.now };
+    return { ARN: newSecretArn(ctx.scope, secretId), Name: secretId, DeletionDate: ctx.now };
   }
   if (isReplica(secret, ctx.scope.region)) throw notPermittedOnReplica();
   // "You can't delete a primary secret that is replicated to other Regions."

@@ -54,6 +54,14 @@ export const tokenReusedWithOtherValue = (token: string, secretArn: string): Aws
 export const clientRequestTokenRequired = (): AwsError =>
   new AwsError("InvalidRequestException", "You must provide a ClientRequestToken value. We recommend a UUID-type value.");
 
+/**
+ * RotateSecret sent without ClientRequestToken (only a raw request can: the SDKs and the CLI fill one in). Unlike
+ * the value-writing operations above, AWS answers it as an InvalidParameterException; checked before the secret
+ * is looked up.
+ */
+export const rotationTokenRequired = (): AwsError =>
+  new AwsError("InvalidParameterException", "You must provide a ClientRequestToken value. We recommend a UUID-type value.");
+
 /** Text as moto and LocalStack give it (no AWS capture found). */
 export const bothValues = (): AwsError =>
   new AwsError(
@@ -89,9 +97,11 @@ export const stillHasReplicas = (secretArn: string, regions: readonly string[]):
     `You can't delete secret ${secretArn} that still has replica regions [${regions.join(", ")}].`,
   );
 
-/** CreateSecret's AddReplicaRegions naming the secret's own region. Our wording: no AWS text was found. */
-export const replicaInPrimaryRegion = (region: string): AwsError =>
-  new AwsError("InvalidParameterException", `Invalid replica region: ${region} is the secret's primary region.`);
+/**
+ * CreateSecret's AddReplicaRegions, or ReplicateSecretToRegions, naming the secret's own region: AWS's text, which
+ * does not name the region.
+ */
+export const replicaInPrimaryRegion = (): AwsError => new AwsError("InvalidParameterException", "Invalid replica region.");
 
 // --- Staging labels -------------------------------------------------------------------------------------------
 

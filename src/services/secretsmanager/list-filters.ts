@@ -48,7 +48,7 @@ export function wordsOf(text: string): string[] {
   return (text.match(WORD) ?? []).map((word) => word.toLowerCase());
 }
 
-type Mode = "prefix" | "all-words" | "any-word";
+type Mode = "prefix" | "words";
 
 /**
  * How each key matches, from the model's Filter.Key documentation and the user guide above:
@@ -57,9 +57,14 @@ type Mode = "prefix" | "all-words" | "any-word";
  *   ("My Description" matches "Description of my secret"), and moto found the same by testing: every word of
  *   the value must start a word of the description. A case-insensitive prefix of a description passes that
  *   rule too (short of one cut inside an upper-case run: "ABCD" of "ABCDef"), so both documents hold.
- * - all: the value's words are looked for in the name, description, tag keys and tag values; the user guide
- *   says `My_Secret` "matches secrets with the word my or secret", so one matching word is enough.
- * Words match by prefix (`cred` finds `credentials`), as the console search does.
+ * - all: the same word rule over the name, the description, each tag key and each tag value. Every word of the
+ *   value must be found, and in one of those fields: AWS's announcement of the search ("Identify, arrange, and
+ *   manage secrets easily using enhanced search in AWS Secrets Manager", AWS Security Blog) says searching
+ *   "secrets for" returns secrets with a name, tag key, tag value or description "that includes both 'secrets'
+ *   and 'for' in the same field". The user guide's "My_Secret matches secrets with the word my or secret" is
+ *   about how a stored value splits into words, not a rule that one word of the search is enough.
+ * Words match by prefix (`cred` finds `credentials`), as the console search does, and a value's punctuation
+ * (space, `/ _ + = . @ : -`, the characters the Values pattern allows) only separates words.
  */
 function attributesOf(secret: SecretRecord, key: FilterNameStringType): { readonly mode: Mode; readonly values: readonly string[] } {
   const tagKeys = secret.tags.map((tag) => tag.Key);
@@ -77,18 +82,20 @@ function attributesOf(secret: SecretRecord, key: FilterNameStringType): { readon
     case "owning-service":
       return { mode: "prefix", values: optional(secret.owningService) };
     case "description":
-      return { mode: "all-words", values: optional(secret.description) };
+      return { mode: "words", values: optional(secret.description) };
     case "all":
-      return { mode: "any-word", values: [secret.name, ...optional(secret.description), ...tagKeys, ...tagValues] };
+      return { mode: "words", values: [secret.name, ...optional(secret.description), ...tagKeys, ...tagValues] };
   }
 }
 
 function matchesValue(value: FilterValue, mode: Mode, attributes: readonly string[]): boolean {
   if (mode === "prefix") return attributes.some((attribute) => attribute.startsWith(value.text));
-  const words = attributes.flatMap(wordsOf);
-  const found = (word: string): boolean => words.some((candidate) => candidate.startsWith(word));
   // A value with no letters or digits has no words and so matches nothing (a bare "!" then matches all).
-  return mode === "all-words" ? value.words.length > 0 && value.words.every(found) : value.words.some(found);
+  if (value.words.length === 0) return false;
+  return attributes.some((attribute) => {
+    const words = wordsOf(attribute);
+    return value.words.every((word) => words.some((candidate) => candidate.startsWith(word)));
+  });
 }
 
 /**

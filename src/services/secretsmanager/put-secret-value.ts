@@ -2,8 +2,8 @@
 import type { PutSecretValueRequest, PutSecretValueResponse } from "@aws-sdk/client-secrets-manager";
 import type { Operation } from "./context";
 import { markedForDeletion, notPermittedOnReplica, secretNotFound, valueRequired } from "./errors";
-import { addVersion, dropExpiredVersions, isValueless } from "./labels";
-import { AWSCURRENT, isReplica } from "./secret";
+import { addVersion, detachStage, dropExpiredVersions, holderOf, isValueless } from "./labels";
+import { AWSCURRENT, AWSPENDING, isReplica, type VersionSummary } from "./secret";
 import { newVersionId, requireSameValue, sealVersion, secretValueOf, type SecretVersionRecord } from "./versions";
 
 export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResponse> = async (input, ctx) => {
@@ -43,7 +43,7 @@ export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResp
     const stages = input.VersionStages ?? [AWSCURRENT];
     const first = Object.keys(current.versions).length === 0;
     const summary = { createdAt: now, lastAccessedDay: undefined, kmsKeyArns: [sealed.kmsKeyArn], kmsKeyIds: [sealed.kmsKeyListedId] };
-    const versions = addVersion(current.versions, versionId, summary, first ? [...stages, AWSCURRENT] : stages);
+    const versions = addVersion(withoutPendingOnCurrent(current.versions, input.VersionStages), versionId, summary, first ? [...stages, AWSCURRENT] : stages);
     const deleteVersions = dropExpiredVersions(versions, now);
     return { secret: { ...current, versions, lastChangedAt: now }, writeVersions: [sealed.record], deleteVersions };
   });
@@ -53,3 +53,15 @@ export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResp
   }
   return { ARN: updated.arn, Name: updated.name, VersionId: versionId, VersionStages: [...(updated.versions[versionId]?.stages ?? [])] };
 };
+
+/**
+ * A value put without VersionStages takes AWSCURRENT, and the version that had it keeps only AWSPREVIOUS: when that
+ * version also carried AWSPENDING (UpdateSecretVersionStage moved AWSCURRENT onto a rotation's pending version),
+ * AWS drops AWSPENDING with it rather than leave a finished rotation's label on an old version.
+ */
+function withoutPendingOnCurrent(versions: Readonly<Record<string, VersionSummary>>, requested: readonly string[] | undefined) {
+  if (requested !== undefined) return versions;
+  const current = holderOf(versions, AWSCURRENT);
+  if (current === undefined || !(versions[current]?.stages.includes(AWSPENDING) ?? false)) return versions;
+  return detachStage(versions, AWSPENDING);
+}

@@ -5,10 +5,12 @@ import type { Operation } from "./context";
 import { internalServiceError, notPermittedOnReplica, replicaInOtherPartition, replicaInPrimaryRegion } from "./errors";
 import { isReplica, replicationStatus } from "./secret";
 
+const DEFAULT_REPLICA_KEY = "alias/aws/secretsmanager";
+
 /**
- * AWS answers InProgress and copies in the background; secretslite has written every replica (or found why it
- * cannot) by the time it answers, so the statuses are final: InSync, or Failed with the reason. The answer lists
- * all the secret's replicas, as RemoveRegionsFromReplication's does.
+ * AWS answers InProgress and copies in the background, and so does secretslite: the replication sweep writes each
+ * replica within moments, and DescribeSecret then shows it InSync (or Failed, with the reason). The answer lists all
+ * the secret's replicas, as RemoveRegionsFromReplication's does.
  */
 export const replicateSecretToRegions: Operation<ReplicateSecretToRegionsRequest, ReplicateSecretToRegionsResponse> = async (input, ctx) => {
   const replicas = ctx.secrets.replicas;
@@ -17,9 +19,11 @@ export const replicateSecretToRegions: Operation<ReplicateSecretToRegionsRequest
   if (isReplica(secret, ctx.scope.region)) throw notPermittedOnReplica();
   const regions = input.AddReplicaRegions ?? [];
   for (const { Region: region = "" } of regions) {
-    if (region === ctx.scope.region) throw replicaInPrimaryRegion(region);
+    if (region === ctx.scope.region) throw replicaInPrimaryRegion();
     if (partitionOf(region) !== ctx.scope.partition) throw replicaInOtherPartition(region);
   }
   const updated = await replicas.add(ctx, secret, regions, input.ForceOverwriteReplicaSecret === true);
-  return { ARN: updated.arn, ReplicationStatus: replicationStatus(updated) ?? [] };
+  // AWS's answer names the key of each replica, the AWS managed one when none was given (DescribeSecret leaves it out).
+  const statuses = (replicationStatus(updated) ?? []).map((status) => ({ ...status, KmsKeyId: status.KmsKeyId ?? DEFAULT_REPLICA_KEY }));
+  return { ARN: updated.arn, ReplicationStatus: statuses };
 };

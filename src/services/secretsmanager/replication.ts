@@ -124,29 +124,27 @@ export class Replicas {
   }
 
   /**
-   * ReplicateSecretToRegions: writes each replica now and records them on the primary. A region holding another
-   * secret of that name gets Status Failed unless `overwrite`; a region already replicated is copied again (the
-   * console's "Retry replication" calls this operation for a Failed replica).
+   * ReplicateSecretToRegions: records each replica on the primary as InProgress, as AWS answers, and starts a sweep
+   * that writes them (InSync), or finds why it cannot (Failed: a region holding another secret of that name, unless
+   * `overwrite`; a KMS key that refuses). A region already replicated is copied again (the console's "Retry
+   * replication" calls this operation for a Failed replica).
    */
   async add(ctx: SecretsRequestContext, primary: SecretRecord, regions: readonly ReplicaRegion[], overwrite: boolean): Promise<SecretRecord> {
-    const values = valueReader(ctx, primary);
     const added: ReplicaRecord[] = [];
-    try {
-      for (const { Region: region = "", KmsKeyId: kmsKeyId } of regions) {
-        if (added.some((replica) => replica.region === region)) continue;
-        const outcome = await this.copy(ctx, primary, region, storedKmsKeyId(kmsKeyId), values, overwrite);
-        added.push({ region, kmsKeyId: kmsKeyId || undefined, lastAccessedDay: undefined, ...outcome });
-      }
-    } finally {
-      values.forget();
+    for (const { Region: region = "", KmsKeyId: kmsKeyId } of regions) {
+      if (added.some((replica) => replica.region === region)) continue;
+      added.push({ region, kmsKeyId: kmsKeyId || undefined, status: "InProgress", statusMessage: undefined, lastAccessedDay: undefined, forceOverwrite: overwrite });
     }
     const nowMs = ctx.now.getTime();
-    return this.options.secrets.update(ctx.scope, primary.name, (current) => {
+    const updated = await this.options.secrets.update(ctx.scope, primary.name, (current) => {
       if (current.arn !== primary.arn) return { secret: current };
       const replicas = [...current.replicas.filter((r) => !added.some((a) => a.region === r.region)), ...added];
       // AWS shows a replicated primary's own region as its PrimaryRegion.
       return { secret: { ...current, replicas, primaryRegion: ctx.scope.region, lastChangedAt: nowMs } };
     });
+    // Not awaited: the caller has its answer now, and the replicas follow within moments, as on AWS.
+    this.sweeper.run().catch((error: unknown) => this.options.logger?.error("replication sweep failed", { cause: error }));
+    return updated;
   }
 
   /** RemoveRegionsFromReplication: deletes those replicas at once; regions not replicated are passed over, as moto's AWS-style tests expect. */
@@ -357,6 +355,7 @@ function replicaRecord(
     deletedAt: undefined,
     deletionDueAt: undefined,
     tags: primary.tags,
+    ...(primary.tagsCleared ? { tagsCleared: true as const } : {}),
     versions,
     rotation: primary.rotation,
     resourcePolicy: primary.resourcePolicy,

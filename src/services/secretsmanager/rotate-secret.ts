@@ -1,5 +1,4 @@
 // RotateSecret: configures rotation, labels a new empty version AWSPENDING, and starts the rotation function in the background.
-import { randomUUID } from "node:crypto";
 import type { RotateSecretRequest, RotateSecretResponse } from "@aws-sdk/client-secrets-manager";
 import type { Operation } from "./context";
 import {
@@ -8,6 +7,7 @@ import {
   noRotationFunction,
   notPermittedOnReplica,
   previousRotationIncomplete,
+  rotationTokenRequired,
   tokenReusedWithOtherValue,
 } from "./errors";
 import { attachPending, unfinishedPending } from "./rotation";
@@ -17,19 +17,21 @@ import { isReplica, type RotationConfig, type SecretRecord } from "./secret";
 export const rotateSecret: Operation<RotateSecretRequest, RotateSecretResponse> = async (input, ctx) => {
   const rotations = ctx.secrets.rotations;
   if (rotations === undefined) throw internalServiceError(new Error("the rotation driver is not wired into the Secrets Manager domain"));
+  // The SDKs and the CLI always fill ClientRequestToken; a raw caller that leaves it out is refused before the
+  // secret is looked up.
+  const token = input.ClientRequestToken;
+  if (token === undefined || token === "") throw rotationTokenRequired();
   const nowMs = ctx.now.getTime();
   const secret = await ctx.secrets.secrets.requireLive(ctx.scope, input.SecretId ?? "");
   if (isReplica(secret, ctx.scope.region)) throw notPermittedOnReplica();
   const checked = input.RotationRules === undefined ? undefined : checkRotationRules(input.RotationRules, nowMs);
   const lambdaArn = input.RotationLambdaARN || secret.rotation?.lambdaArn;
   if (lambdaArn === undefined) throw noRotationFunction();
-  if (unfinishedPending(secret) !== undefined && unfinishedPending(secret) !== input.ClientRequestToken) throw previousRotationIncomplete();
+  if (unfinishedPending(secret) !== undefined && unfinishedPending(secret) !== token) throw previousRotationIncomplete();
   // AWS checks that it may invoke the function before it answers (terraform-provider-aws retries this error for a
   // minute while a new function's permission propagates), and changes nothing when it may not.
   if (!(await rotations.functions.canInvoke(lambdaArn, ctx.scope))) throw cannotInvokeRotationFunction();
 
-  // The SDKs and the CLI always fill ClientRequestToken; raw callers may not.
-  const token = input.ClientRequestToken ?? randomUUID();
   const testOnly = input.RotateImmediately === false;
   const updated = await ctx.secrets.secrets.update(ctx.scope, secret.name, (current) => {
     if (current.arn !== secret.arn) throw internalServiceError(new Error("the secret was replaced during RotateSecret"));

@@ -4,12 +4,15 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import path from "node:path";
 import { signOutgoing } from "../../protocol/sigv4";
 import type { Scope } from "../scope";
+import { BUILTIN_FUNCTIONS, isBuiltinFunction, runBuiltin, type BuiltinFunction } from "./builtin-rotation";
 
 /** Where one function runs: an HTTP endpoint speaking Lambda's Invoke API, or a command given the event on stdin. */
 export type RotationFunctionTarget =
   | { readonly kind: "lambda-endpoint"; readonly baseUrl: string }
   | { readonly kind: "invocation-url"; readonly url: string }
-  | { readonly kind: "command"; readonly argv: readonly string[]; readonly cwd: string };
+  | { readonly kind: "command"; readonly argv: readonly string[]; readonly cwd: string }
+  /** A function secretslite runs itself (builtin-rotation.ts): local only, AWS has nothing like it. */
+  | { readonly kind: "builtin"; readonly name: BuiltinFunction };
 
 /** What Secrets Manager sends each step (rotate-secrets_lambda.html; RotationToken since 2024). */
 export interface RotationEvent {
@@ -32,6 +35,8 @@ export class RotationStepError extends Error {
  * path ends in /invocations is called as is (the Lambda runtime interface emulator serves
  * /2015-03-31/functions/function/invocations); any other URL is a Lambda API endpoint (LocalStack), called with the
  * function name from the ARN. Commands run in the file's directory, so relative paths in them resolve against it.
+ * A `builtin:` value names one of secretslite's own functions; an unknown one stops the load, so a typo is not
+ * found only when a rotation fails.
  */
 export function loadRotationFunctions(file: string): ReadonlyMap<string, RotationFunctionTarget> {
   let parsed: unknown;
@@ -45,7 +50,12 @@ export function loadRotationFunctions(file: string): ReadonlyMap<string, Rotatio
   }
   const targets = new Map<string, RotationFunctionTarget>();
   for (const [arn, value] of Object.entries(parsed)) {
-    if (typeof value === "string") {
+    if (typeof value === "string" && value.startsWith("builtin:")) {
+      if (!isBuiltinFunction(value)) {
+        throw new Error(`--rotation-functions ${file}: ${arn}: unknown built-in rotation function '${value}' (known: ${BUILTIN_FUNCTIONS.join(", ")})`);
+      }
+      targets.set(arn, { kind: "builtin", name: value });
+    } else if (typeof value === "string") {
       targets.set(arn, urlTarget(value, `--rotation-functions ${file}: ${arn}`));
     } else if (Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === "string")) {
       targets.set(arn, { kind: "command", argv: value as string[], cwd: path.dirname(path.resolve(file)) });
@@ -137,6 +147,8 @@ export class RotationFunctions {
         }
         case "command":
           return executable(target.argv[0] ?? "", target.cwd, this.commandEnvironment.PATH);
+        case "builtin":
+          return true;
       }
     } catch {
       return false;
@@ -150,6 +162,7 @@ export class RotationFunctions {
     const limited = withTimeout(signal, INVOKE_TIMEOUT_MS);
     const body = JSON.stringify(event);
     if (target.kind === "command") return this.runCommand(target, body, scope, limited);
+    if (target.kind === "builtin") return this.runBuiltin(target.name, event, scope, limited);
     let url: URL;
     let headers: Record<string, string> = { "Content-Type": "application/json" };
     if (target.kind === "lambda-endpoint") {
@@ -174,6 +187,17 @@ export class RotationFunctions {
     // error payload ({"errorMessage", "errorType"}), so that shape counts as a failure too.
     if (response.headers.has("x-amz-function-error") || isErrorPayload(text)) {
       throw new RotationStepError(`${arn} failed ${event.Step}: ${text.slice(0, STDERR_TAIL)}`);
+    }
+  }
+
+  /** Like a command, a built-in function calls this server as the secret's account. */
+  private async runBuiltin(name: BuiltinFunction, event: RotationEvent, scope: Scope, signal: AbortSignal): Promise<void> {
+    if (this.endpointUrl === undefined) throw new RotationStepError(`${name}: the server's URL is not known yet`);
+    try {
+      await runBuiltin(name, event, { endpointUrl: this.endpointUrl, scope, secretAccessKey: FUNCTION_SECRET_KEY, signal });
+    } catch (error) {
+      // BuiltinStepError says what the step found wrong; anything else (an abort) is passed on in the same shape.
+      throw new RotationStepError(`${name} failed ${event.Step}: ${(error as Error).message}`);
     }
   }
 

@@ -71,6 +71,11 @@ export interface SecretRecord extends StoredValue {
   /** When a scheduled deletion falls due: deletedAt plus the recovery window. */
   readonly deletionDueAt: number | undefined;
   readonly tags: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
+  /**
+   * Set once UntagResource removed the last tag: AWS then shows `"Tags": []`, where a secret never tagged has no
+   * Tags member at all. Absent on every other record.
+   */
+  readonly tagsCleared?: true;
   readonly versions: Readonly<Record<string, VersionSummary>>;
   readonly rotation: RotationConfig | undefined;
   readonly resourcePolicy: string | undefined;
@@ -144,7 +149,7 @@ export function describeFields(secret: SecretRecord) {
     LastChangedDate: new Date(secret.lastChangedAt),
     LastAccessedDate: secret.lastAccessedDay === undefined ? undefined : new Date(secret.lastAccessedDay),
     DeletedDate: secret.deletedAt === undefined ? undefined : new Date(secret.deletedAt),
-    Tags: secret.tags.length === 0 ? undefined : secret.tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })),
+    Tags: secret.tags.length === 0 ? (secret.tagsCleared ? [] : undefined) : secret.tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })),
     OwningService: secret.owningService,
     CreatedDate: new Date(secret.createdAt),
     PrimaryRegion: secret.primaryRegion,

@@ -17,7 +17,8 @@ export const untagResource: Operation<UntagResourceRequest, Record<string, never
     if (current.deletedAt !== undefined) throw markedForDeletion();
     const tags = current.tags.filter((tag) => !keys.has(tag.Key));
     if (tags.length === current.tags.length) return { secret: current };
-    return { secret: { ...current, tags, lastChangedAt: ctx.now.getTime() } };
+    const cleared = tags.length === 0 ? { tagsCleared: true as const } : {};
+    return { secret: { ...current, tags, ...cleared, lastChangedAt: ctx.now.getTime() } };
   });
   return {};
 };
