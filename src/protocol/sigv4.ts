@@ -268,21 +268,31 @@ export interface OutgoingSigner {
  * API that runs rotation functions. Built from the same canonical request the verifier checks, so what secretslite
  * signs, secretslite's strict mode would accept. The path is signed as given, as the verifier reads paths.
  */
-export function signOutgoing(method: string, url: URL, body: string | Buffer, signer: OutgoingSigner, now: Date): Record<string, string> {
+export function signOutgoing(
+  method: string,
+  url: URL,
+  body: string | Buffer,
+  signer: OutgoingSigner,
+  now: Date,
+  /** Headers the caller sends and wants signed too (lowercase names), e.g. x-amz-target, which the verifier requires signed. */
+  alsoSigned: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const amzDate = formatAmzDate(now.getTime());
   const credential: SigV4Credential = { accessKeyId: signer.accessKeyId, date: amzDate.slice(0, 8), region: signer.region, service: signer.service };
-  const auth: SigV4Auth = { credential, signedHeaders: ["host", "x-amz-date"], signature: "", amzDate, securityToken: undefined };
+  const headers: Record<string, string> = { ...alsoSigned, host: url.host, "x-amz-date": amzDate };
+  const signedHeaders = Object.keys(headers).sort();
+  const auth: SigV4Auth = { credential, signedHeaders, signature: "", amzDate, securityToken: undefined };
   const request: SignedRequest = {
     method,
     url: `${url.pathname}${url.search}`,
-    headers: { host: url.host, "x-amz-date": amzDate },
+    headers,
     body: typeof body === "string" ? Buffer.from(body) : body,
   };
   const signature = createHmac("sha256", signingKey(signer.secretAccessKey, credential)).update(stringToSign(auth, request)).digest("hex");
   const scope = `${credential.date}/${credential.region}/${credential.service}/${TERMINATOR}`;
   return {
     "X-Amz-Date": amzDate,
-    Authorization: `${ALGORITHM} Credential=${signer.accessKeyId}/${scope}, SignedHeaders=host;x-amz-date, Signature=${signature}`,
+    Authorization: `${ALGORITHM} Credential=${signer.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(";")}, Signature=${signature}`,
   };
 }
 

@@ -1,8 +1,8 @@
 // Built-in rotation functions: a secretslite convenience with no AWS counterpart, for rotating without writing a function.
-import { createHash, createHmac } from "node:crypto";
 import type { Scope } from "../scope";
 import { randomPassword } from "./random-password";
 import type { RotationEvent } from "./rotation-functions";
+import { signOutgoing } from "../../protocol/sigv4";
 
 /**
  * The values a --rotation-functions file may give instead of a URL or a command. AWS always needs a Lambda function
@@ -114,7 +114,10 @@ function caller(target: BuiltinCallTarget, fn: BuiltinFunction) {
   async function call(operation: string, input: Answer, absentAs?: string): Promise<Answer | undefined> {
     const url = new URL(target.endpointUrl.replace(/\/*$/, "/"));
     const body = JSON.stringify(input);
-    const headers = signed(url, body, { "content-type": "application/x-amz-json-1.1", "x-amz-target": `secretsmanager.${operation}` }, target);
+    // X-Amz-Target signed too, as the SDKs sign it: --verify-signatures accepts nothing less. Signed as the secret's account.
+    const sent = { "content-type": "application/x-amz-json-1.1", "x-amz-target": `secretsmanager.${operation}` };
+    const signer = { accessKeyId: target.scope.account, secretAccessKey: target.secretAccessKey, region: target.scope.region, service: "secretsmanager" };
+    const headers = { ...sent, ...signOutgoing("POST", url, body, signer, new Date(), sent) };
     let response: Response;
     try {
       response = await fetch(url, { method: "POST", headers: { ...headers, "user-agent": builtinUserAgent(fn) }, body, signal: target.signal });
@@ -128,26 +131,4 @@ function caller(target: BuiltinCallTarget, fn: BuiltinFunction) {
     throw new BuiltinStepError(`${operation} failed: ${type}: ${String(answer.Message ?? answer.message ?? "")}`);
   }
   return call;
-}
-
-/**
- * SigV4 over host, x-amz-date and the given headers, as the SDKs sign a JSON call: X-Amz-Target must be signed for
- * --verify-signatures to accept the call (protocol/sigv4.ts's signOutgoing signs host and date only, enough for the
- * Lambda API it serves). Signed as the secret's account, like a command's calls.
- */
-function signed(url: URL, body: string, extra: Record<string, string>, target: BuiltinCallTarget): Record<string, string> {
-  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-  const headers: Record<string, string> = { ...extra, host: url.host, "x-amz-date": amzDate };
-  const names = Object.keys(headers).sort();
-  const sha256 = (data: string): string => createHash("sha256").update(data).digest("hex");
-  const canonical = ["POST", url.pathname, url.search.replace(/^\?/, ""), ...names.map((name) => `${name}:${headers[name]}`), "", names.join(";"), sha256(body)].join("\n");
-  const scope = `${amzDate.slice(0, 8)}/${target.scope.region}/secretsmanager/aws4_request`;
-  const hmac = (key: string | Buffer, data: string): Buffer => createHmac("sha256", key).update(data).digest();
-  const key = hmac(hmac(hmac(hmac(`AWS4${target.secretAccessKey}`, amzDate.slice(0, 8)), target.scope.region), "secretsmanager"), "aws4_request");
-  const signature = createHmac("sha256", key).update(["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n")).digest("hex");
-  const { host: _host, ...sent } = headers;
-  return {
-    ...sent,
-    authorization: `AWS4-HMAC-SHA256 Credential=${target.scope.account}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
-  };
 }
