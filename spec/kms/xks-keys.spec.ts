@@ -126,7 +126,14 @@ describe("KMS keys in an external key store", () => {
     relay = new Relay(proxy.proxy.port);
     await relay.listen();
     proxiesFile = path.join(newDir(), "xks-proxies.json");
-    writeFileSync(proxiesFile, JSON.stringify({ "xks.example.com": { url: `https://localhost:${relay.port}`, ca: proxy.caFile } }));
+    writeFileSync(
+      proxiesFile,
+      JSON.stringify({
+        "xks.example.com": { url: `https://localhost:${relay.port}`, ca: proxy.caFile },
+        // The same proxy under another name, for the CLI's own store (a store's endpoint and path are unique).
+        "xks-cli.example.com": { url: `https://localhost:${relay.port}`, ca: proxy.caFile },
+      }),
+    );
     server = await startTestServer({ flags: ["--xks-proxies", proxiesFile] });
     kms = server.kms();
     sm = server.secretsManager();
@@ -368,6 +375,37 @@ describe("KMS keys in an external key store", () => {
     expect(await settled(kms, storeId)).toBe("CONNECTED");
     expect((await kms.send(new DescribeKeyCommand({ KeyId: keysByXks.get("ext-4") }))).KeyMetadata?.KeyState).toBe("Enabled");
   });
+
+  it.each(CLIS)("%s runs an external key store's life: create, describe, connect, rename, disconnect, delete", async (cli) => {
+    const aws = new AwsCli(server.url);
+    try {
+      const name = `cli-store-${CLIS.indexOf(cli)}`;
+      // As JSON: aws CLI v1 fetches any parameter value that starts with https:// (cli_follow_urlparam), the endpoint included.
+      const input = {
+        CustomKeyStoreName: name,
+        CustomKeyStoreType: "EXTERNAL_KEY_STORE",
+        XksProxyUriEndpoint: "https://xks-cli.example.com",
+        XksProxyUriPath: "/kms/xks/v1",
+        XksProxyConnectivity: "PUBLIC_ENDPOINT",
+        XksProxyAuthenticationCredential: { AccessKeyId: XKS_CREDENTIALS.accessKeyId, RawSecretAccessKey: XKS_CREDENTIALS.secretAccessKey },
+      };
+      const { CustomKeyStoreId } = await aws.json<{ CustomKeyStoreId: string }>(cli, "kms", ["create-custom-key-store", "--cli-input-json", JSON.stringify(input)]);
+      const describe = async () =>
+        (await aws.json<{ CustomKeyStores: Array<Record<string, unknown>> }>(cli, "kms", ["describe-custom-key-stores", "--custom-key-store-id", CustomKeyStoreId]))
+          .CustomKeyStores[0];
+      expect(await describe()).toMatchObject({ CustomKeyStoreName: name, CustomKeyStoreType: "EXTERNAL_KEY_STORE", ConnectionState: "DISCONNECTED" });
+      await aws.json(cli, "kms", ["connect-custom-key-store", "--custom-key-store-id", CustomKeyStoreId]);
+      expect(await settled(kms, CustomKeyStoreId)).toBe("CONNECTED");
+      await aws.json(cli, "kms", ["update-custom-key-store", "--custom-key-store-id", CustomKeyStoreId, "--new-custom-key-store-name", `${name}-renamed`]);
+      await aws.json(cli, "kms", ["disconnect-custom-key-store", "--custom-key-store-id", CustomKeyStoreId]);
+      expect(await describe()).toMatchObject({ CustomKeyStoreName: `${name}-renamed`, ConnectionState: "DISCONNECTED" });
+      await aws.json(cli, "kms", ["delete-custom-key-store", "--custom-key-store-id", CustomKeyStoreId]);
+      const gone = await aws.run(cli, "kms", ["describe-custom-key-stores", "--custom-key-store-id", CustomKeyStoreId]);
+      expect(gone.stderr).toContain("(CustomKeyStoreNotFoundException)");
+    } finally {
+      aws.close();
+    }
+  }, CLI_TEST_TIMEOUT_MS);
 
   it.each(CLIS)("%s creates a key on an external key, encrypts and decrypts with it", async (cli) => {
     const aws = new AwsCli(server.url);
