@@ -10,12 +10,15 @@ const root = path.join(__dirname, "..");
 const output = path.join(root, "dist", "cli.js");
 const inputs = ["src", "tsconfig.json", "tsconfig.build.json"].map((name) => path.join(root, name));
 
-/** The newest modification time among the files under `file`. */
+/**
+ * The newest modification time among the files under `file`. Directories' own times are left out: copies and
+ * checkouts set them freely, and a deleted source only leaves an unused module in dist/ (prepack builds clean).
+ */
 function newest(file) {
   const stat = statSync(file, { throwIfNoEntry: false });
   if (stat === undefined) return 0;
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return readdirSync(file).reduce((latest, name) => Math.max(latest, newest(path.join(file, name))), stat.mtimeMs);
+  return readdirSync(file).reduce((latest, name) => Math.max(latest, newest(path.join(file, name))), 0);
 }
 
 const clean = process.argv.includes("--clean");
