@@ -64,7 +64,8 @@ export interface RunningSecretslite {
   close(): Promise<void>;
 }
 
-const packageVersion = (): string => {
+/** The version in package.json (the one --version prints and health reports). */
+export const packageVersion = (): string => {
   const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string };
   return manifest.version;
 };
