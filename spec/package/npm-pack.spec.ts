@@ -101,7 +101,7 @@ describe("npm pack", () => {
     // In a copy of the checkout (sharing node_modules), so the build does not rewrite the dist/ other specs run.
     const copy = path.join(workDir, "checkout");
     mkdirSync(copy);
-    for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bin", "README.md", "LICENSE"]) {
+    for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bin", "scripts", "README.md", "LICENSE", "CHANGELOG.md"]) {
       cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
