@@ -41,6 +41,7 @@ const ajv = new Ajv2019({ strict: false, allErrors: true });
 ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
 ajv.addFormat("ports", /^((\d{1,3}\.){3}\d{1,3}:|\[[0-9a-f:]+\]:)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp))?$/);
 ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp))?$/);
+ajv.addFormat("subnet_ip_address", /^[0-9a-fA-F.:]+\/\d{1,3}$/);
 const validateCompose = ajv.compile(composeSchema);
 const composeSchemaErrors = (document: unknown): string[] =>
   validateCompose(document) ? [] : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
