@@ -2,10 +2,10 @@
 # No Docker engine runs in this repository's CI: spec/package/dockerfile.spec.ts checks this file
 # statically and runs its health check. Keep it in step with scripts/setup.sh and docs/docker.md.
 
-# Node 20, which the test suite runs on, is past end of life; 24 is the current LTS (and its OpenSSL
-# 3.5 offers the post-quantum --tls-groups). pkcs11js and classic-level use Node-API, so the same
-# sources build on either: `docker build --build-arg NODE_VERSION=20 .` gives the tested one.
-ARG NODE_VERSION=24
+# A Node the suite runs on: CI tests Node 20 and the current Node of scripts/test-current-node.sh (26, LTS,
+# whose OpenSSL 3.5 offers the post-quantum --tls-groups); spec/package/dockerfile.spec.ts keeps them in step.
+# pkcs11js and classic-level use Node-API, so `docker build --build-arg NODE_VERSION=20 .` builds too.
+ARG NODE_VERSION=26
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 # pkcs11js compiles with node-gyp: build against the image's own Node headers, without downloading them.
@@ -19,7 +19,10 @@ COPY package.json package-lock.json ./
 # optional binaries (@swc/core-darwin-*, …), and `npm ci` refuses a lock missing them whatever registry
 # it then talks to. `npm install` keeps every version the lock pins and only adds those entries.
 # Switch to `npm ci` once the lock is regenerated against registry.npmjs.org.
-RUN npm install --no-audit --no-fund \
+# The package's own `prepare` (which builds dist/ for git installs) would run here before src/ is copied: this
+# stage builds with `npm run build` below instead.
+RUN npm pkg delete scripts.prepare \
+ && npm install --no-audit --no-fund \
  && node -e "require('pkcs11js'); require('classic-level')"
 # The require above fails the build here, not at the first container start, if a future npm skipped
 # the native addons' install scripts.

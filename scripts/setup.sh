@@ -1,13 +1,42 @@
 #!/usr/bin/env bash
-# Installs what secretslite needs on a fresh Debian 12 / Node 20 machine (SoftHSM2, npm packages) and builds it.
+# Installs what secretslite needs on a fresh Debian 12 / Node 20 machine (SoftHSM2, npm packages) and builds it;
+# elsewhere, or without root or sudo, says how to install SoftHSM2 or point secretslite at a PKCS#11 library.
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# softhsm2 for the token; for the test suite also the clients it drives: awscli (Debian's v2,
-# /usr/bin/aws), python3-boto3 and python3-pytest (for /usr/bin/python3: examples/python runs under it), and strace.
+# Where SoftHSM2's PKCS#11 library lives: Debian/Ubuntu (and their multiarch directory), Fedora/RHEL, Homebrew on
+# Apple silicon and on Intel macs. src/crypto/softhsm-bootstrap.ts looks in the same places, in the same order.
+softhsm_module() {
+  local multiarch="" candidate
+  multiarch="$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || true)"
+  for candidate in /usr/lib/softhsm/libsofthsm2.so ${multiarch:+/usr/lib/$multiarch/softhsm/libsofthsm2.so} \
+    /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so \
+    /usr/lib64/pkcs11/libsofthsm2.so /usr/lib64/softhsm/libsofthsm2.so \
+    /opt/homebrew/lib/softhsm/libsofthsm2.so /usr/local/lib/softhsm/libsofthsm2.so; do
+    if [ -e "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+# softhsm2 for the token (unless SECRETSLITE_PKCS11_MODULE names another PKCS#11 library that exists); for the
+# test suite also the clients it drives: awscli (Debian's v2, /usr/bin/aws), python3-boto3 and python3-pytest (for
+# /usr/bin/python3: examples/python runs under it), and strace.
+# scripts/start.sh passes the server's arguments: a --pkcs11-module among them counts like the variable.
+pkcs11_module="${SECRETSLITE_PKCS11_MODULE:-}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pkcs11-module) pkcs11_module="${2:-}"; shift ;;
+    --pkcs11-module=*) pkcs11_module="${1#*=}" ;;
+  esac
+  shift
+done
 missing=()
-if ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e /usr/lib/softhsm/libsofthsm2.so ]; then missing+=(softhsm2); fi
+if [ -n "$pkcs11_module" ] && [ -e "$pkcs11_module" ]; then
+  :
+elif ! command -v softhsm2-util >/dev/null 2>&1 || ! softhsm_module >/dev/null; then
+  missing+=(softhsm2)
+fi
 if [ "${SECRETSLITE_SETUP_FOR:-}" = test ]; then
   [ -x /usr/bin/aws ] || missing+=(awscli)
   /usr/bin/python3 -c "import boto3" >/dev/null 2>&1 || missing+=(python3-boto3)
@@ -17,10 +46,30 @@ if [ "${SECRETSLITE_SETUP_FOR:-}" = test ]; then
   # The token crash tests kill secretslite at chosen writes with strace's syscall injection.
   command -v strace >/dev/null 2>&1 || missing+=(strace)
 fi
+
+# What to do when this script cannot install them itself: says how, for each system, and exits.
+cannot_install() {
+  {
+    echo "secretslite setup: missing ${missing[*]}, and $1."
+    echo "  Install them yourself (or ask an administrator):"
+    echo "    Debian/Ubuntu:  sudo apt-get install ${missing[*]}"
+    echo "    Fedora/RHEL:    sudo dnf install softhsm        (library: /usr/lib64/pkcs11/libsofthsm2.so)"
+    echo "    macOS:          brew install softhsm            (library: \$(brew --prefix)/lib/softhsm/libsofthsm2.so)"
+    if [[ " ${missing[*]} " == *" softhsm2 "* ]]; then
+      echo "  Or use a PKCS#11 library you already have: npm start -- --pkcs11-module /path/to/libsofthsm2.so"
+      echo "  (or SECRETSLITE_PKCS11_MODULE=FILE; a library other than SoftHSM2 also needs --token-label and --pin)."
+    fi
+  } >&2
+  exit 1
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "secretslite setup: installing Debian's ${missing[*]}" >&2
   SUDO=""
-  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else cannot_install "this user is not root and has no sudo"; fi
+  fi
+  command -v apt-get >/dev/null 2>&1 || cannot_install "this is not a Debian system (no apt-get)"
+  echo "secretslite setup: installing Debian's ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -33,4 +82,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-npm run --silent build
+# Build only when dist/ is missing or older than src/ (scripts/build.js): a start after no change skips tsc.
+node scripts/build.js

@@ -1,7 +1,7 @@
 // The `secretslite` command: parse the config, start, print the one ready line, close cleanly on signals.
 import path from "node:path";
 import { ConfigError, defaults, parseConfig, usage } from "./config";
-import { startSecretslite } from "./main";
+import { packageVersion, startSecretslite } from "./main";
 import { backupDataDir } from "./storage/backup";
 import { DataDirError } from "./storage/data-dir-check";
 import { repairDataDir } from "./storage/repair";
@@ -16,12 +16,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.exitCode = await xksProxyCommand(argv.slice(1), process.env);
     return;
   }
+  if (argv.includes("--version") && !argv.includes("--help")) {
+    process.stdout.write(`secretslite ${packageVersion()}\n`);
+    return;
+  }
   let config;
   try {
     config = parseConfig(argv, process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`secretslite: ${error.message}\n\n${usage}`);
+    // One line and where to look, not the 40 lines of --help that would push the mistake off the screen.
+    process.stderr.write(`secretslite: ${error.message}; secretslite --help lists the options\n`);
     process.exitCode = 2;
     return;
   }

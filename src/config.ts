@@ -136,6 +136,7 @@ Options (each also an environment variable):
   --transient-state-ms N    SECRETSLITE_TRANSIENT_STATE_MS how long a new multi-Region replica is Creating and UpdatePrimaryRegion's keys Updating (${defaults.transientStateMs})
   --cloudhsm-clusters FILE  SECRETSLITE_CLOUDHSM_CLUSTERS  YAML or JSON: CloudHSM cluster id → PKCS#11 token of AWS_CLOUDHSM custom key stores
   --xks-proxies FILE        SECRETSLITE_XKS_PROXIES        YAML or JSON: XksProxyUriEndpoint host → { url: https://localhost:PORT, ca: PEM file } of EXTERNAL_KEY_STORE proxies
+  --version                 print the version
   --help                    print this text
 `;
 
@@ -174,25 +175,66 @@ const options = {
   "transient-state-ms": { type: "string" },
   "cloudhsm-clusters": { type: "string" },
   "xks-proxies": { type: "string" },
+  version: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
-type OptionName = Exclude<keyof typeof options, "help">;
+type OptionName = Exclude<keyof typeof options, "help" | "version">;
+
+/** Edit distance (insertions, deletions, substitutions, swaps of neighbours) between two option names. */
+function distance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The known option closest to a mistyped one, if any is close enough to be what was meant. */
+export function closestOption(given: string): string | undefined {
+  const name = given.replace(/^-+/, "").split("=", 1)[0]!.toLowerCase();
+  let best: { option: string; distance: number } | undefined;
+  for (const option of Object.keys(options)) {
+    // A prefix is a likely meaning too (--pkcs11 for --pkcs11-module), as long as it is a real start of the name.
+    const d = option.startsWith(name) && name.length >= 3 ? 1 : distance(name, option);
+    if (best === undefined || d < best.distance) best = { option, distance: d };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? `--${best.option}` : undefined;
+}
+
+/** parseArgs's errors in one line each, an unknown option with the closest known one. */
+function argumentError(error: Error & { code?: string }): ConfigError {
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const given = /'([^']+)'/.exec(error.message)?.[1] ?? "";
+    const suggestion = closestOption(given);
+    return new ConfigError(`unknown option ${given}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}`);
+  }
+  if (error.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const given = /'([^']+)'/.exec(error.message)?.[1] ?? "";
+    return new ConfigError(`unexpected argument '${given}': options start with --`);
+  }
+  return new ConfigError(error.message);
+}
 
 const envName = (option: OptionName): string => "SECRETSLITE_" + option.toUpperCase().replace(/-/g, "_");
 
 const TRUE_WORDS = new Set(["1", "true", "yes", "on"]);
 const FALSE_WORDS = new Set(["0", "false", "no", "off", ""]);
 
-/** Returns undefined for --help. Flags win over environment variables, which win over defaults. */
+/** Returns undefined for --help and --version (the CLI prints them). Flags win over environment variables, which win over defaults. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config | undefined {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw argumentError(error as Error & { code?: string });
   }
-  if (parsed.values.help) return undefined;
+  if (parsed.values.help || parsed.values.version) return undefined;
   const flags = parsed.values as Partial<Record<OptionName, string | boolean>>;
 
   const text = (option: OptionName): string | undefined => {

@@ -30,7 +30,8 @@ export class AwsError extends Error {
 
 export const serializationError = (message: string): AwsError => new AwsError("SerializationException", message);
 
-export const unknownOperation = (): AwsError => new AwsError("UnknownOperationException", "");
+// AWS answers an unknown target with no message; secretslite says what was wrong, naming services as users know them.
+export const unknownOperation = (message = ""): AwsError => new AwsError("UnknownOperationException", message);
 
 export const missingAuthenticationToken = (): AwsError =>
   new AwsError("MissingAuthenticationTokenException", "Request is missing Authentication Token");

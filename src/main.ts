@@ -23,7 +23,7 @@ import { Replicas } from "./services/secretsmanager/replication";
 import { Rotations } from "./services/secretsmanager/rotation";
 import { loadRotationFunctions, RotationFunctions, urlTarget } from "./services/secretsmanager/rotation-functions";
 import { applySeed, checkSeed, concatPlans, readSeedFile, selects, wipePartitions, type PartitionSelector, type SeedPlan } from "./seed";
-import { everything } from "./storage/keys";
+import { everything, kindOfKey } from "./storage/keys";
 import { openLevelStore, openMemoryStore } from "./storage/level-store";
 import { makePrivate } from "./storage/private-dir";
 import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
@@ -64,7 +64,28 @@ export interface RunningSecretslite {
   close(): Promise<void>;
 }
 
-const packageVersion = (): string => {
+/** What a start found and made, logged once at info and shown by /_secretslite/health under `startup`. */
+export interface StartSummary {
+  readonly url: string;
+  /** LevelDB's directory, or "in memory" (nothing kept after exit). */
+  readonly data: string;
+  /** The token holding the root key, as an operator finds it. */
+  readonly token: string;
+  readonly pkcs11Module: string;
+  /** KMS keys and secrets in storage once the seed is in (every account and region). */
+  readonly kmsKeys: number;
+  readonly secrets: number;
+  /** What the seed added at this start; undefined without one. */
+  readonly seeded: { readonly file: string | undefined; readonly kmsKeys: number; readonly secrets: number } | undefined;
+  readonly auditLog: string | undefined;
+  readonly tlsCertificate: string | undefined;
+  /** Key specs whose private keys are used in Node, not in the token (refused under --strict-hsm). */
+  readonly specsOutsideToken: readonly string[];
+  readonly strictHsm: boolean;
+}
+
+/** The version in package.json (the one --version prints and health reports). */
+export const packageVersion = (): string => {
   const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string };
   return manifest.version;
 };
@@ -131,7 +152,9 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     await secrets.replicas?.sweep();
   };
 
+  let summary: StartSummary | undefined;
   const admin = createAdminApp({
+    startup: () => summary,
     version: packageVersion(),
     nodeVersion: process.version,
     health: () => (!seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() }),
@@ -160,6 +183,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     throw error;
   });
 
+  const url = `${tls === undefined ? "http" : "https"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
+
   const closeResources = async (): Promise<void> => {
     await rotations?.close();
     await replicas?.close();
@@ -187,7 +212,6 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       // Before anything opens it: a damaged, locked or unwritable data dir is refused with one message (data-dir-check.ts).
       // It also writes <dataDir>/run.json before LevelDB opens: how `secretslite backup` finds this server and, left
       // behind by a kill, what tells the next start that a log cut short is a crash's, not a truncation.
-      const url = `${tls === undefined ? "http" : "https"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
       const checked = await checkDataDir(config.dataDir, { pid: process.pid, url, adminToken });
       for (const warning of checked.warnings) logger.warn(warning, { dataDir: config.dataDir });
       makePrivate(config.dataDir, logger);
@@ -202,7 +226,6 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     } else {
       keyStore = await openKeyStore(config, config.dataDir, logger);
     }
-    logSpecsOutsideToken(keyStore, config.strictHsm, logger);
     kms = await startKmsDomain(store, keyStore, clock, logger, {
       strictHsm: config.strictHsm,
       transientStateMs: config.transientStateMs,
@@ -224,7 +247,10 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     });
     const secretsDomain: SecretsDomain = { ...secrets, rotations, replicas };
     secrets = secretsDomain;
+    const beforeSeed = seedPlan.keys.length + seedPlan.aliases.length + seedPlan.secrets.length === 0 ? undefined : await countRecords(store);
     await applySeed(seedPlan, { kms, secrets }, clock);
+    const counts = await countRecords(store);
+    summary = startSummary(url, config, keyStore, counts, beforeSeed, auditLog === undefined ? undefined : config.auditLogFile, tls?.selfSignedCertFile ?? config.tls?.certFile);
   } catch (error) {
     await http.close();
     await closeResources();
@@ -245,7 +271,6 @@ export async function startSecretslite(config: Config, options: StartOptions = {
 
   seeded = true;
 
-  const url = `${tls === undefined ? "http" : "https"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
   try {
     // Rotation functions call back into this server, so rotations that fell due while it was down start now.
     await rotations.start(url);
@@ -255,6 +280,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     await closeResources();
     throw error;
   }
+
+  logger.info(describeStart(summary!), { ...summary! });
 
   let closing: Promise<void> | undefined;
   return {
@@ -274,20 +301,76 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   };
 }
 
+/** KMS keys and secrets in storage, in every account and region: one pass over the keys. */
+async function countRecords(store: Store): Promise<{ kmsKeys: number; secrets: number }> {
+  let kmsKeys = 0;
+  let secrets = 0;
+  for await (const [key] of store.range(everything)) {
+    const kind = kindOfKey(key);
+    if (kind === "kms-key") kmsKeys++;
+    else if (kind === "secret") secrets++;
+  }
+  return { kmsKeys, secrets };
+}
+
+function startSummary(
+  url: string,
+  config: Config,
+  keyStore: KeyStore,
+  counts: { kmsKeys: number; secrets: number },
+  beforeSeed: { kmsKeys: number; secrets: number } | undefined,
+  auditLog: string | undefined,
+  tlsCertificate: string | undefined,
+): StartSummary {
+  const { tokenLabel, modulePath } = config.pkcs11;
+  const token =
+    tokenLabel !== undefined
+      ? `token '${tokenLabel}' (--token-label)`
+      : config.inMemory
+        ? "SoftHSM2 token in a temporary directory, removed at exit"
+        : `SoftHSM2 token in ${path.join(config.dataDir, "token")}`;
+  return {
+    url,
+    data: config.inMemory ? "in memory" : path.join(config.dataDir, "db"),
+    token,
+    pkcs11Module: modulePath,
+    ...counts,
+    seeded:
+      beforeSeed === undefined
+        ? undefined
+        : { file: config.seedFile, kmsKeys: counts.kmsKeys - beforeSeed.kmsKeys, secrets: counts.secrets - beforeSeed.secrets },
+    auditLog,
+    tlsCertificate,
+    specsOutsideToken: specsOutsideToken(keyStore),
+    strictHsm: config.strictHsm,
+  };
+}
+
+const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+
 /**
- * Says once, at start, which key specs this key store runs outside the token, so nobody takes an Ed25519 or ML-DSA
- * key for an HSM-held one: their private keys are sealed by the root key at rest and used in Node per operation,
- * or, under --strict-hsm, refused.
+ * The start in one sentence, the fields beside it. It names the key specs this key store runs outside the token,
+ * so nobody takes an Ed25519 or ML-DSA key for an HSM-held one: their private keys are sealed by the root key at
+ * rest and used in Node per operation, or, under --strict-hsm, refused.
  */
-function logSpecsOutsideToken(keyStore: KeyStore, strictHsm: boolean, logger: Logger): void {
-  const specs = specsOutsideToken(keyStore);
-  if (specs.length === 0) return;
-  logger.info(
-    strictHsm
-      ? "these key specs are refused (--strict-hsm): their private keys would be used outside the token"
-      : "these key specs run outside the token: their private keys are sealed by the root key at rest and used in Node for each operation (--strict-hsm refuses them)",
-    { specsOutsideToken: specs, strictHsm },
-  );
+function describeStart(summary: StartSummary): string {
+  const parts = [
+    `secretslite started on ${summary.url}`,
+    summary.data === "in memory" ? "data in memory (nothing kept after exit)" : `data in ${summary.data}`,
+    summary.token,
+    `${plural(summary.kmsKeys, "KMS key", "KMS keys")} and ${plural(summary.secrets, "secret", "secrets")}` +
+      (summary.seeded === undefined ? "" : ` (the seed added ${summary.seeded.kmsKeys} and ${summary.seeded.secrets})`),
+  ];
+  if (summary.auditLog !== undefined) parts.push(`audit log ${summary.auditLog}`);
+  if (summary.tlsCertificate !== undefined) parts.push(`TLS certificate ${summary.tlsCertificate}`);
+  if (summary.specsOutsideToken.length > 0) {
+    parts.push(
+      summary.strictHsm
+        ? `key specs refused (--strict-hsm), as their private keys would be used outside the token: ${summary.specsOutsideToken.join(", ")}`
+        : `key specs that run outside the token (their private keys are sealed by the root key at rest and used in Node for each operation; --strict-hsm refuses them): ${summary.specsOutsideToken.join(", ")}`,
+    );
+  }
+  return parts.join("; ");
 }
 
 /** A configured token (--token-label) is used as is; otherwise secretslite owns a SoftHSM2 token in `dir`. */

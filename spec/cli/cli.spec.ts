@@ -1,7 +1,7 @@
 // The `secretslite` command as users run it: first start creates the token, one ready line, clean exit on signals.
 // Runs the built CLI (dist/), which `npm test` builds first.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
@@ -58,13 +58,40 @@ describe("behaviour", () => {
     expect(existsSync(path.join(tmp, "unused"))).toBe(false);
   });
 
-  it("rejects a bad option with usage and exit code 2", async () => {
-    const child = spawn(process.execPath, [BIN, "--port", "http"], { stdio: ["ignore", "pipe", "pipe"] });
+  /** Runs the CLI to its exit: code and output. */
+  async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
     let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    return { code, stdout, stderr };
+  }
+
+  it("rejects a bad value in one line that points to --help, with exit code 2", async () => {
+    const { code, stdout, stderr } = await runCli(["--port", "http"]);
     expect(code).toBe(2);
-    expect(stderr).toContain("--port must be a whole number");
-    expect(stderr).toContain("Usage: secretslite");
+    expect(stdout).toBe("");
+    expect(stderr).toBe("secretslite: --port must be a whole number from 0 to 65535, not 'http'; secretslite --help lists the options\n");
+  });
+
+  it("answers an unknown option with the closest one in one line, not the whole usage", async () => {
+    expect(await runCli(["--prot", "4566"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "secretslite: unknown option --prot (did you mean --port?); secretslite --help lists the options\n",
+    });
+    expect((await runCli(["--in-memroy"])).stderr).toContain("unknown option --in-memroy (did you mean --in-memory?)");
+    expect((await runCli(["--datadir=./d"])).stderr).toContain("unknown option --datadir (did you mean --data-dir?)");
+    // Nothing close: no guess.
+    const far = await runCli(["--xyzzy"]);
+    expect(far.stderr).toBe("secretslite: unknown option --xyzzy; secretslite --help lists the options\n");
+  });
+
+  it("prints its version with --version and exits 0 without starting", async () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    expect(await runCli(["--version"])).toEqual({ code: 0, stdout: `secretslite ${version}\n`, stderr: "" });
+    expect((await runCli(["--help"])).stdout).toMatch(/^ {2}--version +print the version$/m);
   });
 });

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, parseConfig, usage } from "../../src/config";
+import { closestOption, ConfigError, parseConfig, usage } from "../../src/config";
 
 describe("parseConfig: issue-5 options", () => {
   it("reads --seed, --audit-log and the TLS flags as absolute paths, from flags or SECRETSLITE_* variables", () => {
@@ -79,5 +79,22 @@ describe("parseConfig: issue-9 options", () => {
     expect(parseConfig(["--xks-proxies", "xks.yaml"], {})?.xksProxiesFile).toBe(path.resolve("xks.yaml"));
     expect(parseConfig([], { SECRETSLITE_XKS_PROXIES: "/etc/x.json" })?.xksProxiesFile).toBe("/etc/x.json");
     expect(usage).toMatch(/^ {2}--xks-proxies FILE +SECRETSLITE_XKS_PROXIES +YAML or JSON: XksProxyUriEndpoint host/m);
+  });
+});
+
+describe("closestOption", () => {
+  it("suggests the option a typo, a missing dash or a prefix meant, and nothing for a word far from every option", () => {
+    expect(closestOption("--prot")).toBe("--port");
+    expect(closestOption("--datadir")).toBe("--data-dir");
+    expect(closestOption("--log-levle")).toBe("--log-level");
+    expect(closestOption("--pkcs11")).toBe("--pkcs11-module");
+    expect(closestOption("--verify-signature")).toBe("--verify-signatures");
+    expect(closestOption("--xyzzy")).toBeUndefined();
+  });
+
+  it("is what parseConfig's error for an unknown option names", () => {
+    expect(() => parseConfig(["--alowed-hosts", "a"], {})).toThrow(new ConfigError("unknown option --alowed-hosts (did you mean --allowed-hosts?)"));
+    expect(() => parseConfig(["serve"], {})).toThrow(new ConfigError("unexpected argument 'serve': options start with --"));
+    expect(parseConfig(["--version"], {})).toBeUndefined();
   });
 });

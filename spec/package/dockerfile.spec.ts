@@ -99,6 +99,13 @@ describe("Dockerfile", () => {
     expect(aptPackages(runtime)).not.toEqual(expect.arrayContaining(["g++"]));
   });
 
+  it("runs on a Node the suite is tested on: 20, or the current Node of scripts/test-current-node.sh", () => {
+    const current = /NODE_CURRENT:-(\d+)\./.exec(readFileSync(path.join(ROOT, "scripts", "test-current-node.sh"), "utf8"))?.[1];
+    expect(current).toBeDefined();
+    const major = /^node:(\d+)-/.exec(runtime.base)?.[1];
+    expect(["20", current]).toContain(major);
+  });
+
   it("copies only sources that exist in the build context and that .dockerignore lets through", () => {
     const contextCopies = copies.filter(({ instruction }) => instruction.flags.from === undefined);
     expect(contextCopies.length).toBeGreaterThan(0);

@@ -19,6 +19,9 @@ interface Manifest {
   exports?: unknown;
   bin: Record<string, string>;
   scripts: Record<string, string>;
+  files?: string[];
+  engines?: Record<string, string>;
+  private?: boolean;
 }
 const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as Manifest;
 
@@ -58,10 +61,24 @@ afterAll(() => {
 });
 
 describe("npm pack", () => {
-  it("packs package.json, README, LICENSE, bin and dist, and no sources, specs, scripts or local state", () => {
-    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", manifest.bin.secretslite!, "dist/cli.js", "dist/index.js", "dist/index.d.ts"]));
-    const strays = packed.filter((file) => !/^(package\.json|README\.md|LICENSE|bin\/[^/]+|dist\/.+)$/.test(file));
+  it("packs package.json, README, LICENSE, CHANGELOG, bin and dist, and no sources, specs, scripts, fixtures or local state", () => {
+    expect(packed).toEqual(
+      expect.arrayContaining(["package.json", "README.md", "LICENSE", "CHANGELOG.md", manifest.bin.secretslite!, "dist/cli.js", "dist/index.js", "dist/index.d.ts"]),
+    );
+    const strays = packed.filter((file) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+|dist\/.+)$/.test(file));
     expect(strays).toEqual([]);
+  });
+
+  it("is ready to publish: files, engines, types, and prepare building dist/ for git installs", () => {
+    expect(manifest.files).toEqual(expect.arrayContaining(["bin", "dist", "README.md", "LICENSE", "CHANGELOG.md"]));
+    expect(manifest.engines?.node).toBe(">=20");
+    expect(manifest.types).toBe("dist/index.d.ts");
+    expect(packed).toContain(manifest.types);
+    // npm runs prepare, not prepack, when it installs a git dependency (spec/package/git-install.spec.ts does one).
+    expect(manifest.scripts.prepare).toMatch(/\bscripts\/build\.js\b/);
+    expect(manifest.private).toBeUndefined();
+    // The CHANGELOG has an entry for the version being packed.
+    expect(readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8")).toContain(`## [${manifest.version}] - `);
   });
 
   it("holds every file the package's entry points and relative requires name", () => {
@@ -84,7 +101,7 @@ describe("npm pack", () => {
     // In a copy of the checkout (sharing node_modules), so the build does not rewrite the dist/ other specs run.
     const copy = path.join(workDir, "checkout");
     mkdirSync(copy);
-    for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bin", "README.md", "LICENSE"]) {
+    for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bin", "scripts", "README.md", "LICENSE", "CHANGELOG.md"]) {
       cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));

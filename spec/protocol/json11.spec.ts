@@ -99,15 +99,27 @@ describe("serialization", () => {
     expectError(response, 400, "SerializationException");
   });
 
-  it("answers an unknown or missing target with UnknownOperationException", async () => {
-    expectError(await rawRequest(server, { target: "TrentService.MakeCoffee" }), 400, "UnknownOperationException", null);
-    expectError(await rawRequest(server, { target: "secretsmanager.CreateKey", service: "secretsmanager" }), 400, "UnknownOperationException", null);
-    expectError(await rawRequest(server, { service: "kms" }), 400, "UnknownOperationException", null);
+  it("answers an unknown or missing target with UnknownOperationException, saying why with the services' own names", async () => {
+    // AWS sends no message here; secretslite says what was wrong, naming the service as users know it and never
+    // the wire's target prefix (TrentService, secretsmanager.).
+    const message = (response: request.Response): unknown => (JSON.parse(response.text) as Record<string, unknown>).message;
+    const kms = await rawRequest(server, { target: "TrentService.MakeCoffee" });
+    expectError(kms, 400, "UnknownOperationException");
+    expect(message(kms)).toBe("KMS has no operation MakeCoffee");
+    const sm = await rawRequest(server, { target: "secretsmanager.CreateKey", service: "secretsmanager" });
+    expectError(sm, 400, "UnknownOperationException");
+    expect(message(sm)).toBe("Secrets Manager has no operation CreateKey");
+    const missing = await rawRequest(server, { service: "kms" });
+    expectError(missing, 400, "UnknownOperationException");
+    expect(message(missing)).toBe("No operation named: send the X-Amz-Target header (secretslite serves KMS and Secrets Manager)");
+    const other = await rawRequest(server, { target: "DynamoDB_20120810.GetItem" });
+    expectError(other, 400, "UnknownOperationException");
+    expect(message(other)).toBe("X-Amz-Target 'DynamoDB_20120810.GetItem' names no service secretslite serves (KMS and Secrets Manager)");
   });
 
   it("checks the body before the target, and the target before authentication", async () => {
     expectError(await rawRequest(server, { target: "TrentService.MakeCoffee", body: "[" }), 400, "SerializationException");
-    expectError(await rawRequest(server, { target: "TrentService.MakeCoffee", sign: false }), 400, "UnknownOperationException", null);
+    expectError(await rawRequest(server, { target: "TrentService.MakeCoffee", sign: false }), 400, "UnknownOperationException");
   });
 
   it("cases the message member as the service model does", async () => {

@@ -127,11 +127,12 @@ describe("behaviour", () => {
 
   it("serves the compose example's app, which calls secretslite by its service name", () => {
     const compose = parseYaml(readFileSync(path.join(__dirname, "..", "..", "docs", "examples", "docker-compose.yml"), "utf8")) as {
-      services: Record<string, { environment?: Record<string, string> }>;
+      services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
     };
     const endpoint = new URL(compose.services.app!.environment!.AWS_ENDPOINT_URL!);
-    // The image listens on 0.0.0.0 (Dockerfile); the compose file adds its environment.
-    const config = parseConfig([], { SECRETSLITE_HOST: "0.0.0.0", ...compose.services.secretslite!.environment });
+    // The image listens on 0.0.0.0 (Dockerfile); the compose file adds its command's flags and its environment.
+    const service = compose.services.secretslite!;
+    const config = parseConfig(service.command ?? [], { SECRETSLITE_HOST: "0.0.0.0", ...service.environment });
     expect(hostAllowed(endpoint.host, { listenHost: config!.host, allowedHosts: config!.allowedHosts })).toBe(true);
   });
 });

@@ -15,6 +15,8 @@ export interface AdminState {
   readonly reset: (partition?: ResetPartition) => Promise<void>;
   readonly version: string;
   readonly nodeVersion: string;
+  /** What the start logged in its summary line (data, token, counts, seed, audit log, TLS); undefined until started. */
+  readonly startup?: () => object | undefined;
   /** Writes a consistent copy of the data dir (one LevelDB snapshot + the token's files) to `dir`; undefined --in-memory. */
   readonly backup?: (dir: string) => Promise<{ records: number }>;
 }
@@ -40,6 +42,7 @@ export function createAdminApp(state: AdminState): Express {
       services: ["kms", "secretsmanager"],
       storage: health?.storage ?? "opening",
       keyStore: health?.keyStore ?? { ok: false, kind: "pkcs11", detail: "opening" },
+      ...(state.startup?.() === undefined ? {} : { startup: state.startup() }),
     });
   });
 

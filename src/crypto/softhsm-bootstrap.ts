@@ -1,7 +1,7 @@
 // The SoftHSM2 token secretslite provisions for itself (made through PKCS#11, kept safe from kills), and the PIN of a configured token.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { access, link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -20,7 +20,35 @@ import {
   writeDurably,
 } from "./token-files";
 
-export const DEFAULT_SOFTHSM_MODULE_PATH = "/usr/lib/softhsm/libsofthsm2.so";
+/**
+ * Where packages put SoftHSM2's PKCS#11 library, in the order scripts/setup.sh looks: Debian/Ubuntu (and their
+ * multiarch directories), Fedora/RHEL, Homebrew on Apple silicon and on Intel macs.
+ */
+export const SOFTHSM_MODULE_PATHS: readonly string[] = [
+  "/usr/lib/softhsm/libsofthsm2.so",
+  "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+  "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+  "/usr/lib64/pkcs11/libsofthsm2.so",
+  "/usr/lib64/softhsm/libsofthsm2.so",
+  "/opt/homebrew/lib/softhsm/libsofthsm2.so",
+  "/usr/local/lib/softhsm/libsofthsm2.so",
+];
+
+/** The first of SOFTHSM_MODULE_PATHS that exists; Debian's path when none does (the start then says how to install). */
+export function findSoftHsmModule(candidates: readonly string[] = SOFTHSM_MODULE_PATHS): string {
+  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0] ?? SOFTHSM_MODULE_PATHS[0]!;
+}
+
+export const DEFAULT_SOFTHSM_MODULE_PATH = findSoftHsmModule();
+
+/** What to do when the module is not there: install SoftHSM2 (per system) or name a library that is. */
+export function missingModuleHint(): string {
+  return (
+    "install SoftHSM2 (apt-get install softhsm2 on Debian/Ubuntu, dnf install softhsm on Fedora/RHEL, brew install softhsm on macOS) " +
+    "or point --pkcs11-module (SECRETSLITE_PKCS11_MODULE) at a PKCS#11 library you have (one other than SoftHSM2 also needs --token-label and --pin); " +
+    `SoftHSM2 is looked for in ${SOFTHSM_MODULE_PATHS.join(", ")}`
+  );
+}
 export const DEFAULT_TOKEN_LABEL = "secretslite";
 
 export interface SoftHsmToken {
@@ -124,7 +152,7 @@ async function prepareTokenHome(dir: string, options: EnsureSoftHsmTokenOptions)
     await access(modulePath);
   } catch (error) {
     throw new Error(
-      `The SoftHSM2 PKCS#11 module ${modulePath} is missing: install SoftHSM2 (apt-get install softhsm2) or configure another PKCS#11 module`,
+      `The SoftHSM2 PKCS#11 module ${modulePath} is missing: ${missingModuleHint()}`,
       { cause: error },
     );
   }

@@ -44,6 +44,19 @@ const SERVICES: ReadonlyMap<string, ServiceEntry> = new Map<string, ServiceEntry
   ],
 ]);
 
+/** Services as users know them, for messages: never the wire's target prefix (TrentService, secretsmanager). */
+const SERVICE_NAMES: Readonly<Record<ServiceName, string>> = { kms: "KMS", secretsmanager: "Secrets Manager" };
+
+/** Why a request's X-Amz-Target names no operation secretslite serves. */
+function unknownTarget(target: unknown, entry: ServiceEntry | undefined, operationName: string): AwsError {
+  const served = `${SERVICE_NAMES.kms} and ${SERVICE_NAMES.secretsmanager}`;
+  if (typeof target !== "string" || target === "") {
+    return unknownOperation(`No operation named: send the X-Amz-Target header (secretslite serves ${served})`);
+  }
+  if (entry === undefined) return unknownOperation(`X-Amz-Target '${target}' names no service secretslite serves (${served})`);
+  return unknownOperation(`${SERVICE_NAMES[entry.service]} has no operation ${operationName === "" ? "(none named)" : operationName}`);
+}
+
 const CONTENT_TYPE = "application/x-amz-json-1.1";
 /** The SDKs send 1.1; 1.0 and plain JSON are what hand-written clients send, and AWS takes them. */
 const ACCEPTED_CONTENT_TYPES = new Set([CONTENT_TYPE, "application/x-amz-json-1.0", "application/json"]);
@@ -95,7 +108,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     const shape = service === undefined ? undefined : models[service].errorShapes[awsError.code];
     const status = awsError.status ?? (shape?.fault ? 500 : 400);
     if (status >= 500) logger.error("internal failure", { requestId, code: awsError.code, cause: awsError.cause ?? error });
-    // AWS leaves the message out when it has none (InvalidCiphertextException, UnknownOperationException).
+    // AWS leaves the message out when it has none (InvalidCiphertextException, AWS's UnknownOperationException).
     const body = JSON.stringify(
       awsError.message === "" ? { __type: awsError.code } : { __type: awsError.code, [shape?.messageMember ?? "message"]: awsError.message },
     );
@@ -137,7 +150,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       const dot = typeof target === "string" ? target.indexOf(".") : -1;
       const entry = dot > 0 ? SERVICES.get((target as string).slice(0, dot)) : undefined;
       operationName = dot > 0 ? (target as string).slice(dot + 1) : "";
-      if (entry === undefined || !entry.modelled.has(operationName)) throw unknownOperation();
+      if (entry === undefined || !entry.modelled.has(operationName)) throw unknownTarget(target, entry, operationName);
       service = entry.service;
 
       const auth = parseAuthorization(req.headers, entry.signingName);
@@ -149,7 +162,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       input = decodeInput(entry.service, operationName, json);
       // Both tables serve every operation of their model (checked by their types), so a modelled name always has one.
       const operation = entry.operations[operationName];
-      if (operation === undefined) throw unknownOperation();
+      if (operation === undefined) throw unknownOperation(`${SERVICE_NAMES[entry.service]} ${operationName} is not implemented`);
       const output = await operation(input, ctx);
       send(res, requestId, 200, JSON.stringify(toWire(output ?? {})));
       // The answer is out: nothing after it may reach the catch below and answer a second time.

@@ -72,6 +72,9 @@ export const partitionOfKey = (key: string): Partition => {
   return { account, region };
 };
 
+/** The record kind a stored key holds (undefined for keys outside the schema, such as the compaction bounds). */
+export const kindOfKey = (key: string): string | undefined => key.split(SEP, 5)[3];
+
 /** Every record: each key starts with a 12-digit account id or GLOBAL's `_`. For reset and whole-store compaction. */
 export const everything = { gte: "0", lt: "\x7f" } as const;
 
