@@ -1,19 +1,15 @@
 // docs/docker.md and its examples, which need Docker and so cannot run here: linted against the Dockerfile and
-// the CLI, and the Testcontainers example driven through a stand-in for Testcontainers that runs secretslite in-process.
+// the CLI (the Testcontainers example is examples/testcontainers, run by spec/docs/testcontainers.spec.ts).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { CreateSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import ts from "typescript";
 import Ajv2019 from "ajv/dist/2019";
 import { parse as parseYaml } from "yaml";
 import { parseConfig, usage } from "../../src/config";
-import { credentials, REGION, startTestServer, type TestServer } from "../support/server";
 import { execForm, parseDockerfile } from "./dockerfile";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLES = path.join(ROOT, "docs", "examples");
 const COMPOSE_FILE = path.join(EXAMPLES, "docker-compose.yml");
-const TESTCONTAINERS_FILE = path.join(EXAMPLES, "testcontainers.ts");
 const guide = readFileSync(path.join(ROOT, "docs", "docker.md"), "utf8");
 
 const dockerfile = parseDockerfile(readFileSync(path.join(ROOT, "Dockerfile"), "utf8"));
@@ -101,128 +97,9 @@ describe("docs/examples/docker-compose.yml", () => {
   });
 });
 
-describe("docs/examples/testcontainers.ts", () => {
-  const source = readFileSync(TESTCONTAINERS_FILE, "utf8");
-
-  it("is valid TypeScript", () => {
-    const { diagnostics } = ts.transpileModule(source, {
-      fileName: TESTCONTAINERS_FILE,
-      reportDiagnostics: true,
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, strict: true },
-    });
-    expect((diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"))).toEqual([]);
-  });
-
-  it("imports GenericContainer and Wait from testcontainers", () => {
-    const file = ts.createSourceFile(TESTCONTAINERS_FILE, source, ts.ScriptTarget.ES2022, true);
-    const imported = file.statements
-      .filter(ts.isImportDeclaration)
-      .filter((d) => (d.moduleSpecifier as ts.StringLiteral).text === "testcontainers")
-      .flatMap((d) => {
-        const bindings = d.importClause?.namedBindings;
-        return bindings !== undefined && ts.isNamedImports(bindings) ? bindings.elements.map((e) => e.name.text) : [];
-      });
-    expect(imported).toEqual(expect.arrayContaining(["GenericContainer", "Wait"]));
-  });
-
-  describe("run against a stand-in for Testcontainers that starts secretslite in-process", () => {
-    interface Recorded {
-      image?: string;
-      command?: string[];
-      exposed: number[];
-      wait?: { path: string; port: number; status?: number };
-      server?: TestServer;
-    }
-    const recorded: Recorded = { exposed: [] };
-
-    // Only what a started container offers the example; each method checks what Testcontainers would.
-    class StandInContainer {
-      constructor(image: string) {
-        recorded.image = image;
-      }
-      withCommand(command: string[]): this {
-        recorded.command = command;
-        return this;
-      }
-      withExposedPorts(...ports: number[]): this {
-        recorded.exposed.push(...ports);
-        return this;
-      }
-      withWaitStrategy(wait: Recorded["wait"]): this {
-        recorded.wait = wait;
-        return this;
-      }
-      withStartupTimeout(): this {
-        return this;
-      }
-      async start() {
-        const server = await startTestServer();
-        recorded.server = server;
-        const wait = recorded.wait!;
-        // Testcontainers polls the mapped port of the wait strategy's container port.
-        if (!recorded.exposed.includes(wait.port)) throw new Error(`wait strategy port ${wait.port} is not exposed`);
-        const response = await fetch(`${server.url}${wait.path}`);
-        if (response.status !== (wait.status ?? 200)) throw new Error(`${wait.path} answered ${response.status}`);
-        return {
-          getHost: () => "127.0.0.1",
-          getMappedPort: (port: number) => {
-            if (!recorded.exposed.includes(port)) throw new Error(`port ${port} is not exposed`);
-            return server.port;
-          },
-          stop: () => server.close(),
-        };
-      }
-    }
-    const Wait = {
-      forHttp: (waitPath: string, port: number) => {
-        const strategy = {
-          path: waitPath,
-          port,
-          status: undefined as number | undefined,
-          forStatusCode: (status: number) => {
-            strategy.status = status;
-            return strategy;
-          },
-        };
-        return strategy;
-      },
-    };
-
-    let example: { startSecretsliteContainer(image?: string): Promise<{ endpoint: string; reset(): Promise<void>; stop(): Promise<void> }> };
-    beforeAll(() => {
-      jest.doMock("testcontainers", () => ({ GenericContainer: StandInContainer, Wait }), { virtual: true });
-      example = require(TESTCONTAINERS_FILE) as typeof example;
-    });
-    afterAll(async () => {
-      await recorded.server?.close();
-    });
-
-    it("exposes 4566, waits for 200 from the health route, and passes valid CLI flags", async () => {
-      const container = await example.startSecretsliteContainer();
-      try {
-        expect(recorded.image).toBe("secretslite:local");
-        expect(recorded.exposed).toEqual([Number(exposedPort)]);
-        expect(recorded.wait).toEqual({ path: "/_secretslite/health", port: Number(exposedPort), status: 200, forStatusCode: expect.any(Function) });
-        expect(() => parseConfig(recorded.command ?? [], {})).not.toThrow();
-
-        // Its endpoint serves the SDK, and reset() wipes what a test left.
-        const endpointClient = new SecretsManagerClient({ endpoint: container.endpoint, region: REGION, credentials, maxAttempts: 1 });
-        await endpointClient.send(new CreateSecretCommand({ Name: "tc/db", SecretString: "through-the-example" }));
-        expect((await endpointClient.send(new GetSecretValueCommand({ SecretId: "tc/db" }))).SecretString).toBe("through-the-example");
-        await container.reset();
-        await expect(endpointClient.send(new GetSecretValueCommand({ SecretId: "tc/db" }))).rejects.toBeInstanceOf(ResourceNotFoundException);
-        endpointClient.destroy();
-      } finally {
-        await container.stop();
-      }
-    });
-  });
-});
-
 describe("docs/docker.md", () => {
   it("shows the example files exactly as they are in docs/examples", () => {
     expect(guide).toContain("```yaml\n" + readFileSync(COMPOSE_FILE, "utf8") + "```");
-    expect(guide).toContain("```ts\n" + readFileSync(TESTCONTAINERS_FILE, "utf8") + "```");
   });
 
   it("names only environment variables the CLI reads", () => {
