@@ -1,0 +1,150 @@
+// AWS's policy evaluation for one request: explicit deny, then identity and resource policies, one account or two.
+import { RequestView, type AuthzRequest } from "./context";
+import { BY_ACCOUNT, DIRECT, NO_MATCH, type CompiledPolicy, type CompiledStatement, type PrincipalMatch } from "./policy";
+
+export type { AuthzRequest, ContextValue, Principal } from "./context";
+
+export type PolicyType = "identity-based" | "resource-based";
+
+export interface PolicySet {
+  /** The caller's identity policies (inline and attached), compiled with kind "identity". Ignored for an account root. */
+  readonly identityPolicies: readonly CompiledPolicy[];
+  /** The key policy or the secret's resource policy, compiled with kind "resource". */
+  readonly resourcePolicy?: CompiledPolicy;
+  /** "key": KMS, whose key policy must allow; "secret": Secrets Manager; "none": no resource policy applies. */
+  readonly resourcePolicyKind: "key" | "secret" | "none";
+  /** A grant (computed by the caller: grantee, operations, constraints, tokens) allows this request. */
+  readonly grantsAllow?: boolean;
+}
+
+export interface Decision {
+  readonly decision: "allow" | "explicit-deny" | "implicit-deny";
+  /** The deciding statement (explicit deny or allow), or for an implicit deny the policy type that failed to allow. */
+  readonly deciding?: { readonly policyType: PolicyType; readonly sid?: string };
+  /** Which statements applied, for a debug log line: "identity[0]#2 Allow (Sid …)". */
+  readonly trace: string[];
+}
+
+export interface EvaluateOptions {
+  /** Build the trace (default true); off, `trace` is empty and nothing is allocated for it. */
+  readonly trace?: boolean;
+}
+
+const NO_TRACE: string[] = [];
+
+/**
+ * One statement applies when its action, resource, principal and every condition match (IAM evaluation logic).
+ * Conditions are tested last: they are the only part that reads the request context.
+ */
+function applies(statement: CompiledStatement, action: string, request: AuthzRequest, view: RequestView): PrincipalMatch {
+  if (!statement.matchesAction(action)) return NO_MATCH;
+  if (!statement.matchesResource(request.resource, view)) return NO_MATCH;
+  const match = statement.matchPrincipal(request.principal);
+  if (match === NO_MATCH) return NO_MATCH;
+  for (const condition of statement.conditions) if (!condition.test(view)) return NO_MATCH;
+  return match;
+}
+
+const label = (where: string, statement: CompiledStatement, how = ""): string =>
+  `${where}#${statement.index} ${statement.effect}${statement.sid !== undefined ? ` (Sid ${statement.sid})` : ""}${how}`;
+
+/**
+ * AWS's decision for one request (IAM reference_policies_evaluation-logic and -cross-account; KMS key-policies):
+ *
+ * 1. An explicit Deny in any policy wins, whatever allows it elsewhere (grants included: "explicitly allowed, and
+ *    never denied, in a key policy, IAM policy, or grant"). An IAM Deny on a key works without any delegation.
+ * 2. Same account, Secrets Manager (and "none"): an Allow in the identity policies OR in the resource policy. A
+ *    resource policy naming the account (root or id) delegates to IAM, so it adds nothing for an IAM principal.
+ * 3. KMS keys: "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access": the key
+ *    policy must allow the caller directly, or name its account (delegation) with an IAM Allow too.
+ * 4. Cross account: the resource (or key) policy must allow the caller, directly or by its account, AND the caller's
+ *    own identity policies must allow.
+ * 5. Grants: enough on their own, same account or cross account (KG key-policy-modifying-external-accounts).
+ *
+ * An account root has no identity policies and all permissions in its account, so its identity side always allows;
+ * a key policy must still allow it. Permissions boundaries, session policies, SCPs/RCPs and VPC endpoint policies are
+ * not modelled.
+ */
+export function evaluate(policies: PolicySet, request: AuthzRequest, options?: EvaluateOptions): Decision {
+  const tracing = options?.trace !== false;
+  const trace = tracing ? [] : NO_TRACE;
+  const action = request.action.toLowerCase();
+  const view = new RequestView(request);
+  const principal = request.principal;
+  const isRoot = principal.kind === "root";
+
+  let identityAllow: CompiledStatement | undefined;
+  if (!isRoot) {
+    const list = policies.identityPolicies;
+    for (let p = 0; p < list.length; p++) {
+      const statements = list[p]!.statements;
+      for (let s = 0; s < statements.length; s++) {
+        const statement = statements[s]!;
+        if (applies(statement, action, request, view) === NO_MATCH) continue;
+        if (tracing) trace.push(label(`identity[${p}]`, statement));
+        if (statement.effect === "Deny") return deny("identity-based", statement, trace);
+        identityAllow ??= statement;
+      }
+    }
+  }
+
+  let resourceDirect: CompiledStatement | undefined;
+  let resourceByAccount: CompiledStatement | undefined;
+  const resourcePolicy = policies.resourcePolicyKind === "none" ? undefined : policies.resourcePolicy;
+  if (resourcePolicy !== undefined) {
+    const statements = resourcePolicy.statements;
+    for (let s = 0; s < statements.length; s++) {
+      const statement = statements[s]!;
+      const match = applies(statement, action, request, view);
+      if (match === NO_MATCH) continue;
+      if (tracing) trace.push(label("resource", statement, match === BY_ACCOUNT ? " via account" : ""));
+      // A Deny naming an account denies every principal of it.
+      if (statement.effect === "Deny") return deny("resource-based", statement, trace);
+      if (match === DIRECT) resourceDirect ??= statement;
+      else resourceByAccount ??= statement;
+    }
+  }
+
+  const identityAllows = isRoot || identityAllow !== undefined;
+  const identityDeciding = identityAllow !== undefined ? { policyType: "identity-based" as const, sid: identityAllow.sid } : undefined;
+  const resourceDeciding = (statement: CompiledStatement) => ({ policyType: "resource-based" as const, sid: statement.sid });
+  const sameAccount = request.resourceAccount === undefined || request.resourceAccount === principal.account;
+
+  if (policies.resourcePolicyKind === "key") {
+    const keyAllows = resourceDirect !== undefined || resourceByAccount !== undefined;
+    if (sameAccount && resourceDirect !== undefined) return allow(resourceDeciding(resourceDirect), trace);
+    if (resourceByAccount !== undefined && identityAllows) return allow(identityDeciding ?? resourceDeciding(resourceByAccount), trace);
+    if (!sameAccount && resourceDirect !== undefined && identityAllows) return allow(identityDeciding ?? resourceDeciding(resourceDirect), trace);
+    if (policies.grantsAllow === true) return allow(undefined, grantTrace(trace, tracing));
+    // KMS names the key policy when it did not allow ("because no resource-based policy allows the kms:X action").
+    return implicitDeny(keyAllows ? "identity-based" : "resource-based", trace);
+  }
+
+  if (sameAccount) {
+    if (identityAllow !== undefined) return allow(identityDeciding, trace);
+    if (resourceDirect !== undefined) return allow(resourceDeciding(resourceDirect), trace);
+    if (isRoot) return allow(resourceByAccount === undefined ? undefined : resourceDeciding(resourceByAccount), trace);
+    if (policies.grantsAllow === true) return allow(undefined, grantTrace(trace, tracing));
+    return implicitDeny("identity-based", trace);
+  }
+  const resourceAllows = resourceDirect ?? resourceByAccount;
+  if (resourceAllows !== undefined && identityAllows) return allow(identityDeciding ?? resourceDeciding(resourceAllows), trace);
+  if (policies.grantsAllow === true) return allow(undefined, grantTrace(trace, tracing));
+  return implicitDeny(identityAllows ? "resource-based" : "identity-based", trace);
+}
+
+function grantTrace(trace: string[], tracing: boolean): string[] {
+  if (tracing) trace.push("grant allows");
+  return trace;
+}
+
+const allow = (deciding: Decision["deciding"], trace: string[]): Decision =>
+  deciding === undefined ? { decision: "allow", trace } : { decision: "allow", deciding, trace };
+
+const deny = (policyType: PolicyType, statement: CompiledStatement, trace: string[]): Decision => ({
+  decision: "explicit-deny",
+  deciding: statement.sid === undefined ? { policyType } : { policyType, sid: statement.sid },
+  trace,
+});
+
+const implicitDeny = (policyType: PolicyType, trace: string[]): Decision => ({ decision: "implicit-deny", deciding: { policyType }, trace });
