@@ -5,7 +5,7 @@ import { PolicyError } from "./policy-error";
 
 /** One key under one operator, e.g. `"StringEquals": {"kms:CallerAccount": "111122223333"}`. */
 export interface CompiledCondition {
-  /** `StringEquals kms:calleraccount`, for traces. */
+  /** `StringEquals kms:CallerAccount`, for traces. */
   readonly label: string;
   test(view: RequestView): boolean;
 }
@@ -149,7 +149,7 @@ export function compileConditions(block: unknown, variables: boolean): CompiledC
     for (const [key, raw] of Object.entries(keys)) {
       if (!/^[^:]+:./.test(key)) throw new PolicyError("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
       const values = conditionValues(raw, operator);
-      conditions.push(compileOne(operator, set, base, ifExists, key.toLowerCase(), values, variables));
+      conditions.push(compileOne(operator, set, base, ifExists, key, values, variables));
     }
   }
   return conditions;
@@ -181,15 +181,16 @@ function compileOne(
   set: SetOperator,
   base: string,
   ifExists: boolean,
-  key: string,
+  written: string,
   values: readonly string[],
   variables: boolean,
 ): CompiledCondition {
-  const label = `${operator} ${key}`;
+  const key = written.toLowerCase();
+  const label = `${operator} ${written}`;
   if (base === "null") {
     // "Null": {"key": "true"} holds when the key is absent, "false" when it is present.
     const wantAbsent = values.map((value) => value.toLowerCase() === "true");
-    return { label, test: (view) => wantAbsent.includes(isAbsent(view.get(key))) };
+    return { label, test: (view) => wantAbsent.includes(isAbsent(view.get(key, written))) };
   }
   const family = FAMILIES.get(base)!;
   const tests = values.map((value) => family.compile(value, variables && VARIABLE_FAMILIES.test(base), operator));
@@ -200,7 +201,7 @@ function compileOne(
   };
   const one = (request: ContextValue, view: RequestView): boolean => positive(request, view) !== negated;
   const decide = (view: RequestView): boolean => {
-    const request = view.get(key);
+    const request = view.get(key, written);
     if (isAbsent(request)) {
       if (set === "all") return true;
       if (set === "any") return false;

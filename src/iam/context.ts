@@ -30,31 +30,34 @@ export interface AuthzRequest {
 /**
  * One request's view for condition and variable lookups. "Condition key names are not case-sensitive" (IAM
  * reference_policies_elements_condition), and kms:EncryptionContext:<key>'s key part is case-insensitive too (KMS
- * conditions-kms-encryption-context-case), so keys are compared lower-cased; the lower-cased copy of the context is
- * built lazily, only when a statement has a condition or variable. Keys about the principal (aws:PrincipalArn,
- * aws:PrincipalAccount, aws:PrincipalType, aws:username, aws:PrincipalTag/*) come from the principal unless the
- * caller set them.
+ * conditions-kms-encryption-context-case). A lookup tries the key as the policy spells it, then lower-cased, then
+ * the principal's own keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:username,
+ * aws:PrincipalTag/*), and only then scans the context ignoring case. No per-request map is built: policies and
+ * callers normally spell keys as AWS documents them, so the first probe hits.
  */
 export class RequestView {
-  private lowered: Map<string, ContextValue> | undefined;
   /** Set by a pattern whose policy variable could not be resolved: its statement does not apply (see glob.ts). */
   unresolved = false;
 
   constructor(readonly request: AuthzRequest) {}
 
-  get(lowerKey: string): ContextValue | undefined {
-    let map = this.lowered;
-    if (map === undefined) {
-      map = new Map();
-      const context = this.request.context;
-      for (const key in context) {
-        const value = context[key];
-        if (value !== undefined) map.set(key.toLowerCase(), value);
-      }
-      this.lowered = map;
+  get(lowerKey: string, written: string = lowerKey): ContextValue | undefined {
+    const context = this.request.context;
+    let value = context[written];
+    if (value !== undefined) return value;
+    if (written !== lowerKey) {
+      value = context[lowerKey];
+      if (value !== undefined) return value;
     }
-    const value = map.get(lowerKey);
-    return value !== undefined ? value : principalKey(this.request.principal, lowerKey);
+    value = principalKey(this.request.principal, lowerKey);
+    if (value !== undefined) return value;
+    for (const key in context) {
+      if (key.length === lowerKey.length && key.toLowerCase() === lowerKey) {
+        value = context[key];
+        if (value !== undefined) return value;
+      }
+    }
+    return undefined;
   }
 }
 

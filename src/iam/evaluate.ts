@@ -32,6 +32,18 @@ export interface EvaluateOptions {
 
 const NO_TRACE: string[] = [];
 
+// Actions are few (the two services' operations): their lower-case forms are kept rather than made per request.
+const lowerActions = new Map<string, string>();
+function lowerCased(action: string): string {
+  let lower = lowerActions.get(action);
+  if (lower === undefined) {
+    lower = action.toLowerCase();
+    if (lowerActions.size >= 1024) lowerActions.clear();
+    lowerActions.set(action, lower);
+  }
+  return lower;
+}
+
 /**
  * One statement applies when its action, resource, principal and every condition match (IAM evaluation logic).
  * Conditions are tested last: they are the only part that reads the request context.
@@ -44,9 +56,6 @@ function applies(statement: CompiledStatement, action: string, request: AuthzReq
   for (const condition of statement.conditions) if (!condition.test(view)) return NO_MATCH;
   return match;
 }
-
-const label = (where: string, statement: CompiledStatement, how = ""): string =>
-  `${where}#${statement.index} ${statement.effect}${statement.sid !== undefined ? ` (Sid ${statement.sid})` : ""}${how}`;
 
 /**
  * AWS's decision for one request (IAM reference_policies_evaluation-logic and -cross-account; KMS key-policies):
@@ -68,7 +77,7 @@ const label = (where: string, statement: CompiledStatement, how = ""): string =>
 export function evaluate(policies: PolicySet, request: AuthzRequest, options?: EvaluateOptions): Decision {
   const tracing = options?.trace !== false;
   const trace = tracing ? [] : NO_TRACE;
-  const action = request.action.toLowerCase();
+  const action = lowerCased(request.action);
   const view = new RequestView(request);
   const principal = request.principal;
   const isRoot = principal.kind === "root";
@@ -81,7 +90,7 @@ export function evaluate(policies: PolicySet, request: AuthzRequest, options?: E
       for (let s = 0; s < statements.length; s++) {
         const statement = statements[s]!;
         if (applies(statement, action, request, view) === NO_MATCH) continue;
-        if (tracing) trace.push(label(`identity[${p}]`, statement));
+        if (tracing) trace.push(`identity[${p}]${statement.description}`);
         if (statement.effect === "Deny") return deny("identity-based", statement, trace);
         identityAllow ??= statement;
       }
@@ -97,7 +106,7 @@ export function evaluate(policies: PolicySet, request: AuthzRequest, options?: E
       const statement = statements[s]!;
       const match = applies(statement, action, request, view);
       if (match === NO_MATCH) continue;
-      if (tracing) trace.push(label("resource", statement, match === BY_ACCOUNT ? " via account" : ""));
+      if (tracing) trace.push(match === BY_ACCOUNT ? `resource${statement.description} via account` : `resource${statement.description}`);
       // A Deny naming an account denies every principal of it.
       if (statement.effect === "Deny") return deny("resource-based", statement, trace);
       if (match === DIRECT) resourceDirect ??= statement;

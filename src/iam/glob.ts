@@ -28,7 +28,7 @@ export interface ValueMatcher {
 type Part =
   | { readonly kind: "text"; readonly text: string } // wildcards active
   | { readonly kind: "literal"; readonly text: string } // `${*}`, `${?}`, `${$}`: always ordinary characters
-  | { readonly kind: "variable"; readonly key: string; readonly fallback: string | undefined };
+  | { readonly kind: "variable"; readonly key: string; readonly written: string; readonly fallback: string | undefined };
 
 /**
  * Splits a policy value into text and policy variables. Under Version 2008-10-17 (or no Version), "variables such as
@@ -50,7 +50,7 @@ export function parseTemplate(value: string, variables: boolean): Part[] {
     const inner = value.slice(open + 2, close);
     const variable = /^\s*([^\s,']+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?$/.exec(inner);
     if (inner === "*" || inner === "?" || inner === "$") parts.push({ kind: "literal", text: inner });
-    else if (variable !== null) parts.push({ kind: "variable", key: variable[1]!.toLowerCase(), fallback: variable[2]?.replace(/''/g, "'") });
+    else if (variable !== null) parts.push({ kind: "variable", key: variable[1]!.toLowerCase(), written: variable[1]!, fallback: variable[2]?.replace(/''/g, "'") });
     else parts.push({ kind: "text", text: value.slice(open, close + 1) });
     from = close + 1;
   }
@@ -64,7 +64,7 @@ const CLOSE = "\u0001";
 
 /** A variable's value: a single string (booleans and numbers as their text); multivalued or absent keys resolve to nothing. */
 function variableValue(part: Extract<Part, { kind: "variable" }>, view: RequestView): string | undefined {
-  const value = view.get(part.key);
+  const value = view.get(part.key, part.written);
   if (typeof value === "string") return value;
   if (typeof value === "boolean" || typeof value === "number") return String(value);
   return part.fallback;

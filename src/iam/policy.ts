@@ -28,6 +28,8 @@ export interface CompiledStatement {
   readonly index: number;
   readonly sid: string | undefined;
   readonly effect: "Allow" | "Deny";
+  /** "#2 Deny (Sid NoDelete)": how traces name the statement, made once here. */
+  readonly description: string;
   matchesAction(lowerAction: string): boolean;
   matchesResource(resource: string | undefined, view: RequestView): boolean;
   /** Identity-policy statements cover their own principal: always DIRECT. */
@@ -152,7 +154,8 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
   }
 
   const conditions = Condition === undefined ? [] : compileConditions(Condition, variables);
-  return { index, sid: Sid, effect: Effect, matchesAction, matchesResource, matchPrincipal, conditions };
+  const description = `#${index} ${Effect}${Sid === undefined ? "" : ` (Sid ${Sid})`}`;
+  return { index, sid: Sid, effect: Effect, description, matchesAction, matchesResource, matchPrincipal, conditions };
 }
 
 /**
