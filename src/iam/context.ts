@@ -31,8 +31,8 @@ export interface AuthzRequest {
  * One request's view for condition and variable lookups. "Condition key names are not case-sensitive" (IAM
  * reference_policies_elements_condition), and kms:EncryptionContext:<key>'s key part is case-insensitive too (KMS
  * conditions-kms-encryption-context-case). A lookup tries the key as the policy spells it, then lower-cased, then
- * the principal's own keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:username,
- * aws:PrincipalTag/*), and only then scans the context ignoring case. No per-request map is built: policies and
+ * the principal's own keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:PrincipalIsAWSService,
+ * aws:username, aws:PrincipalTag/*), and only then scans the context ignoring case. No per-request map is built: policies and
  * callers normally spell keys as AWS documents them, so the first probe hits.
  */
 export class RequestView {
@@ -72,6 +72,9 @@ function principalKey(principal: Principal, lowerKey: string): ContextValue | un
       return principal.account;
     case "aws:principaltype":
       return principal.kind === "root" ? "Account" : principal.kind === "user" ? "User" : "AssumedRole";
+    // Every secretslite caller is an IAM identity; service principals never call.
+    case "aws:principalisawsservice":
+      return false;
     case "aws:username":
       return principal.kind === "user" ? (principal.username ?? principal.arn.slice(principal.arn.lastIndexOf("/") + 1)) : undefined;
   }

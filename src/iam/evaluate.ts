@@ -115,40 +115,43 @@ export function evaluate(policies: PolicySet, request: AuthzRequest, options?: E
   }
 
   const identityAllows = isRoot || identityAllow !== undefined;
-  const identityDeciding = identityAllow !== undefined ? { policyType: "identity-based" as const, sid: identityAllow.sid } : undefined;
-  const resourceDeciding = (statement: CompiledStatement) => ({ policyType: "resource-based" as const, sid: statement.sid });
   const sameAccount = request.resourceAccount === undefined || request.resourceAccount === principal.account;
+  // The deciding Allow: the identity policy's when there is one (AWS's log names it), else the resource policy's.
+  const either = (resourceStatement: CompiledStatement): Decision =>
+    identityAllow !== undefined ? allowedBy("identity-based", identityAllow, trace) : allowedBy("resource-based", resourceStatement, trace);
 
   if (policies.resourcePolicyKind === "key") {
-    const keyAllows = resourceDirect !== undefined || resourceByAccount !== undefined;
-    if (sameAccount && resourceDirect !== undefined) return allow(resourceDeciding(resourceDirect), trace);
-    if (resourceByAccount !== undefined && identityAllows) return allow(identityDeciding ?? resourceDeciding(resourceByAccount), trace);
-    if (!sameAccount && resourceDirect !== undefined && identityAllows) return allow(identityDeciding ?? resourceDeciding(resourceDirect), trace);
-    if (policies.grantsAllow === true) return allow(undefined, grantTrace(trace, tracing));
+    if (sameAccount && resourceDirect !== undefined) return allowedBy("resource-based", resourceDirect, trace);
+    if (resourceByAccount !== undefined && identityAllows) return either(resourceByAccount);
+    if (!sameAccount && resourceDirect !== undefined && identityAllows) return either(resourceDirect);
+    if (policies.grantsAllow === true) return grantAllows(trace, tracing);
     // KMS names the key policy when it did not allow ("because no resource-based policy allows the kms:X action").
-    return implicitDeny(keyAllows ? "identity-based" : "resource-based", trace);
+    return implicitDeny(resourceDirect !== undefined || resourceByAccount !== undefined ? "identity-based" : "resource-based", trace);
   }
 
   if (sameAccount) {
-    if (identityAllow !== undefined) return allow(identityDeciding, trace);
-    if (resourceDirect !== undefined) return allow(resourceDeciding(resourceDirect), trace);
-    if (isRoot) return allow(resourceByAccount === undefined ? undefined : resourceDeciding(resourceByAccount), trace);
-    if (policies.grantsAllow === true) return allow(undefined, grantTrace(trace, tracing));
+    if (identityAllow !== undefined) return allowedBy("identity-based", identityAllow, trace);
+    if (resourceDirect !== undefined) return allowedBy("resource-based", resourceDirect, trace);
+    if (isRoot) return resourceByAccount === undefined ? { decision: "allow", trace } : allowedBy("resource-based", resourceByAccount, trace);
+    if (policies.grantsAllow === true) return grantAllows(trace, tracing);
     return implicitDeny("identity-based", trace);
   }
   const resourceAllows = resourceDirect ?? resourceByAccount;
-  if (resourceAllows !== undefined && identityAllows) return allow(identityDeciding ?? resourceDeciding(resourceAllows), trace);
-  if (policies.grantsAllow === true) return allow(undefined, grantTrace(trace, tracing));
+  if (resourceAllows !== undefined && identityAllows) return either(resourceAllows);
+  if (policies.grantsAllow === true) return grantAllows(trace, tracing);
   return implicitDeny(identityAllows ? "resource-based" : "identity-based", trace);
 }
 
-function grantTrace(trace: string[], tracing: boolean): string[] {
+function grantAllows(trace: string[], tracing: boolean): Decision {
   if (tracing) trace.push("grant allows");
-  return trace;
+  return { decision: "allow", trace };
 }
 
-const allow = (deciding: Decision["deciding"], trace: string[]): Decision =>
-  deciding === undefined ? { decision: "allow", trace } : { decision: "allow", deciding, trace };
+const allowedBy = (policyType: PolicyType, statement: CompiledStatement, trace: string[]): Decision => ({
+  decision: "allow",
+  deciding: statement.sid === undefined ? { policyType } : { policyType, sid: statement.sid },
+  trace,
+});
 
 const deny = (policyType: PolicyType, statement: CompiledStatement, trace: string[]): Decision => ({
   decision: "explicit-deny",
