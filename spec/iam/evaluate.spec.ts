@@ -446,16 +446,11 @@ table(`${IAM}: reference_policies_elements_notprincipal`, [
   { name: "another user of the account is denied", policy: notPrincipalDeny([alice.arn, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: carol, action: "secretsmanager:GetSecretValue", expect: "explicit-deny", policyType: "resource-based", sid: "DenyAllButListed" },
   { name: "the account root, listed, is not denied", policy: notPrincipalDeny([alice.arn, `arn:aws:iam::${ACCT}:root`]), principal: root, action: "secretsmanager:GetSecretValue", expect: "allow" },
   { name: "the user listed without its account is still denied (the account must be listed too)", policy: notPrincipalDeny([alice.arn]), identity: [allowing("secretsmanager:*")], principal: alice, action: "secretsmanager:GetSecretValue", expect: "explicit-deny" },
-  { name: "a role session is left out when the role, the session and the account are all listed", policy: notPrincipalDeny([APP_ROLE, appSession.arn, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: appSession, action: "secretsmanager:GetSecretValue", expect: "allow" },
-  { name: "a role session with only its role listed is denied", policy: notPrincipalDeny([APP_ROLE, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: appSession, action: "secretsmanager:GetSecretValue", expect: "explicit-deny" },
-  {
-    name: "Allow with NotPrincipal grants everyone else, cross-account too (with their IAM allow)",
-    policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", NotPrincipal: { AWS: carol.arn }, Action: "secretsmanager:GetSecretValue", Resource: "*" }] },
-    identity: [allowing("secretsmanager:GetSecretValue")],
-    principal: bob,
-    action: "secretsmanager:GetSecretValue",
-    expect: "allow",
-  },
+  { name: "a role session is left out when its role and the account are listed", policy: notPrincipalDeny([APP_ROLE, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: appSession, action: "secretsmanager:GetSecretValue", expect: "allow" },
+  { name: "a role session is left out when the session itself and the account are listed", policy: notPrincipalDeny([appSession.arn, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: appSession, action: "secretsmanager:GetSecretValue", expect: "allow" },
+  { name: "a role session with its role listed but not the account is denied", policy: notPrincipalDeny([APP_ROLE, appSession.arn]), identity: [allowing("secretsmanager:*")], principal: appSession, action: "secretsmanager:GetSecretValue", expect: "explicit-deny" },
+  { name: "another role's session is denied", policy: notPrincipalDeny([APP_ROLE, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: otherSession, action: "secretsmanager:GetSecretValue", expect: "explicit-deny" },
+  { name: "a cross-account caller is denied unless listed", policy: notPrincipalDeny([alice.arn, `arn:aws:iam::${ACCT}:root`]), identity: [allowing("secretsmanager:*")], principal: bob, action: "secretsmanager:GetSecretValue", expect: "explicit-deny" },
 ]);
 
 table(`${IAM}: reference_policies_evaluation-logic (deny wins; policy types)`, [

@@ -40,6 +40,7 @@ describe("malformed documents", () => {
     ["a partial wildcard principal in a key policy", withPrincipal({ AWS: "arn:aws:iam::*:root" }), keyPolicy, "Policy contains a statement with one or more invalid principals."],
     ["an invalid principal in a secret policy (Secrets Manager's text)", withPrincipal({ AWS: "alice" }), secretPolicy, "This resource policy contains an unsupported principal."],
     ["an invalid principal, IAM's wording", withPrincipal({ AWS: "alice" }), iamResourcePolicy, 'Invalid principal in policy: "AWS":"alice"'],
+    ["NotPrincipal with Allow (IAM: not supported)", { Version: "2012-10-17", Statement: { Effect: "Allow", NotPrincipal: { AWS: "111122223333" }, Action: "kms:*", Resource: "*" } }, keyPolicy, 'NotPrincipal must be used with "Effect":"Deny".'],
     ["an unknown principal type", withPrincipal({ Users: "*" }), keyPolicy, "Syntax errors in policy."],
     ["a principal that is neither * nor an object", withPrincipal("111122223333"), keyPolicy, "Syntax errors in policy."],
     ["an unknown condition operator", statement({ Condition: { StringEqual: { "aws:username": "a" } } }), identity, "Invalid Condition type : StringEqual."],

@@ -122,6 +122,9 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
     if (Resource === undefined && NotResource === undefined) throw new PolicyError(NO_RESOURCES);
   } else {
     if (principal === undefined && NotPrincipal === undefined) throw new PolicyError("Missing required field Principal");
+    // "NotPrincipal must be used with "Effect":"Deny". Using it with "Effect":"Allow" is not supported" (IAM,
+    // NotPrincipal): refused here, so a policy that AWS would not honour fails locally rather than allow everyone.
+    if (NotPrincipal !== undefined && Effect === "Allow") throw new PolicyError('NotPrincipal must be used with "Effect":"Deny".');
     const principals = compilePrincipals(principal ?? NotPrincipal, options.dialect ?? "iam");
     matchPrincipal = principal !== undefined ? (caller) => principals.match(caller) : (caller) => (principals.exempts(caller) ? NO_MATCH : DIRECT);
   }
@@ -245,17 +248,19 @@ function compilePrincipals(value: unknown, dialect: PolicyDialect): Principals {
       return NO_MATCH;
     },
     /**
-     * IAM, NotPrincipal: "When you use NotPrincipal with Deny, you must also specify the account ARN of the
-     * not-denied principal", and for a role session both "the ARN of the role" and "the assumed-role session".
-     * AWS checks each identity a request carries (account, role, session or user), so a caller is left out only
-     * when every one of them is listed.
+     * IAM, NotPrincipal: "When you use NotPrincipal, you must also specify the account ARN of the not-denied
+     * principal. Otherwise, the policy might deny access to the entire account containing the principal … When
+     * evaluating an assumed-role user, AWS first verifies the account, then the role, and then the assumed-role user
+     * … we strongly recommend that you explicitly include the ARN for a user's account, or include both the ARN for a
+     * role and the ARN for the account containing that role." So a caller is left out only when its account is
+     * listed together with the user itself, or, for a role session, with its role or the session.
      */
     exempts(caller) {
       if (any) return true;
       if (!accounts.has(caller.account)) return false;
       if (caller.kind === "root") return true;
       if (caller.kind === "user") return arns.has(caller.arn);
-      return arns.has(caller.arn) && caller.roleArn !== undefined && arns.has(caller.roleArn);
+      return arns.has(caller.arn) || (caller.roleArn !== undefined && arns.has(caller.roleArn));
     },
   };
 }
