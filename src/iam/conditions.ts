@@ -7,6 +7,10 @@ import { PolicyError } from "./policy-error";
 export interface CompiledCondition {
   /** `StringEquals kms:CallerAccount`, for traces. */
   readonly label: string;
+  /** The operator, key and values as written: what a judgement about the policy itself (public.ts) reads. */
+  readonly operator: string;
+  readonly key: string;
+  readonly values: readonly string[];
   test(view: RequestView): boolean;
 }
 
@@ -190,7 +194,7 @@ function compileOne(
   if (base === "null") {
     // "Null": {"key": "true"} holds when the key is absent, "false" when it is present.
     const wantAbsent = values.map((value) => value.toLowerCase() === "true");
-    return { label, test: (view) => wantAbsent.includes(isAbsent(view.get(key, written))) };
+    return { label, operator, key: written, values, test: (view) => wantAbsent.includes(isAbsent(view.get(key, written))) };
   }
   const family = FAMILIES.get(base)!;
   const tests = values.map((value) => family.compile(value, variables && VARIABLE_FAMILIES.test(base), operator));
@@ -216,6 +220,9 @@ function compileOne(
   };
   return {
     label,
+    operator,
+    key: written,
+    values,
     test(view) {
       view.unresolved = false;
       const result = decide(view);

@@ -34,6 +34,10 @@ export interface CompiledStatement {
   matchesResource(resource: string | undefined, view: RequestView): boolean;
   /** Identity-policy statements cover their own principal: always DIRECT. */
   matchPrincipal(principal: Principal): PrincipalMatch;
+  /** Principal "*" or {"AWS": "*"} (alone or in a list): the statement names everyone. */
+  readonly wildcardPrincipal: boolean;
+  /** The statement has NotPrincipal: it covers everyone but the few it lists. */
+  readonly notPrincipal: boolean;
   readonly conditions: readonly CompiledCondition[];
 }
 
@@ -116,6 +120,7 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
   if (principal !== undefined && NotPrincipal !== undefined) throw new PolicyError(SYNTAX);
 
   let matchPrincipal: (caller: Principal) => PrincipalMatch = () => DIRECT;
+  let wildcardPrincipal = false;
   if (options.kind === "identity") {
     if (principal !== undefined || NotPrincipal !== undefined) throw new PolicyError(IDENTITY_PRINCIPAL);
     // "Statements must include either a Resource or a NotResource element" (IAM, Resource).
@@ -126,6 +131,7 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
     // NotPrincipal): refused here, so a policy that AWS would not honour fails locally rather than allow everyone.
     if (NotPrincipal !== undefined && Effect === "Allow") throw new PolicyError('NotPrincipal must be used with "Effect":"Deny".');
     const principals = compilePrincipals(principal ?? NotPrincipal, options.dialect ?? "iam");
+    wildcardPrincipal = principals.wildcard;
     matchPrincipal = principal !== undefined ? (caller) => principals.match(caller) : (caller) => (principals.exempts(caller) ? NO_MATCH : DIRECT);
   }
 
@@ -158,7 +164,8 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
 
   const conditions = Condition === undefined ? [] : compileConditions(Condition, variables);
   const description = `#${index} ${Effect}${Sid === undefined ? "" : ` (Sid ${Sid})`}`;
-  return { index, sid: Sid, effect: Effect, description, matchesAction, matchesResource, matchPrincipal, conditions };
+  const notPrincipal = NotPrincipal !== undefined;
+  return { index, sid: Sid, effect: Effect, description, matchesAction, matchesResource, matchPrincipal, wildcardPrincipal, notPrincipal, conditions };
 }
 
 /**
@@ -196,6 +203,8 @@ function compileResource(pattern: string, variables: boolean): ValueMatcher {
 }
 
 interface Principals {
+  /** "*" is among the principals named. */
+  readonly wildcard: boolean;
   match(caller: Principal): PrincipalMatch;
   /** For NotPrincipal: whether the caller is among those the statement leaves out. */
   exempts(caller: Principal): boolean;
@@ -242,6 +251,7 @@ function compilePrincipals(value: unknown, dialect: PolicyDialect): Principals {
   } else throw new PolicyError(SYNTAX);
 
   return {
+    wildcard: any,
     match(caller) {
       if (any || arns.has(caller.arn) || (caller.roleArn !== undefined && arns.has(caller.roleArn))) return DIRECT;
       if (accounts.has(caller.account)) return caller.kind === "root" ? DIRECT : BY_ACCOUNT;
