@@ -145,27 +145,26 @@ test("the event loop keeps turning while RSA-4096 keys are made and ML-DSA-87 an
   const rsa = ref("RSA_4096", await store.generate("RSA_4096"));
   await store.sign(mlDsa, "ML_DSA_SHAKE_256", { messageType: "RAW", message: Buffer.from("warm the workers") });
   const message = randomBytes(4096);
-  const period = 5;
-  let worstLateness = 0;
+  // Whether other callbacks run while the slow work is pending, counted rather than timed (a loaded machine makes any
+  // time bound flaky): a keygen or signature on the event loop itself would let no tick in before it finished.
   let ticks = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worstLateness = Math.max(worstLateness, now - last - period);
-    last = now;
-    ticks++;
-  }, period);
+  const timer = setInterval(() => ticks++, 1);
+  const ticksWhenGenerated: number[] = [];
+  const generated = () => store.generate("RSA_4096").finally(() => ticksWhenGenerated.push(ticks));
+  let ticksWhenSigned = 0;
   try {
     await Promise.all([
-      store.generate("RSA_4096"),
-      store.generate("RSA_4096"),
-      ...Array.from({ length: 40 }, () => store.sign(mlDsa, "ML_DSA_SHAKE_256", { messageType: "RAW", message })),
-      ...Array.from({ length: 40 }, () => store.sign(rsa, "RSASSA_PSS_SHA_512", { messageType: "RAW", message })),
+      generated(),
+      generated(),
+      Promise.all([
+        ...Array.from({ length: 40 }, () => store.sign(mlDsa, "ML_DSA_SHAKE_256", { messageType: "RAW", message })),
+        ...Array.from({ length: 40 }, () => store.sign(rsa, "RSASSA_PSS_SHA_512", { messageType: "RAW", message })),
+      ]).finally(() => (ticksWhenSigned = ticks)),
     ]);
   } finally {
     clearInterval(timer);
   }
-  // Generous bounds for a loaded 2-core machine: a synchronous RSA-4096 keygen alone would stall it for seconds.
-  expect(ticks).toBeGreaterThan(5);
-  expect(worstLateness).toBeLessThan(100);
+  // Each RSA-4096 key (seconds of work) and the 80 signatures together let the timer run before they were done.
+  expect(Math.min(...ticksWhenGenerated)).toBeGreaterThan(0);
+  expect(ticksWhenSigned).toBeGreaterThan(0);
 });
