@@ -7,9 +7,9 @@ import type { CompiledPolicy, CompiledStatement } from "./policy";
  * Condition keys that tie a request to particular accounts, organizations, networks or sources: with one of them, a
  * statement for "*" no longer grants access to anyone. AWS asks Zelkova (facts part 2, b5); this is the common core of
  * what AWS's public-access checks (S3 Block Public Access, IAM Access Analyzer) accept as restricting, the same list
- * src/services/secretsmanager/resource-policy.ts uses today.
+ * which src/services/secretsmanager/resource-policy.ts reads from here.
  */
-const RESTRICTING_KEYS = new Set(
+export const RESTRICTING_KEYS: ReadonlySet<string> = new Set(
   [
     "aws:PrincipalAccount",
     "aws:PrincipalArn",
@@ -33,8 +33,11 @@ const RESTRICTING_KEYS = new Set(
  * A restricting key under a positive operator, for values that are not themselves the wildcard. Negated operators,
  * `…IfExists` and Null restrict nothing: each holds for a request that lacks the key or carries any other value.
  */
+/** Operators under which a restricting key restricts nothing (see restricts). */
+export const NON_RESTRICTING_OPERATOR = /Not|IfExists$|^Null$/;
+
 const restricts = (condition: CompiledCondition): boolean =>
-  !/Not|IfExists$|^Null$/.test(condition.operator) &&
+  !NON_RESTRICTING_OPERATOR.test(condition.operator) &&
   RESTRICTING_KEYS.has(condition.key.toLowerCase()) &&
   condition.values.length > 0 &&
   condition.values.every((value) => value !== "*");

@@ -1,4 +1,5 @@
 // Resource policies: the IAM grammar a secret's policy must follow, and whether it grants access to anyone.
+import { NON_RESTRICTING_OPERATOR, RESTRICTING_KEYS } from "../../iam/public";
 import { malformedPolicy } from "./errors";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -63,35 +64,15 @@ function parseStatement(statement: Json | undefined): PolicyStatement {
 }
 
 /**
- * Condition keys that tie a request to particular accounts, organizations, networks or sources: with one of
- * them, a statement for `*` no longer grants access to anyone. AWS asks Zelkova; this is the common core of
- * what AWS's public-access checks (S3 Block Public Access, Access Analyzer) accept as restricting.
+ * A restricting key (src/iam/public.ts: AWS asks Zelkova; this is the common core of what its public-access checks
+ * accept as restricting) under a positive operator, for values that are not themselves the wildcard. The IAM engine's
+ * broadAccessStatements judges compiled policies the same way; this one reads the document as written, so that a
+ * NotPrincipal with Allow, which the engine refuses, still counts as broad access here.
  */
-const RESTRICTING_KEYS = new Set(
-  [
-    "aws:PrincipalAccount",
-    "aws:PrincipalArn",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalServiceName",
-    "aws:SourceAccount",
-    "aws:SourceArn",
-    "aws:SourceOwner",
-    "aws:SourceOrgID",
-    "aws:SourceOrgPaths",
-    "aws:SourceIp",
-    "aws:SourceVpc",
-    "aws:SourceVpce",
-    "aws:userid",
-    "aws:username",
-  ].map((key) => key.toLowerCase()),
-);
-
-/** A restricting key under a positive operator, for values that are not themselves the wildcard. */
 function restricts(condition: JsonObject | undefined): boolean {
   if (condition === undefined) return false;
   return Object.entries(condition).some(([operator, keys]) => {
-    if (!isObject(keys) || /Not|IfExists$|^Null$/.test(operator)) return false;
+    if (!isObject(keys) || NON_RESTRICTING_OPERATOR.test(operator)) return false;
     return Object.entries(keys).some(([key, values]) => {
       if (!RESTRICTING_KEYS.has(key.toLowerCase())) return false;
       const list = Array.isArray(values) ? values : [values];
