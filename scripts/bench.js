@@ -15,7 +15,7 @@
 //   of GetSecretValue alone and while RSA-4096 keys are being made, which runs after the table otherwise).
 "use strict";
 const { spawn } = require("node:child_process");
-const { mkdtempSync, rmSync, writeFileSync } = require("node:fs");
+const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
@@ -192,17 +192,42 @@ function templated(server, target, template, targets) {
  */
 const generatorFor = (server, request) => (request.template !== undefined && server.verifiesSignatures ? "autocannon" : GENERATOR);
 
-/** Loads one server with one request for SECONDS (or `amount` requests: autocannon only) with the generator given. */
+/**
+ * The CPU time (user + system, in µs) a server process has used so far, from /proc (Linux); undefined elsewhere.
+ * Its growth over a run divided by the requests served is the server's CPU cost per request: unlike req/s, it does
+ * not change with how much of the machine the load generator and anything else running take.
+ */
+const TICK_US = 1e6 / 100; // USER_HZ: 100 on every Linux the bench runs on (getconf CLK_TCK).
+function cpuMicros(server) {
+  try {
+    const stat = readFileSync(`/proc/${server.child.pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces), from the closing parenthesis: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads one server with one request for SECONDS (or `amount` requests: autocannon only) with the generator given.
+ * `cpu` is the server's CPU µs per request over the run (undefined off Linux).
+ */
 async function load(server, request, connections, options = {}) {
   const generator = options.amount !== undefined ? "autocannon" : (options.generator ?? generatorFor(server, request));
+  const cpuBefore = cpuMicros(server);
+  let result;
   if (generator === "wrk") {
     const first = nextFresh;
-    const result = await runWrk(WRK, server, request, connections, SECONDS, first);
+    result = await runWrk(WRK, server, request, connections, SECONDS, first);
     // Requests still in flight when wrk stopped used counters too: skip past them.
     nextFresh = first + result.requests + 4 * connections + 100;
-    return { ...result, generator };
+  } else {
+    result = await loadAutocannon(server, request, connections, options);
   }
-  return { ...(await loadAutocannon(server, request, connections, options)), generator };
+  const cpuAfter = cpuMicros(server);
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
+  return { ...result, generator, cpu };
 }
 
 /** Runs autocannon against one request; a templated one is signed again per call so strict mode accepts it. */
@@ -235,7 +260,7 @@ async function loadAutocannon(server, request, connections, options) {
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${server.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors; first: ${firstFailure}`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
 }
 
 /** The requests each hot operation sends, against a key and ciphertext made on that server. */
@@ -422,6 +447,9 @@ async function compareGenerators(work, bare) {
           "wrk × bare": (w.server.rps / w.bare.rps).toFixed(2),
           "autocannon p99": fmt(a.server.p99),
           "wrk p99": fmt(w.server.p99),
+          // The server's own CPU per request should not depend on the generator: if it does, the run was disturbed.
+          "autocannon cpu µs": fmtCpu(a.server.cpu),
+          "wrk cpu µs": fmtCpu(w.server.cpu),
         };
         compareRows.push(row);
         console.log(JSON.stringify(row));
@@ -434,6 +462,7 @@ async function compareGenerators(work, bare) {
   console.table(compareRows);
 }
 
+const fmtCpu = (us) => (us === undefined ? "-" : Math.round(us));
 const fmt = (n) => (n < 10 ? n.toFixed(2) : Math.round(n).toString());
 
 async function main() {
@@ -502,7 +531,7 @@ async function main() {
             // moto checks no signature: it is compared with the default mode only.
             const motoRequest = mode.name === "default" ? motoRequests.get(operation) : undefined;
             if (motoRequest !== undefined && !motoFigures.has(bareKey)) motoFigures.set(bareKey, await load(moto, motoRequest, c, { generator }));
-            const motoFigure = motoFigures.get(bareKey);
+            const motoFigure = motoRequest === undefined ? undefined : motoFigures.get(bareKey);
             const measured = await load(server, request, c);
             const row = {
               mode: mode.name,
@@ -518,6 +547,10 @@ async function main() {
               "floor req/s": Math.round(tokenFloor.rps),
               "floor p99": fmt(tokenFloor.p99),
               "floor × bare": (tokenFloor.rps / ceiling.rps).toFixed(2),
+              // CPU µs per request, of each server process: what it costs whatever share of the cores it gets.
+              "cpu µs": fmtCpu(measured.cpu),
+              "bare cpu µs": fmtCpu(ceiling.cpu),
+              "floor cpu µs": fmtCpu(tokenFloor.cpu),
               ...(moto === undefined
                 ? {}
                 : {
