@@ -6,8 +6,10 @@
 // (a C event loop: it leaves the cores to the server), else from autocannon in this Node process; each row
 // names the generator that produced it. moto_server, when on PATH, runs the same operations for comparison.
 // Usage: npm run bench [-- --seconds 5 --profile --scale --sync --operations PutSecretValue,CreateSecret]
-//   --generator wrk|autocannon forces one generator; --compare-generators also measures bare node:http and
-//   secretslite with both, alternately, and prints what each generator lets the server reach.
+//   --generator wrk|autocannon forces one generator; --compare also runs the two generators side by side: bare
+//   node:http and secretslite under each, back to back, and what each generator lets the server reach.
+//   Each row also shows each server's CPU µs per request (Linux /proc); scripts/bench/profile-summary.js reads
+//   what --profile writes.
 //   --scale also compares GetSecretValue with 1,000 and with 100,000 stored secrets (takes a few minutes).
 //   --sync also runs the write operations (CreateKey, CreateSecret, PutSecretValue) on two servers, --sync never
 //   and --sync always (fsync before each acknowledged write), alternately, and prints what the fsync costs.
@@ -34,13 +36,13 @@ const { values } = parseArgs({
     sync: { type: "boolean", default: false },
     operations: { type: "string" },
     generator: { type: "string" },
-    "compare-generators": { type: "boolean", default: false },
+    compare: { type: "boolean", default: false },
   },
 });
 const WRK = findWrk();
 if (values.generator !== undefined && !["wrk", "autocannon"].includes(values.generator)) throw new Error("--generator takes wrk or autocannon");
 if (values.generator === "wrk" && WRK === undefined) throw new Error("--generator wrk: wrk is not on PATH (Debian: apt-get install wrk)");
-if (values["compare-generators"] && WRK === undefined) throw new Error("--compare-generators needs wrk on PATH (Debian: apt-get install wrk)");
+if (values.compare && WRK === undefined) throw new Error("--compare needs wrk on PATH (Debian: apt-get install wrk)");
 /** The generator used unless a row needs the other (see generatorFor). */
 const GENERATOR = values.generator ?? (WRK === undefined ? "autocannon" : "wrk");
 const MOTO = findMoto();
@@ -420,7 +422,7 @@ async function underKeyGenerationLoad(work) {
 }
 
 /**
- * --compare-generators: bare node:http and secretslite (default mode) under autocannon and under wrk, one after
+ * --compare: bare node:http and secretslite (default mode) under autocannon and under wrk, one after
  * the other for each row, so both generators see the same machine. The generator that costs the machine less
  * leaves the server more of the two cores: a higher × bare, and higher figures for both servers.
  */
@@ -571,7 +573,7 @@ async function main() {
       await stopProcess(moto);
       moto = undefined;
     }
-    if (values["compare-generators"]) await compareGenerators(work, bare);
+    if (values.compare) await compareGenerators(work, bare);
     if (ONLY === undefined || ONLY.has("GetSecretValue under load")) await underKeyGenerationLoad(work);
     if (values.scale) {
       const small = await atScale(work, 1_000);
