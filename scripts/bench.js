@@ -2,8 +2,14 @@
 // The project's benchmark: hot-path throughput and latency of a built secretslite against a bare
 // node:http JSON echo server measured in the same run, over loopback, with pre-signed SigV4 requests.
 // A third server, the token floor (bare plus one SoftHSM2 call per request), shows what any token-backed
-// server can reach here. Each server runs in its own child process; autocannon drives them from this one.
+// server can reach here. Each server runs in its own child process. The load comes from wrk when it is on PATH
+// (a C event loop: it leaves the cores to the server), else from autocannon in this Node process; each row
+// names the generator that produced it. moto_server, when on PATH, runs the same operations for comparison.
 // Usage: npm run bench [-- --seconds 5 --profile --scale --sync --operations PutSecretValue,CreateSecret]
+//   --generator wrk|autocannon forces one generator; --compare also runs the two generators side by side: bare
+//   node:http and secretslite under each, back to back, and what each generator lets the server reach.
+//   Each row also shows each server's CPU µs per request (Linux /proc); scripts/bench/profile-summary.js reads
+//   what --profile writes.
 //   --scale also compares GetSecretValue with 1,000 and with 100,000 stored secrets (takes a few minutes).
 //   --sync also runs the write operations (CreateKey, CreateSecret, PutSecretValue) on two servers, --sync never
 //   and --sync always (fsync before each acknowledged write), alternately, and prints what the fsync costs.
@@ -11,13 +17,15 @@
 //   of GetSecretValue alone and while RSA-4096 keys are being made, which runs after the table otherwise).
 "use strict";
 const { spawn } = require("node:child_process");
-const { mkdtempSync, rmSync, writeFileSync } = require("node:fs");
+const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
 const autocannon = require("autocannon");
 const aws4 = require("aws4");
+const { findWrk, runWrk } = require("./bench/wrk");
+const { findMoto, startMoto } = require("./bench/moto");
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +35,17 @@ const { values } = parseArgs({
     scale: { type: "boolean", default: false },
     sync: { type: "boolean", default: false },
     operations: { type: "string" },
+    generator: { type: "string" },
+    compare: { type: "boolean", default: false },
   },
 });
+const WRK = findWrk();
+if (values.generator !== undefined && !["wrk", "autocannon"].includes(values.generator)) throw new Error("--generator takes wrk or autocannon");
+if (values.generator === "wrk" && WRK === undefined) throw new Error("--generator wrk: wrk is not on PATH (Debian: apt-get install wrk)");
+if (values.compare && WRK === undefined) throw new Error("--compare needs wrk on PATH (Debian: apt-get install wrk)");
+/** The generator used unless a row needs the other (see generatorFor). */
+const GENERATOR = values.generator ?? (WRK === undefined ? "autocannon" : "wrk");
+const MOTO = findMoto();
 const ONLY = values.operations === undefined ? undefined : new Set(values.operations.split(",").map((name) => name.trim()));
 /** The operations that write on every call: what --sync compares. */
 const WRITES = new Set(["CreateKey", "CreateSecret", "PutSecretValue"]);
@@ -109,15 +126,21 @@ async function stopProcess(server) {
   await new Promise((resolve) => server.child.once("exit", resolve));
 }
 
-function startSecretslite(dataDir, extraArgs) {
+async function startSecretslite(dataDir, extraArgs) {
   const nodeFlags = values.profile ? ["--cpu-prof", "--cpu-prof-dir=.bench"] : [];
   const args = [...nodeFlags, path.join(__dirname, "..", "bin", "secretslite.js"), "--port", "0", "--data-dir", dataDir, "--log-level", "error", ...extraArgs];
-  return startProcess(args, "secretslite");
+  const server = await startProcess(args, "secretslite");
+  // A server that checks signatures needs each templated body signed on its own: only autocannon can.
+  server.verifiesSignatures = extraArgs.includes("--verify-signatures");
+  return server;
 }
 
-/** A request signed once: without --verify-signatures any signature passes, with it the 5-minute window covers the run. */
+/**
+ * A request signed once: without --verify-signatures any signature passes, with it the 5-minute window covers the run.
+ * `body` is an object, or JSON text already made (a template's body).
+ */
 function signed(server, target, body) {
-  const payload = JSON.stringify(body);
+  const payload = typeof body === "string" ? body : JSON.stringify(body);
   const request = aws4.sign(
     {
       host: `${server.host}:${server.port}`,
@@ -153,19 +176,72 @@ function call(server, request) {
 }
 
 /**
- * Runs autocannon against one request. A request with `fresh` gets a new body from `fresh(n)` for every
- * call (unique names and ClientRequestTokens for writes), signed again so strict mode accepts it.
+ * A templated request (writes: unique names and ClientRequestTokens) sends a new body per call, made from its
+ * `template` JSON text and a counter: `@NNNNNN@` becomes the counter on 8 digits, `@T@` the counter modulo
+ * `targets` on 3. The counter only grows over the whole bench, so no two runs send the same name or token
+ * (a repeated token would measure an idempotent retry, not a write).
+ */
+let nextFresh = 0;
+const freshBody = (request, n) =>
+  request.template.replaceAll("@NNNNNN@", pad(n)).replaceAll("@T@", String(n % (request.targets ?? 1)).padStart(3, "0"));
+function templated(server, target, template, targets) {
+  return { ...signed(server, target, template.replaceAll("@NNNNNN@", pad(0)).replaceAll("@T@", "000")), template, targets };
+}
+
+/**
+ * Which generator drives a row: GENERATOR, except that a templated request against a server checking signatures
+ * needs each body signed (wrk's Lua cannot compute SigV4), so autocannon drives that row.
+ */
+const generatorFor = (server, request) => (request.template !== undefined && server.verifiesSignatures ? "autocannon" : GENERATOR);
+
+/**
+ * The CPU time (user + system, in µs) a server process has used so far, from /proc (Linux); undefined elsewhere.
+ * Its growth over a run divided by the requests served is the server's CPU cost per request: unlike req/s, it does
+ * not change with how much of the machine the load generator and anything else running take.
+ */
+const TICK_US = 1e6 / 100; // USER_HZ: 100 on every Linux the bench runs on (getconf CLK_TCK).
+function cpuMicros(server) {
+  try {
+    const stat = readFileSync(`/proc/${server.child.pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces), from the closing parenthesis: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads one server with one request for SECONDS (or `amount` requests: autocannon only) with the generator given.
+ * `cpu` is the server's CPU µs per request over the run (undefined off Linux).
  */
 async function load(server, request, connections, options = {}) {
-  let n = 0;
+  const generator = options.amount !== undefined ? "autocannon" : (options.generator ?? generatorFor(server, request));
+  const cpuBefore = cpuMicros(server);
+  let result;
+  if (generator === "wrk") {
+    const first = nextFresh;
+    result = await runWrk(WRK, server, request, connections, SECONDS, first);
+    // Requests still in flight when wrk stopped used counters too: skip past them.
+    nextFresh = first + result.requests + 4 * connections + 100;
+  } else {
+    result = await loadAutocannon(server, request, connections, options);
+  }
+  const cpuAfter = cpuMicros(server);
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
+  return { ...result, generator, cpu };
+}
+
+/** Runs autocannon against one request; a templated one is signed again per call so strict mode accepts it. */
+async function loadAutocannon(server, request, connections, options) {
   const requests = [
-    request.fresh === undefined
+    request.template === undefined
       ? request
       : {
           ...request,
           // Keep autocannon's own fields (host, port): only the body and its signature change.
           setupRequest: (reqData) => {
-            const next = signed(server, request.target, request.fresh(n++));
+            const next = signed(server, request.target, freshBody(request, nextFresh++));
             return { ...reqData, headers: next.headers, body: next.body };
           },
         },
@@ -186,7 +262,7 @@ async function load(server, request, connections, options = {}) {
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${server.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors; first: ${firstFailure}`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
 }
 
 /** The requests each hot operation sends, against a key and ciphertext made on that server. */
@@ -201,14 +277,20 @@ async function hotRequests(server) {
     await call(server, signed(server, "secretsmanager.CreateSecret", { Name: putTarget(i), ClientRequestToken: token(`put-${i}`) }));
   }
   const run = Date.now().toString(36);
-  const put = signed(server, "secretsmanager.PutSecretValue", { SecretId: putTarget(0), SecretString: "v", ClientRequestToken: token("p") });
-  // Every fresh body has the same length: autocannon keeps the first Content-Length it computes.
-  put.fresh = (n) => ({ SecretId: putTarget(n % putTargets), SecretString: "v".repeat(256), ClientRequestToken: token(`${run}-p-${pad(n)}`) });
-  const createKey = signed(server, "TrentService.CreateKey", { Description: "bench" });
+  // Every templated body has the same length (fixed-width fields): autocannon keeps the first Content-Length it computes.
+  const put = templated(
+    server,
+    "secretsmanager.PutSecretValue",
+    JSON.stringify({ SecretId: "bench/put-@T@", SecretString: "v".repeat(256), ClientRequestToken: token(`${run}-p-@NNNNNN@`) }),
+    putTargets,
+  );
   // CreateKey has no idempotency token, but a fresh signature per call keeps strict mode's replay window honest.
-  createKey.fresh = () => ({ Description: "bench" });
-  const create = signed(server, "secretsmanager.CreateSecret", { Name: "bench/c", SecretString: "v", ClientRequestToken: token("c") });
-  create.fresh = (n) => ({ Name: `bench/new-${run}-${pad(n)}`, SecretString: "v".repeat(256), ClientRequestToken: token(`${run}-c-${pad(n)}`) });
+  const createKey = templated(server, "TrentService.CreateKey", JSON.stringify({ Description: "bench" }));
+  const create = templated(
+    server,
+    "secretsmanager.CreateSecret",
+    JSON.stringify({ Name: `bench/new-${run}-@NNNNNN@`, SecretString: "v".repeat(256), ClientRequestToken: token(`${run}-c-@NNNNNN@`) }),
+  );
   // Signing and MAC keys, made in the token; Verify checks against the stored public key in Node.
   const keyOf = async (KeySpec, KeyUsage) =>
     (await call(server, signed(server, "TrentService.CreateKey", { KeySpec, KeyUsage }))).KeyMetadata.KeyId;
@@ -244,8 +326,7 @@ async function atScale(work, total) {
   const server = await startSecretslite(path.join(work, `scale-${total}`), []);
   try {
     await call(server, signed(server, "secretsmanager.CreateSecret", { Name: "bench/secret", SecretString: "s".repeat(256), ClientRequestToken: token("scale") }));
-    const seed = signed(server, "secretsmanager.CreateSecret", { Name: "seed", ClientRequestToken: token("seed") });
-    seed.fresh = (n) => ({ Name: `bench/seed/${pad(n)}`, ClientRequestToken: token(`seed-${pad(n)}`) });
+    const seed = templated(server, "secretsmanager.CreateSecret", JSON.stringify({ Name: "bench/seed/@NNNNNN@", ClientRequestToken: token("seed-@NNNNNN@") }));
     await load(server, seed, 32, { amount: total - 1 });
     const get = signed(server, "secretsmanager.GetSecretValue", { SecretId: "bench/secret" });
     for (let i = 0; i < 500; i++) await call(server, get);
@@ -332,13 +413,58 @@ async function underKeyGenerationLoad(work) {
       "p99 ×": (loaded.p99 / Math.max(quiet.p99, 1)).toFixed(2),
       "RSA-4096 keys made": keysMade,
     };
-    console.log("GetSecretValue while RSA-4096 CreateKey runs on 2 connections (p99 × is against max(quiet p99, 1 ms), autocannon's resolution):");
+    // autocannon measures latency in whole milliseconds: the 1 ms floor keeps a 0 ms quiet p99 from dividing by zero.
+    console.log(`GetSecretValue while RSA-4096 CreateKey runs on 2 connections (${loaded.generator}; p99 × is against max(quiet p99, 1 ms)):`);
     console.table([row]);
   } finally {
     await stopProcess(server);
   }
 }
 
+/**
+ * --compare: bare node:http and secretslite (default mode) under autocannon and under wrk, one after
+ * the other for each row, so both generators see the same machine. The generator that costs the machine less
+ * leaves the server more of the two cores: a higher × bare, and higher figures for both servers.
+ */
+async function compareGenerators(work, bare) {
+  const server = await startSecretslite(path.join(work, "compare-generators"), []);
+  const compareRows = [];
+  try {
+    for (const [operation, request] of await hotRequests(server)) {
+      if (request.template === undefined) for (let i = 0; i < 200; i++) await call(server, request);
+      for (const c of CONCURRENCIES) {
+        const figures = {};
+        for (const generator of ["autocannon", "wrk"]) {
+          figures[generator] = { bare: await load(bare, request, c, { generator }), server: await load(server, request, c, { generator }) };
+        }
+        const { autocannon: a, wrk: w } = figures;
+        const row = {
+          operation,
+          c,
+          "autocannon bare": Math.round(a.bare.rps),
+          "wrk bare": Math.round(w.bare.rps),
+          "autocannon secretslite": Math.round(a.server.rps),
+          "wrk secretslite": Math.round(w.server.rps),
+          "autocannon × bare": (a.server.rps / a.bare.rps).toFixed(2),
+          "wrk × bare": (w.server.rps / w.bare.rps).toFixed(2),
+          "autocannon p99": fmt(a.server.p99),
+          "wrk p99": fmt(w.server.p99),
+          // The server's own CPU per request should not depend on the generator: if it does, the run was disturbed.
+          "autocannon cpu µs": fmtCpu(a.server.cpu),
+          "wrk cpu µs": fmtCpu(w.server.cpu),
+        };
+        compareRows.push(row);
+        console.log(JSON.stringify(row));
+      }
+    }
+  } finally {
+    await stopProcess(server);
+  }
+  console.log("Load generators side by side (req/s; secretslite default mode; each pair measured back to back):");
+  console.table(compareRows);
+}
+
+const fmtCpu = (us) => (us === undefined ? "-" : Math.round(us));
 const fmt = (n) => (n < 10 ? n.toFixed(2) : Math.round(n).toString());
 
 async function main() {
@@ -363,10 +489,30 @@ async function main() {
     BENCH_PIN: floorToken.pin,
   });
   const rows = [];
+  let moto;
   try {
-    // The same body sizes as the real requests, so the bare figures are a fair ceiling.
+    // moto_server gets the same operations, with its own key, ciphertext and secrets made through its API.
+    let motoRequests = new Map();
+    if (MOTO === undefined) {
+      console.log("moto_server not on PATH: skipped");
+    } else {
+      moto = await startMoto(MOTO);
+      motoRequests = new Map(await hotRequests(moto));
+      for (const [operation, request] of motoRequests) {
+        if (request.template !== undefined) continue;
+        try {
+          for (let i = 0; i < 50; i++) await call(moto, request);
+        } catch (error) {
+          console.log(`moto_server cannot serve ${operation} (${String(error.message).slice(0, 120)}): no moto figure for it`);
+          motoRequests.delete(operation);
+        }
+      }
+    }
+    // The same body sizes as the real requests, so the bare figures are a fair ceiling. Keyed by generator too:
+    // a ratio only compares figures one generator produced.
     const bareRequests = new Map();
     const floorRequests = new Map();
+    const motoFigures = new Map();
     for (const mode of [
       { name: "default", args: [] },
       { name: "verify-signatures", args: ["--verify-signatures", "--credentials-file", credentialsFile] },
@@ -376,18 +522,24 @@ async function main() {
         const requests = await hotRequests(server);
         for (const [operation, request] of requests) {
           // Warm the JIT and the token's handle cache (writes warm up inside their own runs).
-          if (request.fresh === undefined) for (let i = 0; i < 200; i++) await call(server, request);
+          if (request.template === undefined) for (let i = 0; i < 200; i++) await call(server, request);
           for (const c of CONCURRENCIES) {
-            const bareKey = `${operation}/${c}`;
-            if (!bareRequests.has(bareKey)) bareRequests.set(bareKey, await load(bare, request, c));
+            const generator = generatorFor(server, request);
+            const bareKey = `${operation}/${c}/${generator}`;
+            if (!bareRequests.has(bareKey)) bareRequests.set(bareKey, await load(bare, request, c, { generator }));
             const ceiling = bareRequests.get(bareKey);
-            if (!floorRequests.has(bareKey)) floorRequests.set(bareKey, await load(floor, request, c));
+            if (!floorRequests.has(bareKey)) floorRequests.set(bareKey, await load(floor, request, c, { generator }));
             const tokenFloor = floorRequests.get(bareKey);
+            // moto checks no signature: it is compared with the default mode only.
+            const motoRequest = mode.name === "default" ? motoRequests.get(operation) : undefined;
+            if (motoRequest !== undefined && !motoFigures.has(bareKey)) motoFigures.set(bareKey, await load(moto, motoRequest, c, { generator }));
+            const motoFigure = motoRequest === undefined ? undefined : motoFigures.get(bareKey);
             const measured = await load(server, request, c);
             const row = {
               mode: mode.name,
               operation,
               c,
+              generator,
               "req/s": Math.round(measured.rps),
               "p50 ms": fmt(measured.p50),
               "p99 ms": fmt(measured.p99),
@@ -397,6 +549,17 @@ async function main() {
               "floor req/s": Math.round(tokenFloor.rps),
               "floor p99": fmt(tokenFloor.p99),
               "floor × bare": (tokenFloor.rps / ceiling.rps).toFixed(2),
+              // CPU µs per request, of each server process: what it costs whatever share of the cores it gets.
+              "cpu µs": fmtCpu(measured.cpu),
+              "bare cpu µs": fmtCpu(ceiling.cpu),
+              "floor cpu µs": fmtCpu(tokenFloor.cpu),
+              ...(moto === undefined
+                ? {}
+                : {
+                    "moto req/s": motoFigure === undefined ? "-" : Math.round(motoFigure.rps),
+                    "moto p99": motoFigure === undefined ? "-" : fmt(motoFigure.p99),
+                    "× moto": motoFigure === undefined ? "-" : (measured.rps / motoFigure.rps).toFixed(2),
+                  }),
             };
             rows.push(row);
             console.log(JSON.stringify(row));
@@ -406,6 +569,11 @@ async function main() {
         await stopProcess(server);
       }
     }
+    if (moto !== undefined) {
+      await stopProcess(moto);
+      moto = undefined;
+    }
+    if (values.compare) await compareGenerators(work, bare);
     if (ONLY === undefined || ONLY.has("GetSecretValue under load")) await underKeyGenerationLoad(work);
     if (values.scale) {
       const small = await atScale(work, 1_000);
@@ -419,10 +587,15 @@ async function main() {
     }
     if (values.sync) await syncCost(work);
   } finally {
+    if (moto !== undefined) await stopProcess(moto);
     await stopProcess(bare);
     await stopProcess(floor);
     rmSync(work, { recursive: true, force: true });
   }
+  console.log(
+    `Each row's figures (secretslite, bare, floor${MOTO === undefined ? "" : ", moto"}) come from the generator it names` +
+      (MOTO === undefined ? "; moto_server not on PATH: skipped." : "; × moto = secretslite req/s ÷ moto_server req/s."),
+  );
   console.table(rows);
 }
 
