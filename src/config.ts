@@ -27,6 +27,8 @@ export interface Config {
   /** Strict SigV4: verify signatures against this AWS shared-credentials file. */
   readonly verifySignatures: boolean;
   readonly credentialsFile: string | undefined;
+  /** --principals: callers as IAM principals (keys, session tokens, tags, identity policies); replaces credentialsFile. */
+  readonly principalsFile: string | undefined;
   readonly pkcs11: Pkcs11Config;
   /** Lambda Invoke API endpoint (LocalStack, say) for rotation functions the functions file does not name. */
   readonly lambdaEndpoint: string | undefined;
@@ -87,6 +89,7 @@ export const defaults: Config = Object.freeze({
   maxBodyBytes: 1024 * 1024,
   verifySignatures: false,
   credentialsFile: undefined,
+  principalsFile: undefined,
   pkcs11: Object.freeze({ modulePath: DEFAULT_PKCS11_MODULE, tokenLabel: undefined, pin: undefined, pinFile: undefined }),
   lambdaEndpoint: undefined,
   rotationFunctionsFile: undefined,
@@ -113,8 +116,9 @@ Options (each also an environment variable):
   --default-account ID      SECRETSLITE_DEFAULT_ACCOUNT    account for access keys that are not 12 digits (${defaults.defaultAccount})
   --log-level LEVEL         SECRETSLITE_LOG_LEVEL          error | warn | info | debug (${defaults.logLevel})
   --max-body-bytes N        SECRETSLITE_MAX_BODY_BYTES     larger request bodies get 413 (${defaults.maxBodyBytes})
-  --verify-signatures       SECRETSLITE_VERIFY_SIGNATURES=1  check SigV4 signatures (needs --credentials-file)
+  --verify-signatures       SECRETSLITE_VERIFY_SIGNATURES=1  check SigV4 signatures (needs --credentials-file or --principals)
   --credentials-file FILE   SECRETSLITE_CREDENTIALS_FILE   AWS shared-credentials file of accepted keys
+  --principals FILE         SECRETSLITE_PRINCIPALS         YAML or JSON: callers as IAM principals (keys, session tokens, ARNs, tags, policies)
   --pkcs11-module FILE      SECRETSLITE_PKCS11_MODULE      PKCS#11 library (${DEFAULT_PKCS11_MODULE})
   --token-label LABEL       SECRETSLITE_TOKEN_LABEL        use this existing token instead of creating one
   --pin PIN                 SECRETSLITE_PIN                user PIN of --token-label
@@ -154,6 +158,7 @@ const options = {
   "max-body-bytes": { type: "string" },
   "verify-signatures": { type: "boolean" },
   "credentials-file": { type: "string" },
+  principals: { type: "string" },
   "pkcs11-module": { type: "string" },
   "token-label": { type: "string" },
   pin: { type: "string" },
@@ -271,8 +276,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   }
   const verifySignatures = flag("verify-signatures") ?? defaults.verifySignatures;
   const credentialsFile = text("credentials-file");
-  if (verifySignatures && credentialsFile === undefined) {
-    throw new ConfigError("--verify-signatures needs --credentials-file (an AWS shared-credentials file)");
+  const principalsFile = text("principals");
+  // Two lists of accepted keys would disagree sooner or later: the principals file carries everything the
+  // credentials file does (and who each key is), so it replaces it rather than adding to it.
+  if (credentialsFile !== undefined && principalsFile !== undefined) {
+    throw new ConfigError("--principals replaces --credentials-file: give one of them (the principals file lists every accepted key)");
+  }
+  if (verifySignatures && credentialsFile === undefined && principalsFile === undefined) {
+    throw new ConfigError("--verify-signatures needs --credentials-file (an AWS shared-credentials file) or --principals");
   }
   const tokenLabel = text("token-label");
   const pin = text("pin");
@@ -315,6 +326,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     maxBodyBytes: integer("max-body-bytes", 1024, 1024 * 1024 * 1024) ?? defaults.maxBodyBytes,
     verifySignatures,
     credentialsFile: credentialsFile === undefined ? undefined : path.resolve(credentialsFile),
+    principalsFile: principalsFile === undefined ? undefined : path.resolve(principalsFile),
     pkcs11: Object.freeze({
       modulePath: text("pkcs11-module") ?? defaults.pkcs11.modulePath,
       tokenLabel,

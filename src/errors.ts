@@ -43,6 +43,9 @@ export const invalidSignature = (message: string): AwsError => new AwsError("Inv
 export const unrecognizedClient = (): AwsError =>
   new AwsError("UnrecognizedClientException", "The security token included in the request is invalid.");
 
+/** Session credentials past their expiration (boto/boto3#1127, KMS Decrypt). */
+export const expiredToken = (): AwsError => new AwsError("ExpiredTokenException", "The security token included in the request is expired");
+
 /** `messages` are AWS's per-member sentences; AWS caps the list it reports at 10. */
 export const validationError = (messages: readonly string[]): AwsError => {
   const shown = messages.slice(0, 10);

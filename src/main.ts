@@ -29,6 +29,7 @@ import { makePrivate } from "./storage/private-dir";
 import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
 import { checkDataDir, DataDirError, describeOpenError, removeRunFile } from "./storage/data-dir-check";
 import type { RecoverableStore, Store } from "./storage/store";
+import { readPrincipalsFile, type Principals } from "./iam/principals-file";
 
 /** How long KMS waits for an XKS proxy. AWS waits 250 ms (the XKS proxy API spec); a loaded test machine needs more. */
 const XKS_TIMEOUT_MS = 2000;
@@ -93,9 +94,14 @@ export const packageVersion = (): string => {
 export async function startSecretslite(config: Config, options: StartOptions = {}): Promise<RunningSecretslite> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const verifier = config.verifySignatures && config.credentialsFile !== undefined
-    ? new SignatureVerifier(loadCredentialsFile(config.credentialsFile))
-    : undefined;
+  const principals = config.principalsFile === undefined ? undefined : readPrincipalsFile(config.principalsFile);
+  const verifier = !config.verifySignatures
+    ? undefined
+    : principals !== undefined
+      ? verifierFor(principals)
+      : config.credentialsFile === undefined
+        ? undefined
+        : new SignatureVerifier(loadCredentialsFile(config.credentialsFile));
   // Read before listening, so a bad functions file stops the start at once. Local commands inherit this
   // process's environment, as any child process does (rotation-functions.ts adds the AWS settings).
   const rotationFunctions = new RotationFunctions(
@@ -262,6 +268,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       maxBodyBytes: config.maxBodyBytes,
       defaultAccount: config.defaultAccount,
       verifier,
+      principals,
       clock,
       domains: { kms, secrets },
       logger,
@@ -386,4 +393,15 @@ async function openKeyStore(config: Config, dir: string, logger: Logger): Promis
   }
   // Made through PKCS#11 on first start; its files are checked, and restored from their verified copy, before each login.
   return openSoftHsmKeyStore(path.join(dir, "token"), { modulePath: pkcs11.modulePath, logger });
+}
+
+/** Strict mode over the principals file: every key's secret, and the token and expiry of session credentials. */
+function verifierFor(principals: Principals): SignatureVerifier {
+  const secrets = new Map<string, string>();
+  const sessions = new Map<string, { token: string; expiresAt?: number }>();
+  for (const [accessKeyId, entry] of principals.byAccessKey) {
+    secrets.set(accessKeyId, entry.secretAccessKey);
+    if (entry.sessionToken !== undefined) sessions.set(accessKeyId, { token: entry.sessionToken, ...(entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt }) });
+  }
+  return new SignatureVerifier(secrets, { sessions });
 }

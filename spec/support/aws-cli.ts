@@ -22,19 +22,24 @@ export class AwsCli {
   private readonly workDir = mkdtempSync(path.join(os.tmpdir(), "secretslite-aws-cli-"));
   private fileCounter = 0;
 
-  constructor(private readonly endpointUrl: string) {
+  constructor(
+    private readonly endpointUrl: string,
+    /** Whose keys the CLI signs with: the suite's default credentials unless given. */
+    private readonly as: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } = credentials,
+  ) {
     // Empty config and credentials files, so a developer's own ~/.aws cannot change what the CLI sends.
     writeFileSync(path.join(this.workDir, "config"), "");
     writeFileSync(path.join(this.workDir, "credentials"), "");
   }
 
   /** Runs `<cli> <service> <args> --endpoint-url … --output json` with only the environment the test chooses. */
-  run(cli: string, service: "kms" | "secretsmanager", args: readonly string[]): Promise<CliResult> {
+  run(cli: string, service: "kms" | "secretsmanager" | "sts", args: readonly string[]): Promise<CliResult> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ACCESS_KEY_ID: this.as.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.as.secretAccessKey,
+      ...(this.as.sessionToken === undefined ? {} : { AWS_SESSION_TOKEN: this.as.sessionToken }),
       AWS_DEFAULT_REGION: REGION,
       AWS_CONFIG_FILE: path.join(this.workDir, "config"),
       AWS_SHARED_CREDENTIALS_FILE: path.join(this.workDir, "credentials"),
@@ -49,7 +54,7 @@ export class AwsCli {
     });
   }
 
-  async json<T>(cli: string, service: "kms" | "secretsmanager", args: readonly string[]): Promise<T> {
+  async json<T>(cli: string, service: "kms" | "secretsmanager" | "sts", args: readonly string[]): Promise<T> {
     const result = await this.run(cli, service, args);
     if (result.code !== 0) throw new Error(`${cli} ${service} ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
     return (result.stdout.trim() === "" ? {} : JSON.parse(result.stdout)) as T;

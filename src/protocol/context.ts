@@ -26,13 +26,15 @@ export function createRequestContext(
   clock: Clock,
   domains: Domains,
   audit?: RequestAudit,
+  /** The account of the key's principal (--principals), which wins over what the key id says. */
+  principalAccount?: string,
 ): ServiceContext {
   const accessKeyId = auth.credential.accessKeyId;
   const region = auth.credential.region;
   return {
     requestId,
     scope: {
-      account: ACCOUNT_ID.test(accessKeyId) ? accessKeyId : defaultAccount,
+      account: principalAccount ?? (ACCOUNT_ID.test(accessKeyId) ? accessKeyId : defaultAccount),
       region,
       partition: partitionOf(region),
     },

@@ -16,6 +16,8 @@ import { toWire } from "./encode";
 import { StoreFault } from "../storage/store";
 import { parseAuthorization, type SignatureVerifier } from "./sigv4";
 import { decodeInput } from "./validate";
+import { handleSts, isStsRequest } from "./sts";
+import type { Principals } from "../iam/principals-file";
 
 interface ServiceEntry {
   readonly service: ServiceName;
@@ -66,6 +68,8 @@ export interface AwsEndpointOptions {
   readonly defaultAccount: string;
   /** Set in strict mode only. */
   readonly verifier: SignatureVerifier | undefined;
+  /** --principals: the account each known access key acts in, and who GetCallerIdentity says it is. */
+  readonly principals?: Principals | undefined;
   readonly clock: Clock;
   readonly domains: Domains;
   readonly logger: Logger;
@@ -85,6 +89,8 @@ const asServiceFault = (error: unknown, service: ServiceName | undefined): unkno
     : error;
 
 export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
+  // A key in the principals file acts in its principal's account; any other as before (a 12-digit key is its account).
+  const accountOf = (accessKeyId: string): string | undefined => options.principals?.byAccessKey.get(accessKeyId)?.principal.account;
   const { maxBodyBytes, logger } = options;
   const debugRequests = logger.enabled("debug");
 
@@ -133,6 +139,10 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     let input: unknown;
     try {
       const contentType = (req.headers["content-type"] ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
+      if (isStsRequest(req, contentType)) {
+        handleSts(req, res, requestId, body, { verifier: options.verifier, principals: options.principals, defaultAccount: options.defaultAccount, now: () => options.clock.now() });
+        return;
+      }
       if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
         throw serializationError(`Unsupported Content-Type '${contentType}': send ${CONTENT_TYPE}.`);
       }
@@ -155,7 +165,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
 
       const auth = parseAuthorization(req.headers, entry.signingName);
       const audit = options.audit === undefined ? undefined : requestAudit(options.audit, req, auth.credential.accessKeyId);
-      const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains, audit);
+      const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains, audit, accountOf(auth.credential.accessKeyId));
       options.verifier?.verify(auth, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body }, entry.signingName, ctx.now);
       audited = ctx;
 

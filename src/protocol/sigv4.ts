@@ -3,10 +3,10 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { LRUCache } from "lru-cache";
-import { incompleteSignature, invalidSignature, missingAuthenticationToken, unrecognizedClient } from "../errors";
+import { expiredToken, incompleteSignature, invalidSignature, missingAuthenticationToken, unrecognizedClient } from "../errors";
 
 /** The credential-scope service a target's requests must be signed for; kms-xks-proxy is what KMS signs its calls to an external key store proxy as. */
-export type SigningName = "kms" | "secretsmanager" | "kms-xks-proxy";
+export type SigningName = "kms" | "secretsmanager" | "kms-xks-proxy" | "sts";
 
 export interface SigV4Credential {
   readonly accessKeyId: string;
@@ -91,7 +91,7 @@ const wrongService = (expected: SigningName): string => `Credential should be sc
  * minutes of the time stamp in the request". The 15 minutes of the generic RequestExpired entry in
  * every CommonErrors page is DynamoDB's and STS's window, not these services'.
  */
-const CLOCK_SKEW_MINUTES: Readonly<Record<SigningName, number>> = { kms: 5, secretsmanager: 5, "kms-xks-proxy": 5 };
+const CLOCK_SKEW_MINUTES: Readonly<Record<SigningName, number>> = { kms: 5, secretsmanager: 5, "kms-xks-proxy": 5, sts: 5 };
 
 /**
  * An emulator serves every region, so "valid" only means fit for an ARN: lowercase words joined by
@@ -205,6 +205,8 @@ export function parseAuthorization(headers: IncomingHttpHeaders, expectedService
 export interface SignatureVerifierOptions {
   /** Derived signing keys kept; one per secret, day, region and service. */
   readonly signingKeyCacheSize?: number;
+  /** Session credentials (--principals): the token each such access key must send, and when it expires. */
+  readonly sessions?: ReadonlyMap<string, { readonly token: string; readonly expiresAt?: number }>;
 }
 
 /** Strict mode: recomputes the client's signature with the secret registered for its access key. */
@@ -215,7 +217,7 @@ export class SignatureVerifier {
   /** `credentials` maps access key id → secret access key; it is read per request, not copied. */
   constructor(
     private readonly credentials: ReadonlyMap<string, string>,
-    options: SignatureVerifierOptions = {},
+    private readonly options: SignatureVerifierOptions = {},
   ) {
     this.signingKeys = new LRUCache<string, Buffer>({ max: Math.max(1, options.signingKeyCacheSize ?? 256) });
   }
@@ -233,6 +235,14 @@ export class SignatureVerifier {
     if (credential.service !== expectedService) throw invalidSignature(wrongService(expectedService));
     const secret = this.credentials.get(credential.accessKeyId);
     if (secret === undefined) throw unrecognizedClient();
+    // With --principals, a session's key works only with its own token, and only until it expires, and a long-term key
+    // takes no token. (A --credentials-file lists no tokens: there, whatever token a client sends is not looked at.)
+    const { sessions } = this.options;
+    if (sessions !== undefined) {
+      const session = sessions.get(credential.accessKeyId);
+      if (session === undefined ? auth.securityToken !== undefined : auth.securityToken !== session.token) throw unrecognizedClient();
+      if (session?.expiresAt !== undefined && now.getTime() >= session.expiresAt) throw expiredToken();
+    }
 
     const expected = createHmac("sha256", this.signingKey(secret, credential))
       .update(stringToSign(auth, request))
