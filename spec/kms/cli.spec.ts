@@ -285,9 +285,16 @@ describe.each(CLIS)("%s, the key lifecycle, tag, rotation, policy and alias oper
     const pair = await json<{ PrivateKeyCiphertextBlob: string; PublicKey: string }>([
       "generate-data-key-pair-without-plaintext", "--key-id", source.KeyId!, "--key-pair-spec", "ECC_NIST_P256", "--encryption-context", "use=pair",
     ]);
-    expect(pair).toMatchObject({ PrivateKeyCiphertextBlob: expect.any(String), PublicKey: expect.any(String), KeyPairSpec: "ECC_NIST_P256", KeyId: source.Arn });
+    expect(pair).toMatchObject({
+      PrivateKeyCiphertextBlob: expect.any(String),
+      PublicKey: expect.any(String),
+      KeyPairSpec: "ECC_NIST_P256",
+      KeyId: source.Arn,
+    });
     expect(pair).not.toHaveProperty("PrivateKeyPlaintext");
-    const privateKey = await kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(pair.PrivateKeyCiphertextBlob, "base64"), EncryptionContext: { use: "pair" } }));
+    const privateKey = await kms.send(
+      new DecryptCommand({ CiphertextBlob: Buffer.from(pair.PrivateKeyCiphertextBlob, "base64"), EncryptionContext: { use: "pair" } }),
+    );
     // The private key KMS encrypted is the one whose public half it returned.
     const derivedPublic = createPublicKey(createPrivateKey({ key: Buffer.from(privateKey.Plaintext!), format: "der", type: "pkcs8" }));
     expect(derivedPublic.export({ format: "der", type: "spki" }).equals(Buffer.from(pair.PublicKey, "base64"))).toBe(true);
