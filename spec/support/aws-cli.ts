@@ -1,5 +1,5 @@
 // Runs the real `aws` CLIs against a test server: Debian's v2 always, a developer's v1 when present.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -104,4 +104,41 @@ export function runProgram(file: string, args: readonly string[]): Promise<CliRe
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }),
     );
   });
+}
+
+/**
+ * The commands `<cli> <service> help` lists: what that CLI's bundled service model knows. Without a terminal the
+ * page comes out as groff's overstruck text (bold is "X\bX", the bullet "+\bo"); once the overstrikes are dropped, the
+ * "AVAILABLE COMMANDS" are lines "o <command>". One interpreter start per CLI.
+ */
+export function cliCommands(cli: string, service: "kms" | "secretsmanager" | "sts"): ReadonlySet<string> {
+  let page: string;
+  try {
+    page = execFileSync(cli, [service, "help"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_PAGER: "" },
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 60_000,
+    });
+  } catch {
+    return new Set();
+  }
+  const plain = page.replace(/.\x08/g, "");
+  return new Set([...plain.matchAll(/^\s*o\s+([a-z0-9-]+)\s*$/gm)].map((match) => match[1] ?? ""));
+}
+
+/**
+ * Which of the CLIs on the machine know every one of `commands`, asked of each CLI at collection time (Debian's v2
+ * 2.9 predates operations AWS added after 2023). `asked` is what each CLI answered about them, for a test that
+ * fails when `clis` is empty to say what the machine has.
+ */
+export function clisThatKnow(
+  service: "kms" | "secretsmanager" | "sts",
+  commands: readonly string[],
+): { readonly clis: readonly string[]; readonly asked: ReadonlyArray<{ readonly cli: string; readonly unknown: readonly string[] }> } {
+  const asked = CLIS.map((cli) => {
+    const known = cliCommands(cli, service);
+    return { cli, unknown: commands.filter((command) => !known.has(command)) };
+  });
+  return { clis: asked.filter(({ unknown }) => unknown.length === 0).map(({ cli }) => cli), asked };
 }
