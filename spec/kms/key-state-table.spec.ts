@@ -40,7 +40,10 @@ const STATES = ["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Crea
  *   4  [4] KMSInvalidStateException "<ARN> is not pending deletion."
  *   6  [6] UnsupportedOperationException "<ARN> origin is EXTERNAL which is not valid for this operation."
  *
- * Enabled, Disabled, PendingDeletion, PendingImport and Unavailable are the page's columns. The page describes Creating
+ * Enabled, Disabled, PendingDeletion, PendingImport and Unavailable are the page's columns, cell for cell as the archived
+ * page gives them (awsdocs/aws-kms-developer-guide, doc_source/key-state.md). Its origin footnotes ([7] custom key
+ * store or imported material, [9] no imported material: UnsupportedOperationException) are checks made after this
+ * table, so a "?" or "X" cell that is only [7] or [9] is ✓ here. The page describes Creating
  * ("you can manage key, but you cannot yet use it in cryptographic operations"), Updating ("you can use the keys in
  * cryptographic operations, but you cannot replicate the new primary key or perform certain management operations,
  * such as enabling or disabling these keys") and PendingReplicaDeletion (a primary waiting for its replicas' deletion)
@@ -63,11 +66,13 @@ const EXPECTED: Record<KeyStateOperation, string> = {
   CreateGrant: "✓ X X X X ✓ X ✓",
   Decrypt: CRYPTO,
   DeleteAlias: "✓ ✓ ✓ ✓ ✓ ✓ ✓ ✓",
+  // The archived page marks PendingDeletion "X [9]"; key-states.ts follows the model's "When the specified KMS key is in
+  // the PendingDeletion state, this operation does not change the KMS key's state", i.e. it proceeds.
   DeleteImportedKeyMaterial: "✓ ✓ ✓ ✓ ✓ ✓ ✓ ✓",
   DeriveSharedSecret: CRYPTO, // (e)
   DescribeKey: "✓ ✓ ✓ ✓ ✓ ✓ ✓ ✓",
   DisableKey: "✓ ✓ X X X X X ✓", // (a) (b)
-  DisableKeyRotation: "✓ X X 6 X X X ✓", // (a) (b)
+  DisableKeyRotation: "✓ X X 6 X X X ✓", // the page: Disabled "[1] or [7]", PendingDeletion "[3] or [7]"; (a) (b)
   EnableKey: "✓ ✓ X X X X X ✓", // (a) (b)
   EnableKeyRotation: "✓ X X 6 X X X ✓", // (a) (b)
   Encrypt: CRYPTO,
@@ -78,7 +83,7 @@ const EXPECTED: Record<KeyStateOperation, string> = {
   GenerateMac: CRYPTO,
   GetKeyLastUsage: "✓ ✓ ✓ ✓ ✓ ✓ ✓ ✓", // (e): read like DescribeKey
   GetKeyPolicy: "✓ ✓ ✓ ✓ ✓ ✓ ✓ ✓",
-  GetKeyRotationStatus: "✓ ✓ ✓ 6 ✓ ✓ ✓ ✓",
+  GetKeyRotationStatus: "✓ ✓ ✓ 6 ✓ ✓ ✓ ✓", // the page's PendingDeletion "? [7]": a key pending deletion answers
   GetParametersForImport: "✓ ✓ X ✓ ✓ ✓ X ✓",
   GetPublicKey: CRYPTO,
   ImportKeyMaterial: "✓ ✓ X ✓ ✓ ✓ X ✓",
