@@ -21,9 +21,10 @@ import {
 } from "@aws-sdk/client-kms";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import * as pkcs11js from "pkcs11js";
 import request from "supertest";
 import { connectClusterToken } from "../../src/crypto/cluster-token";
-import { initialisePkcs11Token, listPkcs11Tokens } from "../../src/crypto/pkcs11-module";
+import { acquireModule, initialisePkcs11Token, listPkcs11Tokens, releaseModule } from "../../src/crypto/pkcs11-module";
 import { DAY_MS } from "../../src/services/kms/key-record";
 import { TestClock } from "../support/clock";
 import { readClusterFile } from "../../src/services/kms/cloudhsm-clusters";
@@ -36,8 +37,11 @@ const CLUSTER = "cluster-234567abcdefg";
 const OTHER_CLUSTER = "cluster-234567abcdefh";
 const MISSING_TOKEN_CLUSTER = "cluster-234567abcdefz";
 const WRONG_PIN_CLUSTER = "cluster-234567abcdefw";
+const LOCKED_PIN_CLUSTER = "cluster-234567abcdefl";
 const SAME_TOKEN_CLUSTERS = ["cluster-234567abcdefa", "cluster-234567abcdefb"] as const;
 const TOKEN_LABEL = "secretslite-spec-cloudhsm";
+/** A throwaway token of its own, so that no store connected to TOKEN_LABEL answers for it (checkSamePin). */
+const LOCKED_TOKEN_LABEL = "secretslite-spec-locked";
 const PIN = "kmsuser-pin-1";
 const TRUST_ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -49,7 +53,7 @@ function clustersFile(): string {
   writeFileSync(
     file,
     `${CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${OTHER_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${MISSING_TOKEN_CLUSTER}: { tokenLabel: no-such-token }\n` +
-      `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n` +
+      `${WRONG_PIN_CLUSTER}: { tokenLabel: ${TOKEN_LABEL} }\n${LOCKED_PIN_CLUSTER}: { tokenLabel: ${LOCKED_TOKEN_LABEL} }\n` +
       SAME_TOKEN_CLUSTERS.map((cluster) => `${cluster}: { tokenLabel: ${TOKEN_LABEL} }\n`).join(""),
   );
   return file;
@@ -59,10 +63,10 @@ function clustersFile(): string {
  * The cluster's token: the free slot of this worker's SoftHSM2 token directory, made in-process with C_InitToken while a
  * server holds the library (a token softhsm2-util made now would not be seen until the next C_Initialize).
  */
-async function ensureClusterToken(): Promise<void> {
+async function ensureClusterToken(label = TOKEN_LABEL, pin = PIN): Promise<void> {
   const softhsm = await testSoftHsm();
-  if (listPkcs11Tokens(softhsm.modulePath, softhsm.softhsmConfigPath).some((token) => token.label === TOKEN_LABEL)) return;
-  initialisePkcs11Token({ modulePath: softhsm.modulePath, softhsmConfigPath: softhsm.softhsmConfigPath, tokenLabel: TOKEN_LABEL, soPin: "so-pin-1234", pin: PIN });
+  if (listPkcs11Tokens(softhsm.modulePath, softhsm.softhsmConfigPath).some((token) => token.label === label)) return;
+  initialisePkcs11Token({ modulePath: softhsm.modulePath, softhsmConfigPath: softhsm.softhsmConfigPath, tokenLabel: label, soPin: "so-pin-1234", pin });
 }
 
 
@@ -230,6 +234,35 @@ describe("AWS_CLOUDHSM custom key stores", () => {
     expect((await describeStore(kms, wrong))?.ConnectionErrorCode).toBe("INVALID_CREDENTIALS");
     await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: wrong }));
     await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: right }));
+  });
+
+  it("fails with USER_LOCKED_OUT when the token answers C_Login with CKR_PIN_LOCKED", async () => {
+    // SoftHSM2 never locks a user PIN: Token::loginUser only sets CKF_USER_PIN_COUNT_LOW and answers CKR_PIN_INCORRECT
+    // (SoftHSM 2.6.1 still logs in with the right PIN after 50 wrong ones). So the token's answer to this one PIN is
+    // what a locking HSM gives (pkcs11js's own error for CKR_PIN_LOCKED, 0xA4); the session, slot lookup, connection
+    // state machine and the wire are the real ones.
+    const lockedPin = "kmsuser-locked-out";
+    await ensureClusterToken(LOCKED_TOKEN_LABEL, lockedPin);
+    // The server's loaded module (shared per library in this process); pkcs11js binds C_* on each instance.
+    const softhsm = await testSoftHsm();
+    const shared = acquireModule(softhsm.modulePath, softhsm.softhsmConfigPath);
+    const login = shared.lib.C_Login.bind(shared.lib);
+    const spy = jest.spyOn(shared.lib, "C_Login").mockImplementation((session, userType, pin) => {
+      if (userType === pkcs11js.CKU_USER && pin === lockedPin) throw new pkcs11js.Pkcs11Error(`CKR_PIN_LOCKED:${pkcs11js.CKR_PIN_LOCKED}`);
+      login(session, userType, pin);
+    });
+    try {
+      const id = await create("locked-out", LOCKED_PIN_CLUSTER, lockedPin);
+      await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+      expect(await settled(kms, id)).toBe("FAILED");
+      expect(await describeStore(kms, id)).toMatchObject({ ConnectionState: "FAILED", ConnectionErrorCode: "USER_LOCKED_OUT" });
+      expect(spy).toHaveBeenCalledWith(expect.anything(), pkcs11js.CKU_USER, lockedPin);
+      await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+      expect((await describeStore(kms, id))?.ConnectionErrorCode).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+      releaseModule(shared);
+    }
   });
 
   it("fails with CLUSTER_NOT_FOUND when no token has the configured label", async () => {
