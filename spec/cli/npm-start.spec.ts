@@ -2,7 +2,7 @@
 // then `kill $!` stops the server, and a user who cannot install SoftHSM2 is told what to do instead.
 // Runs in a copy of the checkout (node_modules shared through a symlink, timestamps kept), so builds there never
 // rewrite the dist/ other specs run.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { findSoftHsmModule, SOFTHSM_MODULE_PATHS } from "../../src/crypto/softhsm-bootstrap";
@@ -33,6 +33,9 @@ function copyCheckout(): string {
   // setup.sh installs only when the lock is newer than node_modules/.package-lock.json: with both timestamps kept
   // it installs nothing (it must not: node_modules is the checkout's own).
   symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+  // The checkout's own dist/ may be older than its src/ (an edit not yet built): the copy starts built, so the first
+  // test sees the state a user has after one `npm start`.
+  execFileSync("node", [path.join(copy, "scripts", "build.js")], { cwd: copy, stdio: "ignore" });
   return copy;
 }
 

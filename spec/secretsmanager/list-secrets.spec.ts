@@ -292,6 +292,23 @@ describe("behaviour", () => {
     expect(await all("!the database")).toEqual(["credsDatabase-892", "w3", "w4"]);
   });
 
+  it("splits upper-case runs and punctuation as AWS does (moto's AWS-verified test_with_all_filter_special_characters)", async () => {
+    const sm = client(freshRegion());
+    const names = ["prod/AppBeta/u1", "prod_AppBeta_u1", "prod+AppBeta+u1", "prod=AppBeta=u1", "prod.AppBeta.u1", "prod@AppBeta@u1", "prod-AppBeta-u1"];
+    for (const name of [...names, "uat/COMPANY/u1", "uat/COMPANYthings/u1"]) await create(sm, name);
+    const all = (value: string) => listNames(sm, { Filters: [{ Key: "all", Values: [value] }] });
+    expect(await all("AppBeta")).toEqual(names);
+    expect(await all("Beta")).toEqual(names);
+    // A value of punctuation alone has no word, and finds nothing.
+    expect(await all("+")).toEqual([]);
+    expect(await all("company")).toEqual(["uat/COMPANY/u1"]);
+    // COMPANYthings is the words COMPAN and Ythings: "things", "N" and "pany" start none of them.
+    expect(await all("things")).toEqual([]);
+    expect(await all("Ythings")).toEqual(["uat/COMPANYthings/u1"]);
+    expect(await all("N")).toEqual([]);
+    expect(await all("pany")).toEqual([]);
+  });
+
   it("sorts by creation (oldest first by default), name, last change and last access, either way", async () => {
     const region = freshRegion();
     const sm = client(region);
