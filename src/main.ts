@@ -312,7 +312,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
 async function countRecords(store: Store): Promise<{ kmsKeys: number; secrets: number }> {
   let kmsKeys = 0;
   let secrets = 0;
-  for await (const [key] of store.range(everything)) {
+  // Keys only: the start-up summary must not read and decode every value of a large store.
+  for await (const [key] of store.range({ ...everything, values: false })) {
     const kind = kindOfKey(key);
     if (kind === "kms-key") kmsKeys++;
     else if (kind === "secret") secrets++;

@@ -78,6 +78,21 @@ describe.each(implementations)("Store contract: $name", (implementation) => {
     expect(await read(kindRange(scope, "kms", "kms-key", "c/"))).toEqual([3]);
   });
 
+  it("ranges over keys only when values is false", async () => {
+    const a = recordKey(scope, "kms", "kms-key", "a");
+    const b = recordKey(scope, "kms", "kms-key", "b");
+    await store.batch([
+      { type: "put", key: b, value: value(2) },
+      { type: "put", key: a, value: value(1) },
+    ]);
+    const entries: Array<[string, unknown]> = [];
+    for await (const entry of store.range({ ...kindRange(scope, "kms", "kms-key"), values: false })) entries.push(entry);
+    expect(entries).toEqual([
+      [a, undefined],
+      [b, undefined],
+    ]);
+  });
+
   it("runs read-modify-write changes of one resource one at a time", async () => {
     const key = recordKey(scope, "secretsmanager", "secret", "counter");
     await store.batch([{ type: "put", key, value: value(0) }]);

@@ -12,6 +12,8 @@ export interface RangeOptions {
   readonly lt: string;
   readonly limit?: number;
   readonly reverse?: boolean;
+  /** false: the keys only, each yielded with an undefined value (no value is read or decoded). */
+  readonly values?: false;
 }
 
 export interface Store {
