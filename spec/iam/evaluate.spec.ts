@@ -46,6 +46,15 @@ table(`${KG}: key-policy-default (the default key policy delegates to IAM)`, [
   { name: "a role session whose role's policy allows kms:* on keys of the account", kind: "key", policy: defaultKeyPolicy(), identity: [allowing("kms:*", `arn:aws:kms:*:${ACCT}:key/*`)], principal: appSession, action: "kms:GenerateDataKey", expect: "allow" },
   { name: "an identity-policy Deny wins over the delegation", kind: "key", policy: defaultKeyPolicy(), identity: [allowing("kms:*"), denying("kms:ScheduleKeyDeletion")], principal: alice, action: "kms:ScheduleKeyDeletion", expect: "explicit-deny", policyType: "identity-based" },
   { name: "another account's user, allowed by its own IAM, is not named by the key policy", kind: "key", policy: defaultKeyPolicy(), identity: [allowing("kms:Decrypt", KEY)], principal: bob, action: "kms:Decrypt", expect: "implicit-deny", policyType: "resource-based" },
+  {
+    name: "a root ARN of another partition (arn:aws-cn) names no principal of the aws partition",
+    kind: "key",
+    policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws-cn:iam::${ACCT}:root` }, Action: "kms:*", Resource: "*" }] },
+    principal: root,
+    action: "kms:PutKeyPolicy",
+    expect: "implicit-deny",
+    policyType: "resource-based",
+  },
 ]);
 
 const keyUsersPolicy = {

@@ -211,7 +211,9 @@ interface Principals {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
-const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
+const ROOT_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):root$/;
+/** A caller's partition, from its ARN: a root ARN names an account in one partition only. */
+const partitionOfArn = (arn: string): string => arn.slice(4, arn.indexOf(":", 4));
 const IAM_ARN = /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/.+|sts::\d{12}:(assumed-role\/[^/]+\/.+|federated-user\/.+))$/;
 
 /**
@@ -223,7 +225,9 @@ const IAM_ARN = /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/.+|sts::\d{12}:(assum
  */
 function compilePrincipals(value: unknown, dialect: PolicyDialect): Principals {
   let any = false;
+  // Bare account ids (the policy's own partition, whatever the caller's); root ARNs as "partition:account".
   const accounts = new Set<string>();
+  const rootsByPartition = new Set<string>();
   const arns = new Set<string>();
   const invalid = (id: string): PolicyError =>
     new PolicyError(
@@ -243,18 +247,20 @@ function compilePrincipals(value: unknown, dialect: PolicyDialect): Principals {
         const root = ROOT_ARN.exec(id);
         if (id === "*") any = true;
         else if (ACCOUNT_ID.test(id)) accounts.add(id);
-        else if (root !== null) accounts.add(root[1]!);
+        else if (root !== null) rootsByPartition.add(`${root[1]}:${root[2]}`);
         else if (IAM_ARN.test(id)) arns.add(id);
         else throw invalid(id);
       }
     }
   } else throw new PolicyError(SYNTAX);
 
+  const namesAccount = (caller: Principal): boolean =>
+    accounts.has(caller.account) || (rootsByPartition.size > 0 && rootsByPartition.has(`${partitionOfArn(caller.arn)}:${caller.account}`));
   return {
     wildcard: any,
     match(caller) {
       if (any || arns.has(caller.arn) || (caller.roleArn !== undefined && arns.has(caller.roleArn))) return DIRECT;
-      if (accounts.has(caller.account)) return caller.kind === "root" ? DIRECT : BY_ACCOUNT;
+      if (namesAccount(caller)) return caller.kind === "root" ? DIRECT : BY_ACCOUNT;
       return NO_MATCH;
     },
     /**
@@ -267,7 +273,7 @@ function compilePrincipals(value: unknown, dialect: PolicyDialect): Principals {
      */
     exempts(caller) {
       if (any) return true;
-      if (!accounts.has(caller.account)) return false;
+      if (!namesAccount(caller)) return false;
       if (caller.kind === "root") return true;
       if (caller.kind === "user") return arns.has(caller.arn);
       return arns.has(caller.arn) || (caller.roleArn !== undefined && arns.has(caller.roleArn));
