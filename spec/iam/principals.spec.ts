@@ -125,7 +125,8 @@ describe("--principals with --verify-signatures", () => {
     expect(unknown.status).toBe(403);
     expect(unknown.text).toContain("<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>");
     const expired = await callerIdentity(server, EXPIRED);
-    expect(expired.text).toContain("<Code>ExpiredToken</Code>");
+    expect(expired.status).toBe(403);
+    expect(expired.text).toContain("<Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message>");
     const wrongSecret = await callerIdentity(server, { ...ALICE, secretAccessKey: "not-alice" });
     expect(wrongSecret.status).toBe(403);
     expect(wrongSecret.text).toContain("<Code>SignatureDoesNotMatch</Code>");

@@ -16,13 +16,13 @@ export interface StsOptions {
 
 /**
  * STS's codes for the SigV4 failures the JSON services name otherwise ("InvalidClientTokenId" for an unknown key,
- * "SignatureDoesNotMatch" for a wrong or stale signature, as botocore's STS tests and AWS's error reference show),
- * with their HTTP statuses.
+ * "SignatureDoesNotMatch" for a wrong or stale signature, "ExpiredToken" for expired session credentials, each 403 as
+ * AWS answers them), with their HTTP statuses.
  */
 const STS_CODES: Readonly<Record<string, readonly [string, number]>> = {
   UnrecognizedClientException: ["InvalidClientTokenId", 403],
   InvalidSignatureException: ["SignatureDoesNotMatch", 403],
-  ExpiredTokenException: ["ExpiredToken", 400],
+  ExpiredTokenException: ["ExpiredToken", 403],
   MissingAuthenticationTokenException: ["MissingAuthenticationToken", 403],
   IncompleteSignatureException: ["IncompleteSignature", 400],
 };
