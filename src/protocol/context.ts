@@ -1,5 +1,6 @@
 // Builds the RequestContext: the caller's account and region from SigV4, the clock, the domains.
 import type { RequestAudit } from "../audit/events";
+import type { Caller } from "../iam/caller";
 import type { Clock } from "../services/clock";
 import type { KmsRequestContext } from "../services/kms/context";
 import type { KmsDomain } from "../services/kms/domain";
@@ -28,6 +29,8 @@ export function createRequestContext(
   audit?: RequestAudit,
   /** The account of the key's principal (--principals), which wins over what the key id says. */
   principalAccount?: string,
+  /** --enforce-auth: who the request is authorized for. */
+  caller?: Caller,
 ): ServiceContext {
   const accessKeyId = auth.credential.accessKeyId;
   const region = auth.credential.region;
@@ -42,5 +45,6 @@ export function createRequestContext(
     kms: domains.kms,
     secrets: domains.secrets,
     audit,
+    caller,
   };
 }

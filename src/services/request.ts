@@ -1,5 +1,6 @@
 // What every operation receives whatever its service: who is calling where and when; each service adds its domains.
 import type { RequestAudit } from "../audit/events";
+import type { Caller } from "../iam/caller";
 import type { Scope } from "./scope";
 
 export interface RequestContext {
@@ -11,6 +12,8 @@ export interface RequestContext {
   readonly audit?: RequestAudit | undefined;
   /** Set when another service calls for the caller (Secrets Manager's calls to KMS): kms:ViaService's value. */
   readonly viaService?: string;
+  /** Only with --enforce-auth: the principal every operation is authorized for (iam/authorize.ts); none for internal work. */
+  readonly caller?: Caller | undefined;
 }
 
 /**

@@ -62,3 +62,53 @@ export function assertCustomerManaged(key: KmsKeyRecord, operation: string): voi
     );
   }
 }
+
+/** The service that uses each predefined AWS managed key, as kms:ViaService names it (`<service>.<region>.amazonaws.com`). */
+const VIA_SERVICE: Readonly<Record<string, string>> = { "alias/aws/ebs": "ec2" };
+
+/**
+ * An AWS managed key's fixed key policy: "AWS": "*" may use the key through its service only (kms:ViaService) and from
+ * its own account only (kms:CallerAccount), and the account may read its metadata (Describe*, Get*, List*,
+ * RevokeGrant). That is what makes it unusable from other accounts and for direct calls (Secrets Manager user guide,
+ * security-encryption, quotes aws/secretsmanager's; the other services' keys follow the same form). Nobody can change it,
+ * so it is derived from the key rather than stored: GetKeyPolicy shows it and --enforce-auth evaluates it.
+ */
+export function awsManagedKeyPolicy(key: KmsKeyRecord): string {
+  const [, partition = "aws", , region = "", account = ""] = key.arn.split(":");
+  const aliasName = PREDEFINED_AWS_MANAGED_ALIASES.find((name) => PREDEFINED[name] === key.description) ?? DEFAULT_SECRETS_MANAGER_KEY_ALIAS;
+  const service = VIA_SERVICE[aliasName] ?? aliasName.slice("alias/aws/".length);
+  const through = `Allow access through ${service === "secretsmanager" ? "AWS Secrets Manager" : service} for all principals in the account that are authorized to use it`;
+  const policy = {
+    Version: "2012-10-17",
+    Id: `auto-${service}-2`,
+    Statement: [
+      {
+        Sid: through,
+        Effect: "Allow",
+        Principal: { AWS: "*" },
+        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:CreateGrant", "kms:DescribeKey"],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:CallerAccount": account, "kms:ViaService": `${service}.${region}.amazonaws.com` } },
+      },
+      {
+        Sid: through,
+        Effect: "Allow",
+        Principal: { AWS: "*" },
+        Action: "kms:GenerateDataKey*",
+        Resource: "*",
+        Condition: { StringEquals: { "kms:CallerAccount": account }, StringLike: { "kms:ViaService": `${service}.*.amazonaws.com` } },
+      },
+      {
+        Sid: "Allow direct access to key metadata to the account",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Action: ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+        Resource: "*",
+      },
+    ],
+  };
+  return JSON.stringify(policy, null, 2);
+}
+
+/** The key policy in force: an AWS managed key's fixed one, else the stored one. */
+export const keyPolicyOf = (key: KmsKeyRecord): string => (key.keyManager === "AWS" ? awsManagedKeyPolicy(key) : key.policy);

@@ -1,6 +1,7 @@
 // The KMS operation table: wire operation name → typed operation function, grouped by what they manage.
 import type { KmsOperation } from "../../generated/kms";
 import type { Operation } from "./context";
+import { checkingAccess } from "./access";
 import { checkingGrantTokens } from "./grant-tokens";
 // Keys: lifecycle, states, rotation
 import { createKey } from "./create-key";
@@ -62,8 +63,8 @@ import { verifyMac } from "./verify-mac";
 import { sign } from "./sign";
 import { verify } from "./verify";
 
-/** Every operation whose request takes GrantTokens has them checked before it runs (grant-tokens.ts). */
-export const kmsOperations = checkingGrantTokens({
+/** Every operation is authorized for its caller first (access.ts, --enforce-auth only), then its GrantTokens are checked (grant-tokens.ts). */
+export const kmsOperations = checkingAccess(checkingGrantTokens({
   // Keys: lifecycle, states, rotation
   CreateKey: createKey,
   DescribeKey: describeKey,
@@ -125,4 +126,4 @@ export const kmsOperations = checkingGrantTokens({
   VerifyMac: verifyMac,
   Sign: sign,
   Verify: verify,
-} satisfies Record<KmsOperation, Operation>);
+} satisfies Record<KmsOperation, Operation>));

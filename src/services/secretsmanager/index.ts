@@ -1,4 +1,5 @@
 // The Secrets Manager operation table: wire operation name → typed operation function, grouped by what they manage.
+import { checkingSecretAccess } from "./access";
 import type { SecretsManagerOperation } from "../../generated/secretsmanager";
 import type { Operation } from "./context";
 // Secrets and versions
@@ -28,7 +29,8 @@ import { replicateSecretToRegions } from "./replicate-secret-to-regions";
 import { rotateSecret } from "./rotate-secret";
 import { stopReplicationToReplica } from "./stop-replication-to-replica";
 
-export const secretsManagerOperations = {
+/** Every operation is authorized for its caller first (access.ts; --enforce-auth only). */
+export const secretsManagerOperations = checkingSecretAccess({
   // Secrets and versions
   CreateSecret: createSecret,
   DescribeSecret: describeSecret,
@@ -55,4 +57,4 @@ export const secretsManagerOperations = {
   ReplicateSecretToRegions: replicateSecretToRegions,
   RemoveRegionsFromReplication: removeRegionsFromReplication,
   StopReplicationToReplica: stopReplicationToReplica,
-} satisfies Record<SecretsManagerOperation, Operation>;
+} satisfies Record<SecretsManagerOperation, Operation>);

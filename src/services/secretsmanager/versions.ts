@@ -10,10 +10,7 @@ import { recordKey, secretVersionId } from "../../storage/keys";
 import type { StoredValue } from "../../storage/store";
 import { DEFAULT_SECRETS_MANAGER_KEY_ALIAS } from "../kms/aws-managed";
 import type { KmsRequestContext, Operation as KmsOperationFunction } from "../kms/context";
-import { decrypt } from "../kms/decrypt";
-import { describeKey } from "../kms/describe-key";
-import { generateDataKey } from "../kms/generate-data-key";
-import { reEncrypt } from "../kms/re-encrypt";
+import { kmsOperations } from "../kms";
 import type { Scope } from "../scope";
 import type { SecretsRequestContext } from "./context";
 import {
@@ -98,7 +95,7 @@ async function viaKms<I, O>(
   input: I,
 ): Promise<O> {
   const audit = ctx.audit === undefined ? undefined : { ...ctx.audit, eventId: randomUUID() };
-  const kmsCtx: KmsRequestContext = { requestId: randomUUID(), scope: ctx.scope, now: ctx.now, audit, kms: ctx.kms, viaService: "secretsmanager" };
+  const kmsCtx: KmsRequestContext = { requestId: randomUUID(), scope: ctx.scope, now: ctx.now, audit, kms: ctx.kms, viaService: "secretsmanager", caller: ctx.caller };
   try {
     const output = await operation(input, kmsCtx);
     if (kmsCtx.audit !== undefined) recordCall(kmsCtx, { service: "kms", operation: name, input, output, invokedBy: SECRETS_MANAGER_PRINCIPAL, eventId: kmsCtx.audit.eventId });
@@ -126,7 +123,7 @@ export async function sealVersion(
     KeySpec: "AES_256",
     EncryptionContext: dataKeyContext(secretArn, versionId),
   };
-  const dataKey = await viaKms(ctx, "write", "GenerateDataKey", generateDataKey, request);
+  const dataKey = await viaKms(ctx, "write", "GenerateDataKey", kmsOperations.GenerateDataKey, request);
   const plaintext = value.type === "string" ? Buffer.from(value.value, "utf8") : value.value;
   // sealWithDataKey zeroes the plaintext data key.
   const sealedValue = sealWithDataKey(dataKey.Plaintext as Buffer, valueAad(secretArn, versionId, value.type), plaintext);
@@ -156,7 +153,7 @@ export async function openVersion(ctx: SecretsRequestContext, secretArn: string,
     CiphertextBlob: Buffer.from(sealedDataKey.blob, "base64"),
     EncryptionContext: dataKeyContext(secretArn, version.versionId),
   };
-  const dataKey = await viaKms(ctx, "read", "Decrypt", decrypt, request);
+  const dataKey = await viaKms(ctx, "read", "Decrypt", kmsOperations.Decrypt, request);
   try {
     // openWithDataKey zeroes the plaintext data key.
     const plaintext = openWithDataKey(
@@ -227,7 +224,7 @@ export async function rekeyVersion(
     DestinationKeyId: storedKmsKeyId(kmsKeyId) ?? DEFAULT_SECRETS_MANAGER_KEY_ALIAS,
     DestinationEncryptionContext: context,
   };
-  const reEncrypted = await viaKms(ctx, "write", "ReEncrypt", reEncrypt, request);
+  const reEncrypted = await viaKms(ctx, "write", "ReEncrypt", kmsOperations.ReEncrypt, request);
   const kmsKeyArn = reEncrypted.KeyId ?? "";
   if (kmsKeyArn === newest.kmsKeyArn) return undefined;
   const blob = Buffer.from(reEncrypted.CiphertextBlob as Uint8Array).toString("base64");
@@ -264,7 +261,7 @@ export function newVersionId(token: string | undefined, value: SecretValue | und
 export async function checkKmsKey(ctx: SecretsRequestContext, kmsKeyId: string | undefined): Promise<void> {
   const keyId = storedKmsKeyId(kmsKeyId);
   if (keyId === undefined) return;
-  await viaKms(ctx, "write", "DescribeKey", describeKey, { KeyId: keyId });
+  await viaKms(ctx, "write", "DescribeKey", kmsOperations.DescribeKey, { KeyId: keyId });
 }
 
 /**

@@ -1,0 +1,195 @@
+// Which permission each Secrets Manager operation needs (action, secret, condition keys), and the wrapper that checks it first.
+import { LRUCache } from "lru-cache";
+import type { SecretsManagerOperation } from "../../generated/secretsmanager";
+import { authorize, type AccessCheck } from "../../iam/authorize";
+import type { ContextValue } from "../../iam/context";
+import { compilePolicy, type CompiledPolicy } from "../../iam/policy";
+import type { Scope } from "../scope";
+import type { Operation, SecretsRequestContext } from "./context";
+import type { SecretRecord } from "./secret";
+
+// Inputs are decoded against the model before the call; each rule reads the members its operation has.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AccessRule = (input: any, ctx: SecretsRequestContext, action: string) => Promise<SecretAccess>;
+
+/** The checks an operation needs, and the account whose secret it acts on when that is not the caller's. */
+export interface SecretAccess {
+  readonly checks: readonly AccessCheck[];
+  /** Set when the SecretId is the full ARN of another account's secret that the caller may use (a resource policy let it in). */
+  readonly ownerScope?: Scope;
+}
+
+const compiledPolicies = new LRUCache<string, CompiledPolicy>({ max: 4096 });
+const UNREADABLE: CompiledPolicy = { kind: "resource", version: "2012-10-17", id: undefined, statements: [] };
+
+/** A secret's resource policy, compiled once per text (PutResourcePolicy validated it when it was stored). */
+export function compiledSecretPolicy(policy: string): CompiledPolicy {
+  let compiled = compiledPolicies.get(policy);
+  if (compiled === undefined) {
+    try {
+      compiled = compilePolicy(JSON.parse(policy), { kind: "resource", dialect: "secretsmanager" });
+    } catch {
+      compiled = UNREADABLE;
+    }
+    compiledPolicies.set(policy, compiled);
+  }
+  return compiled;
+}
+
+const SECRET_ARN = /^arn:([^:]+):secretsmanager:([^:]*):(\d{12}):secret:.+$/;
+
+/** secretsmanager:ResourceTag/<key> and aws:ResourceTag/<key> (both documented for Secrets Manager). */
+function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue | undefined> {
+  const keys: Record<string, ContextValue | undefined> = { "secretsmanager:SecretId": secret.arn };
+  for (const tag of secret.tags) {
+    keys[`secretsmanager:ResourceTag/${tag.Key}`] = tag.Value;
+    keys[`aws:ResourceTag/${tag.Key}`] = tag.Value;
+  }
+  if (secret.primaryRegion !== undefined) keys["secretsmanager:SecretPrimaryRegion"] = secret.primaryRegion;
+  if (secret.rotation?.lambdaArn !== undefined) keys["secretsmanager:resource/AllowRotationLambdaArn"] = secret.rotation.lambdaArn;
+  return keys;
+}
+
+/**
+ * The secret a SecretId names: in the caller's account by name, full or partial ARN; with a caller, the full ARN of
+ * another account's secret in the same partition and region is looked up there (cross-account access through its
+ * resource policy: AWS reaches other accounts' secrets by ARN only).
+ */
+async function secretOf(ctx: SecretsRequestContext, secretId: string): Promise<{ secret: SecretRecord; scope: Scope } | undefined> {
+  const own = await ctx.secrets.secrets.find(ctx.scope, secretId);
+  if (own !== undefined) return { secret: own, scope: ctx.scope };
+  const arn = SECRET_ARN.exec(secretId);
+  if (arn === null || arn[1] !== ctx.scope.partition || arn[2] !== ctx.scope.region || arn[3] === ctx.scope.account) return undefined;
+  const scope: Scope = { ...ctx.scope, account: arn[3] as string };
+  const other = await ctx.secrets.secrets.find(scope, secretId);
+  // Only the exact full ARN reaches another account's secret.
+  return other !== undefined && other.arn === secretId ? { secret: other, scope } : undefined;
+}
+
+/**
+ * The resource an unknown SecretId is asked about: the ARN it names, or the ARN its name would have without the
+ * random suffix (so `secret:name-??????` does not cover it, and `secret:name*` does). Authorization comes first: only
+ * a caller allowed on it learns that the secret does not exist.
+ */
+const missingSecretArn = (ctx: SecretsRequestContext, secretId: string): string =>
+  secretId.startsWith("arn:") ? secretId : `arn:${ctx.scope.partition}:secretsmanager:${ctx.scope.region}:${ctx.scope.account}:secret:${secretId}`;
+
+/** An action on the secret the request's SecretId names; `requestKeys` adds the request's own condition keys. */
+const onSecret =
+  (requestKeys?: (input: never) => Record<string, ContextValue | undefined>, member = "SecretId"): AccessRule =>
+  async (input, ctx, action) => {
+    const secretId: string = input?.[member] ?? "";
+    const context = requestKeys?.(input as never) ?? {};
+    const found = await secretOf(ctx, secretId);
+    if (found === undefined) {
+      return { checks: [{ action, resource: missingSecretArn(ctx, secretId), resourcePolicyKind: "secret", shown: secretId, context }] };
+    }
+    const { secret, scope } = found;
+    const check: AccessCheck = {
+      action,
+      resource: secret.arn,
+      resourceAccount: scope.account,
+      resourcePolicyKind: "secret",
+      resourcePolicy: secret.resourcePolicy === undefined ? undefined : compiledSecretPolicy(secret.resourcePolicy),
+      shown: secretId,
+      context: Object.assign(secretConditionKeys(secret), context),
+    };
+    return scope === ctx.scope ? { checks: [check] } : { checks: [check], ownerScope: scope };
+  };
+
+/** Actions without a resource (ListSecrets, GetRandomPassword): only `"Resource": "*"` covers them. */
+const withoutSecret =
+  (): AccessRule =>
+  async (_input, _ctx, action) => ({ checks: [{ action, resource: undefined, resourcePolicyKind: "none" }] });
+
+const tagKeys = (tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined): Record<string, ContextValue> => {
+  const keys: Record<string, ContextValue> = {};
+  for (const tag of tags ?? []) if (tag.Key !== undefined) keys[`aws:RequestTag/${tag.Key}`] = tag.Value ?? "";
+  keys["aws:TagKeys"] = (tags ?? []).map((tag) => tag.Key ?? "");
+  return keys;
+};
+
+const replicaRegions = (regions: ReadonlyArray<{ Region?: string }> | undefined): string[] => (regions ?? []).map((r) => r.Region ?? "");
+
+/**
+ * Every Secrets Manager operation's permission (the service authorization reference's "Actions defined by AWS
+ * Secrets Manager": secretsmanager:<Operation>), checked before the operation runs.
+ */
+export const secretsManagerAccess = {
+  BatchGetSecretValue: withoutSecret(),
+  CancelRotateSecret: onSecret(),
+  // The new secret's ARN ends in a suffix nobody knows yet: `?`s stand for it, so `secret:name-??????` and
+  // `secret:name*` cover it and a pattern naming a particular suffix does not.
+  CreateSecret: async (input, ctx, action) => ({
+    checks: [
+      {
+        action,
+        resource: `arn:${ctx.scope.partition}:secretsmanager:${ctx.scope.region}:${ctx.scope.account}:secret:${input?.Name ?? ""}-??????`,
+        resourcePolicyKind: "none",
+        context: {
+          "secretsmanager:Name": input?.Name,
+          "secretsmanager:Description": input?.Description,
+          "secretsmanager:KmsKeyId": input?.KmsKeyId,
+          "secretsmanager:AddReplicaRegions": replicaRegions(input?.AddReplicaRegions),
+          "secretsmanager:ForceOverwriteReplicaSecret": input?.ForceOverwriteReplicaSecret === true,
+          ...tagKeys(input?.Tags),
+        },
+      },
+    ],
+  }),
+  DeleteResourcePolicy: onSecret(),
+  DeleteSecret: onSecret((input: { ForceDeleteWithoutRecovery?: boolean; RecoveryWindowInDays?: number }) => ({
+    "secretsmanager:ForceDeleteWithoutRecovery": input.ForceDeleteWithoutRecovery === true,
+    "secretsmanager:RecoveryWindowInDays": input.RecoveryWindowInDays ?? 30,
+  })),
+  DescribeSecret: onSecret(),
+  GetRandomPassword: withoutSecret(),
+  GetResourcePolicy: onSecret(),
+  GetSecretValue: onSecret((input: { VersionId?: string; VersionStage?: string }) => ({
+    "secretsmanager:VersionId": input.VersionId,
+    "secretsmanager:VersionStage": input.VersionStage ?? (input.VersionId === undefined ? "AWSCURRENT" : undefined),
+  })),
+  ListSecretVersionIds: onSecret(),
+  ListSecrets: withoutSecret(),
+  PutResourcePolicy: onSecret((input: { BlockPublicPolicy?: boolean }) => ({ "secretsmanager:BlockPublicPolicy": input.BlockPublicPolicy === true })),
+  PutSecretValue: onSecret((input: { VersionStages?: string[] }) => ({ "secretsmanager:VersionStage": input.VersionStages ?? ["AWSCURRENT"] })),
+  RemoveRegionsFromReplication: onSecret((input: { RemoveReplicaRegions?: string[] }) => ({ "secretsmanager:RemoveReplicaRegions": input.RemoveReplicaRegions ?? [] })),
+  ReplicateSecretToRegions: onSecret((input: { AddReplicaRegions?: Array<{ Region?: string }>; ForceOverwriteReplicaSecret?: boolean }) => ({
+    "secretsmanager:AddReplicaRegions": replicaRegions(input.AddReplicaRegions),
+    "secretsmanager:ForceOverwriteReplicaSecret": input.ForceOverwriteReplicaSecret === true,
+  })),
+  RestoreSecret: onSecret(),
+  RotateSecret: onSecret((input: { RotationLambdaARN?: string; RotateImmediately?: boolean; RotationRules?: object }) => ({
+    "secretsmanager:RotationLambdaARN": input.RotationLambdaARN,
+    "secretsmanager:RotateImmediately": input.RotateImmediately !== false,
+    "secretsmanager:ModifyRotationRules": input.RotationRules !== undefined,
+  })),
+  StopReplicationToReplica: onSecret(),
+  TagResource: onSecret((input: { Tags?: Array<{ Key?: string; Value?: string }> }) => tagKeys(input.Tags)),
+  UntagResource: onSecret((input: { TagKeys?: string[] }) => ({ "aws:TagKeys": input.TagKeys ?? [] })),
+  UpdateSecret: onSecret((input: { Description?: string; KmsKeyId?: string }) => ({ "secretsmanager:Description": input.Description, "secretsmanager:KmsKeyId": input.KmsKeyId })),
+  UpdateSecretVersionStage: onSecret((input: { VersionStage?: string }) => ({ "secretsmanager:VersionStage": input.VersionStage })),
+  ValidateResourcePolicy: async (input, ctx, action) => (input?.SecretId === undefined ? withoutSecret()(input, ctx, action) : onSecret()(input, ctx, action)),
+} satisfies Record<SecretsManagerOperation, AccessRule>;
+
+/**
+ * Wraps each operation so that, when the request has a caller (--enforce-auth), its checks are authorized before it
+ * runs; a secret of another account reached by its full ARN is then acted on in that account (the operation's
+ * scope), as the caller's request is in AWS. Without a caller it costs one property read.
+ */
+export function checkingSecretAccess<T extends Record<SecretsManagerOperation, Operation>>(table: T): T {
+  const checked: Record<string, Operation> = {};
+  for (const name of Object.keys(table) as SecretsManagerOperation[]) {
+    const operation = table[name];
+    const rule: AccessRule = secretsManagerAccess[name];
+    const action = `secretsmanager:${name}`;
+    checked[name] = async (input, ctx) => {
+      const caller = ctx.caller;
+      if (caller === undefined) return operation(input, ctx);
+      const access = await rule(input, ctx, action);
+      for (const check of access.checks) await authorize(ctx, caller, check);
+      return operation(input, access.ownerScope === undefined ? ctx : { ...ctx, scope: access.ownerScope });
+    };
+  }
+  return checked as T;
+}
