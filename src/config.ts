@@ -29,6 +29,8 @@ export interface Config {
   readonly credentialsFile: string | undefined;
   /** --principals: callers as IAM principals (keys, session tokens, tags, identity policies); replaces credentialsFile. */
   readonly principalsFile: string | undefined;
+  /** --enforce-auth: every request is authorized as AWS would (IAM, key and resource policies, grants); implies verifySignatures. */
+  readonly enforceAuth: boolean;
   readonly pkcs11: Pkcs11Config;
   /** Lambda Invoke API endpoint (LocalStack, say) for rotation functions the functions file does not name. */
   readonly lambdaEndpoint: string | undefined;
@@ -88,6 +90,7 @@ export const defaults: Config = Object.freeze({
   logLevel: "info",
   maxBodyBytes: 1024 * 1024,
   verifySignatures: false,
+  enforceAuth: false,
   credentialsFile: undefined,
   principalsFile: undefined,
   pkcs11: Object.freeze({ modulePath: DEFAULT_PKCS11_MODULE, tokenLabel: undefined, pin: undefined, pinFile: undefined }),
@@ -119,6 +122,7 @@ Options (each also an environment variable):
   --verify-signatures       SECRETSLITE_VERIFY_SIGNATURES=1  check SigV4 signatures (needs --credentials-file or --principals)
   --credentials-file FILE   SECRETSLITE_CREDENTIALS_FILE   AWS shared-credentials file of accepted keys
   --principals FILE         SECRETSLITE_PRINCIPALS         YAML or JSON: callers as IAM principals (keys, session tokens, ARNs, tags, policies)
+  --enforce-auth            SECRETSLITE_ENFORCE_AUTH=1     authorize every request as AWS does (needs --principals; implies --verify-signatures)
   --pkcs11-module FILE      SECRETSLITE_PKCS11_MODULE      PKCS#11 library (${DEFAULT_PKCS11_MODULE})
   --token-label LABEL       SECRETSLITE_TOKEN_LABEL        use this existing token instead of creating one
   --pin PIN                 SECRETSLITE_PIN                user PIN of --token-label
@@ -157,6 +161,7 @@ const options = {
   "log-level": { type: "string" },
   "max-body-bytes": { type: "string" },
   "verify-signatures": { type: "boolean" },
+  "enforce-auth": { type: "boolean" },
   "credentials-file": { type: "string" },
   principals: { type: "string" },
   "pkcs11-module": { type: "string" },
@@ -274,9 +279,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   if (!/^\d{12}$/.test(defaultAccount)) {
     throw new ConfigError(`--default-account must be 12 digits, not '${defaultAccount}'`);
   }
-  const verifySignatures = flag("verify-signatures") ?? defaults.verifySignatures;
+  const enforceAuth = flag("enforce-auth") ?? defaults.enforceAuth;
   const credentialsFile = text("credentials-file");
   const principalsFile = text("principals");
+  // Deciding for a caller needs to know who it is: the signature says which key, the principals file whose.
+  if (enforceAuth && principalsFile === undefined) {
+    throw new ConfigError("--enforce-auth needs --principals (who each access key is, and its identity policies)");
+  }
+  const verifySignatures = enforceAuth || (flag("verify-signatures") ?? defaults.verifySignatures);
   // Two lists of accepted keys would disagree sooner or later: the principals file carries everything the
   // credentials file does (and who each key is), so it replaces it rather than adding to it.
   if (credentialsFile !== undefined && principalsFile !== undefined) {
@@ -325,6 +335,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     logLevel: logLevel as LogLevel,
     maxBodyBytes: integer("max-body-bytes", 1024, 1024 * 1024 * 1024) ?? defaults.maxBodyBytes,
     verifySignatures,
+    enforceAuth,
     credentialsFile: credentialsFile === undefined ? undefined : path.resolve(credentialsFile),
     principalsFile: principalsFile === undefined ? undefined : path.resolve(principalsFile),
     pkcs11: Object.freeze({

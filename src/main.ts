@@ -269,6 +269,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       defaultAccount: config.defaultAccount,
       verifier,
       principals,
+      enforceAuth: config.enforceAuth,
       clock,
       domains: { kms, secrets },
       logger,

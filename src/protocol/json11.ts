@@ -18,6 +18,7 @@ import { parseAuthorization, type SignatureVerifier } from "./sigv4";
 import { decodeInput } from "./validate";
 import { handleSts, isStsRequest } from "./sts";
 import type { Principals } from "../iam/principals-file";
+import { callerOf, type Caller } from "../iam/caller";
 
 interface ServiceEntry {
   readonly service: ServiceName;
@@ -70,6 +71,8 @@ export interface AwsEndpointOptions {
   readonly verifier: SignatureVerifier | undefined;
   /** --principals: the account each known access key acts in, and who GetCallerIdentity says it is. */
   readonly principals?: Principals | undefined;
+  /** --enforce-auth: each request is authorized for the principal its access key belongs to (principals required). */
+  readonly enforceAuth?: boolean;
   readonly clock: Clock;
   readonly domains: Domains;
   readonly logger: Logger;
@@ -93,6 +96,14 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   const accountOf = (accessKeyId: string): string | undefined => options.principals?.byAccessKey.get(accessKeyId)?.principal.account;
   const { maxBodyBytes, logger } = options;
   const debugRequests = logger.enabled("debug");
+  // With debug logging, each authorization decision is explained: which statements applied, which one decided.
+  const explain: Caller["explain"] = debugRequests ? (explanation) => logger.debug("authorization", { ...explanation }) : undefined;
+  /** Only with --enforce-auth; the verifier has already refused a key the principals file does not list. */
+  const callerFor = (req: IncomingMessage, accessKeyId: string): Caller | undefined => {
+    if (options.enforceAuth !== true) return undefined;
+    const entry = options.principals?.byAccessKey.get(accessKeyId);
+    return entry === undefined ? undefined : callerOf(entry.principal, entry.identityPolicies, req, explain);
+  };
 
   /** The debug line of each request: what was called and how it ended, never a body. */
   const logRequest = (requestId: string, started: number | undefined, operation: string | undefined, status: number, code: string | undefined): void =>
@@ -165,7 +176,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
 
       const auth = parseAuthorization(req.headers, entry.signingName);
       const audit = options.audit === undefined ? undefined : requestAudit(options.audit, req, auth.credential.accessKeyId);
-      const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains, audit, accountOf(auth.credential.accessKeyId));
+      const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains, audit, accountOf(auth.credential.accessKeyId), callerFor(req, auth.credential.accessKeyId));
       options.verifier?.verify(auth, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body }, entry.signingName, ctx.now);
       audited = ctx;
 
