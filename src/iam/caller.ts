@@ -4,6 +4,7 @@ import type { TLSSocket } from "node:tls";
 import type { Explanation } from "./authorize";
 import type { Principal } from "./context";
 import type { CompiledPolicy } from "./policy";
+import type { Principals } from "./principals-file";
 
 /**
  * On a request's context only with --enforce-auth: without it no caller is built and every operation runs as
@@ -20,6 +21,38 @@ export interface Caller {
   readonly secureTransport: boolean;
   /** Set when the log level is debug: each decision is explained there (which statements applied). */
   readonly explain?: ((explanation: Explanation) => void) | undefined;
+  /**
+   * Whether an IAM user, role or role-session ARN names a principal the principals file knows: KMS refuses a key
+   * policy naming one that does not exist ("must exist and be visible to KMS", CreateKey and PutKeyPolicy Policy).
+   * A role ARN exists when some session in the file assumes it. Absent: every ARN is taken to exist.
+   */
+  readonly knows?: ((arn: string) => boolean) | undefined;
+  /** The accounts of the principals file, the only ones another account's key can be in (Decrypt by ciphertext alone). */
+  readonly accounts?: readonly string[] | undefined;
+}
+
+/** What the principals file says exists, built once per file: the principals' ARNs, their roles' ARNs, their accounts. */
+interface Directory {
+  readonly arns: ReadonlySet<string>;
+  readonly accounts: readonly string[];
+}
+
+const directories = new WeakMap<Principals, Directory>();
+
+function directoryOf(principals: Principals): Directory {
+  let directory = directories.get(principals);
+  if (directory === undefined) {
+    const arns = new Set<string>();
+    const accounts = new Set<string>();
+    for (const { principal } of principals.byAccessKey.values()) {
+      arns.add(principal.arn);
+      if (principal.roleArn !== undefined) arns.add(principal.roleArn);
+      accounts.add(principal.account);
+    }
+    directory = { arns, accounts: [...accounts] };
+    directories.set(principals, directory);
+  }
+  return directory;
 }
 
 export function callerOf(
@@ -27,10 +60,13 @@ export function callerOf(
   identityPolicies: readonly CompiledPolicy[],
   req: IncomingMessage,
   explain: Caller["explain"],
+  principals?: Principals,
 ): Caller {
   const address = req.socket.remoteAddress ?? "";
+  const directory = principals === undefined ? undefined : directoryOf(principals);
   return {
     explain,
+    ...(directory === undefined ? {} : { knows: (arn: string) => directory.arns.has(arn), accounts: directory.accounts }),
     principal,
     identityPolicies,
     sourceIp: address.startsWith("::ffff:") ? address.slice(7) : address,

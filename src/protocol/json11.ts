@@ -102,7 +102,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   const callerFor = (req: IncomingMessage, accessKeyId: string): Caller | undefined => {
     if (options.enforceAuth !== true) return undefined;
     const entry = options.principals?.byAccessKey.get(accessKeyId);
-    return entry === undefined ? undefined : callerOf(entry.principal, entry.identityPolicies, req, explain);
+    return entry === undefined ? undefined : callerOf(entry.principal, entry.identityPolicies, req, explain, options.principals);
   };
 
   /** The debug line of each request: what was called and how it ended, never a body. */

@@ -2,15 +2,19 @@
 import { LRUCache } from "lru-cache";
 import type { KmsOperation } from "../../generated/kms";
 import { authorize, type AccessCheck } from "../../iam/authorize";
+import type { Caller } from "../../iam/caller";
 import type { ContextValue } from "../../iam/context";
+import { evaluate } from "../../iam/evaluate";
 import { compilePolicy, type CompiledPolicy } from "../../iam/policy";
 import { decryptWithoutKeyMessage } from "../../iam/messages";
 import { keyPolicyOf } from "./aws-managed";
 import { parseCiphertext } from "./ciphertext";
 import type { KmsRequestContext, Operation } from "./context";
 import { aliasArn, keyArn, KEY_ID, parseKmsArn } from "./key-arn";
+import type { KmsGrantRecord } from "./grants";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyIdForms } from "./key-resolution";
+import type { Scope } from "../scope";
 
 /**
  * What one operation needs, as checks: most need their action on one key; ReEncrypt needs kms:ReEncryptFrom on the
@@ -18,7 +22,156 @@ import type { KeyIdForms } from "./key-resolution";
  */
 // Inputs are decoded against the model before the call; each rule reads the members its operation has.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AccessRule = (input: any, ctx: KmsRequestContext, action: string) => Promise<readonly AccessCheck[]>;
+type AccessRule = (input: any, ctx: KmsRequestContext, action: string) => Promise<readonly KmsCheck[]>;
+
+/** A check, and the account whose key it is about: another account's key makes the operation run in that account. */
+interface KmsCheck extends AccessCheck {
+  readonly keyAccount?: string;
+}
+
+/**
+ * The operations a principal of another account may call on a key ("Allowing users in other accounts to use a KMS
+ * key", KMS developer guide; each API page's "Cross-account use: Yes"). Any other with another account's key ARN is
+ * looked up in the caller's own account, as before, and is not found there: permissions for it "are not effective".
+ */
+const CROSS_ACCOUNT: ReadonlySet<string> = new Set([
+  "kms:CreateGrant",
+  "kms:Decrypt",
+  "kms:DeriveSharedSecret",
+  "kms:DescribeKey",
+  "kms:Encrypt",
+  "kms:GenerateDataKey",
+  "kms:GenerateDataKeyPair",
+  "kms:GenerateDataKeyPairWithoutPlaintext",
+  "kms:GenerateDataKeyWithoutPlaintext",
+  "kms:GenerateMac",
+  "kms:GetKeyRotationStatus",
+  "kms:GetPublicKey",
+  "kms:ListGrants",
+  "kms:ReEncryptFrom",
+  "kms:ReEncryptTo",
+  "kms:RetireGrant",
+  "kms:RevokeGrant",
+  "kms:Sign",
+  "kms:Verify",
+  "kms:VerifyMac",
+]);
+
+/** The grant operation (GrantOperation) each action is, for the actions a grant can allow. */
+const GRANT_OPERATION: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+    "GetPublicKey",
+    "DescribeKey",
+    "CreateGrant",
+    "RetireGrant",
+  ].map((operation) => [`kms:${operation}`, operation]),
+);
+
+/** The grant operations a constraint applies to: those whose request takes an encryption context (GrantConstraints). */
+const TAKES_CONTEXT: ReadonlySet<string> = new Set([
+  "Decrypt",
+  "Encrypt",
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+  "ReEncryptFrom",
+  "ReEncryptTo",
+]);
+
+type EncryptionContext = Readonly<Record<string, string>>;
+
+/**
+ * Whether a grant's constraints hold for the request's encryption context (GrantConstraints): EncryptionContextEquals,
+ * the request's context is exactly those pairs; EncryptionContextSubset, it includes them (more pairs allowed). Both
+ * compare keys and values case-sensitively. They apply only to operations that take an encryption context.
+ */
+function constraintsHold(grant: KmsGrantRecord, operation: string, context: EncryptionContext | undefined): boolean {
+  const constraints = grant.constraints;
+  if (constraints === undefined || !TAKES_CONTEXT.has(operation)) return true;
+  const sent = context ?? {};
+  const equals = constraints.EncryptionContextEquals;
+  if (equals !== undefined) {
+    const keys = Object.keys(sent);
+    if (keys.length !== Object.keys(equals).length || keys.some((key) => equals[key] !== sent[key])) return false;
+  }
+  const subset = constraints.EncryptionContextSubset;
+  if (subset !== undefined && Object.entries(subset).some(([key, value]) => sent[key] !== value)) return false;
+  return true;
+}
+
+/**
+ * Whether a grant's GranteePrincipal (or RetiringPrincipal) names the caller: its own ARN, or for a role session the
+ * role's ARN (a grant to a role covers its sessions, as a policy naming the role does). A grant to an account (its root
+ * ARN or its 12-digit id) is taken as a key policy naming the account is: it delegates to that account, so its root
+ * may use it, and its users and roles when their own IAM policies allow the action too ("The grantee principal can
+ * represent one or more identities in the same AWS account as the KMS key or in a different account", KG grants;
+ * AWS does not document a grant to an account as letting every identity of it in without IAM, and a key policy never does).
+ */
+function namesCaller(named: string | undefined, caller: Caller, identityAllows: () => boolean): boolean {
+  if (named === undefined) return false;
+  const principal = caller.principal;
+  if (named === principal.arn || (principal.roleArn !== undefined && named === principal.roleArn)) return true;
+  const partition = principal.arn.split(":")[1] ?? "aws";
+  if (named !== principal.account && named !== `arn:${partition}:iam::${principal.account}:root`) return false;
+  return principal.kind === "root" || identityAllows();
+}
+
+/** Whether the caller's identity policies alone allow `action` on the key: the delegation a grant to its account makes. */
+const identityAllowsOn =
+  (caller: Caller, action: string, resource: string, context: Readonly<Record<string, ContextValue | undefined>>) =>
+  (): boolean =>
+    evaluate(
+      { identityPolicies: caller.identityPolicies, resourcePolicyKind: "none" },
+      { principal: caller.principal, action, resource, resourceAccount: undefined, context: { ...context, "kms:CallerAccount": caller.principal.account } },
+      { trace: false },
+    ).decision === "allow";
+
+/** The scope a key lives in: its account, and the request's region and partition (keys are regional). */
+const scopeOfKey = (ctx: KmsRequestContext, key: KmsKeyRecord): Scope => (key.account === ctx.scope.account ? ctx.scope : { ...ctx.scope, account: key.account });
+
+/**
+ * The grants callback of a check (authorize asks it only on an implicit deny): a live grant of the key for the caller
+ * that includes the operation and whose constraints hold for the request. `extra` narrows it further (CreateGrant).
+ */
+function grantsFor(
+  ctx: KmsRequestContext,
+  key: KmsKeyRecord,
+  action: string,
+  encryptionContext: EncryptionContext | undefined,
+  checkContext: Readonly<Record<string, ContextValue | undefined>>,
+  extra?: (grant: KmsGrantRecord) => boolean,
+): (() => Promise<boolean>) | undefined {
+  const operation = GRANT_OPERATION[action];
+  const caller = ctx.caller;
+  if (operation === undefined || caller === undefined) return undefined;
+  return async () => {
+    const delegated = identityAllowsOn(caller, action, key.arn, checkContext);
+    const grant = await ctx.kms.grants.findOnKey(
+      scopeOfKey(ctx, key),
+      key.keyId,
+      (candidate) =>
+        (candidate.operations as readonly string[]).includes(operation) &&
+        constraintsHold(candidate, operation, encryptionContext) &&
+        (extra === undefined || extra(candidate)) &&
+        namesCaller(candidate.granteePrincipal, caller, delegated),
+    );
+    return grant !== undefined;
+  };
+}
 
 /** Compiled key policies by their text: a policy is compiled once whichever key holds it, and a changed text is a new entry. */
 const compiledPolicies = new LRUCache<string, CompiledPolicy>({ max: 4096 });
@@ -57,15 +210,29 @@ function keyConditionKeys(key: KmsKeyRecord): Record<string, ContextValue | unde
   return keys;
 }
 
-/** The check for `action` on an existing key: its key policy must allow (evaluate.ts "key"). */
-export function keyCheck(key: KmsKeyRecord, action: string, context?: Record<string, ContextValue | undefined>): AccessCheck {
+/**
+ * The check for `action` on an existing key: its key policy must allow (evaluate.ts "key"), or with `ctx` (a request
+ * with a caller) a grant of the key for the caller, under its constraints for `encryptionContext`.
+ */
+export function keyCheck(
+  key: KmsKeyRecord,
+  action: string,
+  context?: Record<string, ContextValue | undefined>,
+  ctx?: KmsRequestContext,
+  encryptionContext?: EncryptionContext,
+  extra?: (grant: KmsGrantRecord) => boolean,
+): KmsCheck {
+  const keys = context === undefined ? keyConditionKeys(key) : Object.assign(keyConditionKeys(key), context);
+  const grants = ctx === undefined ? undefined : grantsFor(ctx, key, action, encryptionContext, keys, extra);
   return {
     action,
     resource: key.arn,
     resourceAccount: key.account,
+    keyAccount: key.account,
     resourcePolicyKind: "key",
     resourcePolicy: compiledKeyPolicy(keyPolicyOf(key)),
-    context: context === undefined ? keyConditionKeys(key) : Object.assign(keyConditionKeys(key), context),
+    context: keys,
+    ...(grants === undefined ? {} : { grants }),
   };
 }
 
@@ -80,13 +247,49 @@ function missingKeyCheck(ctx: KmsRequestContext, identifier: string, action: str
   return { action, resource, resourcePolicyKind: "none", ...(context === undefined ? {} : { context }) };
 }
 
-/** The key an identifier names, or undefined when it names none here (the operation then answers as it does today). */
-async function keyOf(ctx: KmsRequestContext, identifier: string, forms: KeyIdForms = "any"): Promise<KmsKeyRecord | undefined> {
+/**
+ * The key an identifier names, or undefined when it names none (the operation then answers as it does today). With a
+ * caller and an operation AWS allows across accounts, the full key ARN or alias ARN of another account's key in the
+ * same partition and region reaches that account's key ("To specify a KMS key in a different AWS account, you must
+ * use the key ARN or alias ARN", KeyId in the API reference); a key id or alias name is always the caller's own.
+ */
+async function keyOf(ctx: KmsRequestContext, identifier: string, forms: KeyIdForms = "any", action?: string): Promise<KmsKeyRecord | undefined> {
   try {
     return await ctx.kms.keys.resolve(ctx.scope, identifier, ctx.now, forms);
   } catch {
+    if (ctx.caller === undefined || action === undefined || !CROSS_ACCOUNT.has(action)) return undefined;
+    return otherAccountKey(ctx, identifier, forms);
+  }
+}
+
+async function otherAccountKey(ctx: KmsRequestContext, identifier: string, forms: KeyIdForms): Promise<KmsKeyRecord | undefined> {
+  const arn = parseKmsArn(identifier);
+  if (arn === undefined || arn.partition !== ctx.scope.partition || arn.region !== ctx.scope.region || arn.account === ctx.scope.account) return undefined;
+  if (!/^\d{12}$/.test(arn.account)) return undefined;
+  const scope: Scope = { ...ctx.scope, account: arn.account };
+  // An alias must exist there: a predefined alias/aws/* one must not create its AWS managed key in another account.
+  if (arn.resource.startsWith("alias/") && (forms === "key" || (await ctx.kms.aliases.get(scope, arn.resource).catch(() => undefined)) === undefined)) return undefined;
+  try {
+    return await ctx.kms.keys.resolve(scope, identifier, ctx.now, forms);
+  } catch {
     return undefined;
   }
+}
+
+/**
+ * The key a ciphertext names by key id alone: the caller's, or (with a caller) one of another account the principals
+ * file knows. AWS's ciphertexts carry their key's ARN, so Decrypt finds another account's key without a KeyId;
+ * secretslite's carry the key id only, and key ids are unique (random UUIDs), so the accounts in use are asked.
+ */
+async function ciphertextKeyOf(ctx: KmsRequestContext, keyId: string, action: string): Promise<KmsKeyRecord | undefined> {
+  const own = await keyOf(ctx, keyId);
+  if (own !== undefined || ctx.caller === undefined || !CROSS_ACCOUNT.has(action)) return own;
+  for (const account of ctx.caller.accounts ?? []) {
+    if (account === ctx.scope.account) continue;
+    const key = await otherAccountKey(ctx, keyArn({ ...ctx.scope, account }, keyId), "key");
+    if (key !== undefined) return key;
+  }
+  return undefined;
 }
 
 /** kms:RequestAlias: the alias the request named the key by. */
@@ -108,13 +311,13 @@ function encryptionContextKeys(context: Readonly<Record<string, string>> | undef
 
 /** An action on the key a member names, with the request's own condition keys. */
 const onKey =
-  (member = "KeyId", requestKeys?: (input: never) => Record<string, ContextValue | undefined>, forms: KeyIdForms = "any"): AccessRule =>
+  (member = "KeyId", requestKeys?: (input: never) => Record<string, ContextValue | undefined>, forms: KeyIdForms = "any", contextMember = "EncryptionContext"): AccessRule =>
   async (input, ctx, action) => {
     const identifier: unknown = input?.[member];
     const context = { ...requestAlias(typeof identifier === "string" ? identifier : undefined), ...(requestKeys?.(input as never) ?? {}) };
     if (typeof identifier !== "string") return [{ action, resource: undefined, resourcePolicyKind: "none", context }];
-    const key = await keyOf(ctx, identifier, forms);
-    return [key === undefined ? missingKeyCheck(ctx, identifier, action, context) : keyCheck(key, action, context)];
+    const key = await keyOf(ctx, identifier, forms, action);
+    return [key === undefined ? missingKeyCheck(ctx, identifier, action, context) : keyCheck(key, action, context, ctx, input?.[contextMember])];
   };
 
 /** An action with no resource (CreateKey, ListKeys, GenerateRandom, custom key stores): only `"Resource": "*"` covers it. */
@@ -127,20 +330,23 @@ const withoutKey =
  * here is asked about without a resource, and refused in KMS's own words, which name no key.
  */
 const onCiphertextKey =
-  (blobMember: string, keyMember: string, requestKeys: (input: never) => Record<string, ContextValue | undefined>): AccessRule =>
+  (blobMember: string, keyMember: string, requestKeys: (input: never) => Record<string, ContextValue | undefined>, contextMember = "EncryptionContext"): AccessRule =>
   async (input, ctx, action) => {
     const context = { ...requestAlias(input?.[keyMember]), ...requestKeys(input as never) };
     const named: unknown = input?.[keyMember];
-    let identifier = typeof named === "string" ? named : undefined;
-    if (identifier === undefined) {
+    let key: KmsKeyRecord | undefined;
+    if (typeof named === "string") {
+      key = await keyOf(ctx, named, "any", action);
+    } else {
+      let keyId: string | undefined;
       try {
-        identifier = parseCiphertext(input?.[blobMember] as Uint8Array).keyId;
+        keyId = parseCiphertext(input?.[blobMember] as Uint8Array).keyId;
       } catch {
-        identifier = undefined;
+        keyId = undefined;
       }
+      key = keyId === undefined ? undefined : await ciphertextKeyOf(ctx, keyId, action);
     }
-    const key = identifier === undefined ? undefined : await keyOf(ctx, identifier);
-    if (key !== undefined) return [keyCheck(key, action, context)];
+    if (key !== undefined) return [keyCheck(key, action, context, ctx, input?.[contextMember])];
     return [{ action, resource: undefined, resourcePolicyKind: "none", context, deniedMessage: decryptWithoutKeyMessage }];
   };
 
@@ -159,6 +365,75 @@ const onAlias =
     }
     return checks;
   };
+
+/** CreateGrant's condition keys (conditions-kms). */
+const createGrantKeys = (input: {
+  Operations?: string[];
+  GranteePrincipal?: string;
+  RetiringPrincipal?: string;
+  Constraints?: { EncryptionContextEquals?: object; EncryptionContextSubset?: object };
+}): Record<string, ContextValue | undefined> => ({
+  "kms:GrantOperations": input.Operations ?? [],
+  "kms:GranteePrincipal": input.GranteePrincipal,
+  "kms:RetiringPrincipal": input.RetiringPrincipal,
+  "kms:GrantConstraintType":
+    input.Constraints?.EncryptionContextEquals !== undefined ? "EncryptionContextEquals" : input.Constraints?.EncryptionContextSubset !== undefined ? "EncryptionContextSubset" : undefined,
+  // Only an integrated AWS service's grant is "for an AWS resource"; no such service calls secretslite.
+  "kms:GrantIsForAWSResource": false,
+});
+
+/**
+ * Whether new grant constraints are at least as strict as a grant's: with EncryptionContextEquals the new grant must
+ * have the same pairs exactly; with EncryptionContextSubset it must require those pairs (by Subset or Equals).
+ */
+function atLeastAsStrict(grant: KmsGrantRecord, wanted: { EncryptionContextEquals?: EncryptionContext; EncryptionContextSubset?: EncryptionContext } | undefined): boolean {
+  const equals = grant.constraints?.EncryptionContextEquals;
+  const subset = grant.constraints?.EncryptionContextSubset;
+  const samePairs = (a: EncryptionContext, b: EncryptionContext | undefined): boolean =>
+    b !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([key, value]) => b[key] === value);
+  const includes = (pairs: EncryptionContext, b: EncryptionContext | undefined): boolean => b !== undefined && Object.entries(pairs).every(([key, value]) => b[key] === value);
+  if (equals !== undefined && !samePairs(equals, wanted?.EncryptionContextEquals)) return false;
+  if (subset !== undefined && !includes(subset, wanted?.EncryptionContextSubset) && !includes(subset, wanted?.EncryptionContextEquals)) return false;
+  return true;
+}
+
+/**
+ * RetireGrant (API reference; KG grant-manage): allowed to the grant's retiring principal, to its grantee when the
+ * grant includes RetireGrant, and to the account that created the grant through kms:RetireGrant in its IAM policies;
+ * kms:RetireGrant "is not effective in a key policy". So no key policy is asked: the check's resource account is the
+ * issuing account (an IAM Allow counts in that account only) and the grant's two principals come in as a grant does.
+ * A grant that cannot be found is asked about with the caller's IAM policies only; the operation then says why.
+ */
+const retireGrantRule: AccessRule = async (input, ctx, action) => {
+  const grant = await grantNamed(ctx, input ?? {});
+  if (grant === undefined) return [{ action, resource: undefined, resourcePolicyKind: "none" }];
+  const caller = ctx.caller;
+  const keyAccount = parseKmsArn(grant.keyArn)?.account ?? ctx.scope.account;
+  const context = {};
+  return [
+    {
+      action,
+      resource: grant.keyArn,
+      resourceAccount: grant.issuingAccount,
+      keyAccount,
+      resourcePolicyKind: "none",
+      context,
+      grants: () => {
+        if (caller === undefined) return false;
+        const delegated = identityAllowsOn(caller, action, grant.keyArn, context);
+        return namesCaller(grant.retiringPrincipal, caller, delegated) || ((grant.operations as readonly string[]).includes("RetireGrant") && namesCaller(grant.granteePrincipal, caller, delegated));
+      },
+    },
+  ];
+};
+
+/** The grant RetireGrant names: by its token, or by key (key id or key ARN, another account's with a caller) and grant id. */
+async function grantNamed(ctx: KmsRequestContext, input: { GrantToken?: string; KeyId?: string; GrantId?: string }): Promise<KmsGrantRecord | undefined> {
+  if (input.GrantToken !== undefined) return ctx.kms.grants.fromToken(ctx.scope, input.GrantToken, ctx.now).catch(() => undefined);
+  if (input.KeyId === undefined || input.GrantId === undefined) return undefined;
+  const key = await keyOf(ctx, input.KeyId, "key", "kms:RetireGrant");
+  return key === undefined ? undefined : ctx.kms.grants.find(scopeOfKey(ctx, key), key.keyId, input.GrantId);
+}
 
 const tagKeys = (input: { Tags?: ReadonlyArray<{ TagKey?: string; TagValue?: string }> }): Record<string, ContextValue> => {
   const keys: Record<string, ContextValue> = {};
@@ -183,15 +458,19 @@ export const kmsAccess = {
   ConnectCustomKeyStore: withoutKey(),
   CreateAlias: onAlias("TargetKeyId"),
   CreateCustomKeyStore: withoutKey(),
-  CreateGrant: onKey("KeyId", (input: { Operations?: string[]; GranteePrincipal?: string; RetiringPrincipal?: string; Constraints?: { EncryptionContextEquals?: object; EncryptionContextSubset?: object } }) => ({
-    "kms:GrantOperations": input.Operations ?? [],
-    "kms:GranteePrincipal": input.GranteePrincipal,
-    "kms:RetiringPrincipal": input.RetiringPrincipal,
-    "kms:GrantConstraintType":
-      input.Constraints?.EncryptionContextEquals !== undefined ? "EncryptionContextEquals" : input.Constraints?.EncryptionContextSubset !== undefined ? "EncryptionContextSubset" : undefined,
-    // Only an integrated AWS service's grant is "for an AWS resource"; no such service calls secretslite.
-    "kms:GrantIsForAWSResource": false,
-  })),
+  CreateGrant: async (input, ctx, action) => {
+    const checks = await onKey("KeyId", createGrantKeys, "key")(input, ctx, action);
+    const check = checks[0];
+    if (check?.grants === undefined || check.resourcePolicyKind !== "key") return checks;
+    // A grant with CreateGrant lets its grantee make grants with no more operations than it has and constraints at
+    // least as strict as its own (KG grant-concepts, "CreateGrant" grant operation).
+    const key = await keyOf(ctx, input?.KeyId ?? "", "key", action);
+    if (key === undefined) return checks;
+    const wanted: readonly string[] = input?.Operations ?? [];
+    const narrower = (grant: KmsGrantRecord): boolean =>
+      wanted.every((operation) => (grant.operations as readonly string[]).includes(operation)) && atLeastAsStrict(grant, input?.Constraints);
+    return [keyCheck(key, action, check.context as Record<string, ContextValue | undefined>, ctx, undefined, narrower)];
+  },
   CreateKey: withoutKey((input: { KeySpec?: string; CustomerMasterKeySpec?: string; KeyUsage?: string; Origin?: string; MultiRegion?: boolean; BypassPolicyLockoutSafetyCheck?: boolean; Tags?: [] }) => ({
     "kms:KeySpec": input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT",
     "kms:KeyUsage": input.KeyUsage ?? "ENCRYPT_DECRYPT",
@@ -240,16 +519,21 @@ export const kmsAccess = {
       ...encryptionContextKeys(input?.DestinationEncryptionContext),
       "kms:EncryptionAlgorithm": input?.DestinationEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT",
     };
-    const from = await onCiphertextKey("CiphertextBlob", "SourceKeyId", (i: { SourceEncryptionContext?: Record<string, string>; SourceEncryptionAlgorithm?: string }) => ({
-      ...encryptionContextKeys(i.SourceEncryptionContext),
-      "kms:EncryptionAlgorithm": i.SourceEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT",
-    }))(input, ctx, "kms:ReEncryptFrom");
-    const to = await onKey("DestinationKeyId", () => context)(input, ctx, "kms:ReEncryptTo");
+    const from = await onCiphertextKey(
+      "CiphertextBlob",
+      "SourceKeyId",
+      (i: { SourceEncryptionContext?: Record<string, string>; SourceEncryptionAlgorithm?: string }) => ({
+        ...encryptionContextKeys(i.SourceEncryptionContext),
+        "kms:EncryptionAlgorithm": i.SourceEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT",
+      }),
+      "SourceEncryptionContext",
+    )(input, ctx, "kms:ReEncryptFrom");
+    const to = await onKey("DestinationKeyId", () => context, "any", "DestinationEncryptionContext")(input, ctx, "kms:ReEncryptTo");
     const sameKey = from[0]?.resource !== undefined && from[0]?.resource === to[0]?.resource;
     return [...from, ...to].map((check) => ({ ...check, context: { ...check.context, "kms:ReEncryptOnSameKey": sameKey } }));
   },
   ReplicateKey: onKey("KeyId", (input: { ReplicaRegion?: string }) => ({ "kms:ReplicaRegion": input.ReplicaRegion }), "key"),
-  RetireGrant: withoutKey(),
+  RetireGrant: retireGrantRule,
   RevokeGrant: onKey("KeyId", undefined, "key"),
   RotateKeyOnDemand: onKey("KeyId", undefined, "key"),
   ScheduleKeyDeletion: onKey("KeyId", (input: { PendingWindowInDays?: number }) => ({ "kms:ScheduleKeyDeletionPendingWindowInDays": input.PendingWindowInDays ?? 30 }), "key"),
@@ -265,6 +549,17 @@ export const kmsAccess = {
 } satisfies Record<KmsOperation, AccessRule>;
 
 /**
+ * The account whose key every key check is about, when it is not the caller's; undefined otherwise. A request about
+ * keys of two accounts (ReEncrypt from one to the other) runs in the caller's, where the other account's key is not found.
+ */
+function ownerAccount(checks: readonly KmsCheck[], own: string): string | undefined {
+  const accounts = new Set(checks.map((check) => check.keyAccount).filter((account) => account !== undefined));
+  if (accounts.size !== 1) return undefined;
+  const [account] = accounts;
+  return account === own ? undefined : account;
+}
+
+/**
  * Wraps each operation so that, when the request has a caller (--enforce-auth), every check its rule names is
  * authorized before it runs. Without a caller (enforcement off, or secretslite's own work) it costs one property read.
  */
@@ -276,10 +571,12 @@ export function checkingAccess<T extends Record<KmsOperation, Operation>>(table:
     const action = name === "ReEncrypt" ? "kms:ReEncrypt" : `kms:${name}`;
     checked[name] = async (input, ctx) => {
       const caller = ctx.caller;
-      if (caller !== undefined) {
-        for (const check of await rule(input, ctx, action)) await authorize(ctx, caller, check);
-      }
-      return operation(input, ctx);
+      if (caller === undefined) return operation(input, ctx);
+      const checks = await rule(input, ctx, action);
+      for (const check of checks) await authorize(ctx, caller, check);
+      const owner = ownerAccount(checks, ctx.scope.account);
+      // Another account's key, once authorized, is used in its account, as the caller's request is in AWS.
+      return operation(input, owner === undefined ? ctx : { ...ctx, scope: { ...ctx.scope, account: owner } });
     };
   }
   return checked as T;

@@ -18,8 +18,9 @@ export const createGrant: Operation<CreateGrantRequest, CreateGrantResponse> = a
     assertGrantFits(current, operations, constraints);
   };
   check(key);
-  // Access control (issue 13): kms:CreateGrant in the key policy, or a grant with CreateGrant whose constraints are
-  // no looser than the new grant's, decides here.
-  const { grantId, grantToken } = await ctx.kms.grants.create(ctx.scope, key, wanted, ctx.now, check, input.DryRun === true);
+  // Authorized before it runs (access.ts): kms:CreateGrant in the key policy, or a grant with CreateGrant. With a
+  // caller of another account ctx.scope is the key's; the grant is issued by the caller's account (IssuingAccount).
+  const issuingAccount = ctx.caller?.principal.account ?? ctx.scope.account;
+  const { grantId, grantToken } = await ctx.kms.grants.create(ctx.scope, key, wanted, ctx.now, check, input.DryRun === true, issuingAccount);
   return { GrantToken: grantToken, GrantId: grantId };
 };

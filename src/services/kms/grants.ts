@@ -20,7 +20,7 @@ export interface KmsGrantRecord extends StoredValue {
   readonly createdAt: number;
   readonly granteePrincipal: string;
   readonly retiringPrincipal?: string | undefined;
-  /** The account the grant was created in: the key's, as long as keys are not shared across accounts. */
+  /** The account the grant was created in: the caller's (another account's principal may create grants on a key it may use). */
   readonly issuingAccount: string;
   readonly operations: readonly KmsGrantOperation[];
   readonly constraints?: GrantConstraints | undefined;
@@ -137,10 +137,10 @@ export function grantListResponse(page: GrantPage, partition: string, resumeAfte
 }
 
 /**
- * Grants are stored and validated; they decide nothing yet. When access control lands (issue 13) the grants of a key
- * whose GranteePrincipal is the caller allow their operations (under their constraints) in KmsKeys.usable and the
- * management operations, and RetireGrant is allowed to the retiring principal, to the grantee when the grant includes
- * RetireGrant, and to the issuing account (../shared/notes/kms-and-access-facts.md part 2 item 9).
+ * Grants are stored and validated here; with --enforce-auth access.ts decides with them: the grants of a key whose
+ * GranteePrincipal is the caller allow their operations (under their constraints), and RetireGrant is allowed to the
+ * retiring principal, to the grantee when the grant includes RetireGrant, and to the issuing account
+ * (../shared/notes/kms-and-access-facts.md part 2 item 9). Grants live in their key's scope, whoever issued them.
  */
 export class KmsGrants {
   constructor(
@@ -152,7 +152,15 @@ export class KmsGrants {
    * A new grant on `key`, or with a Name the grant already made by the same request, and a new token for it. Runs under
    * the key's lock, so it cannot add a grant to a key being destroyed; `check` sees the key as it is under the lock.
    */
-  async create(scope: Scope, key: KmsKeyRecord, wanted: NewGrant, now: Date, check: (key: KmsKeyRecord) => void, dryRun: boolean): Promise<{ grantId: string; grantToken: string }> {
+  async create(
+    scope: Scope,
+    key: KmsKeyRecord,
+    wanted: NewGrant,
+    now: Date,
+    check: (key: KmsKeyRecord) => void,
+    dryRun: boolean,
+    issuingAccount: string = scope.account,
+  ): Promise<{ grantId: string; grantToken: string }> {
     const keyRecordKey = recordKey(scope, "kms", "kms-key", key.keyId);
     return this.store.withLock(lockName(scope, "kms", "kms-key", key.keyId), async () => {
       const current = await this.store.get<KmsKeyRecord>(keyRecordKey);
@@ -184,7 +192,7 @@ export class KmsGrants {
         createdAt: now.getTime(),
         granteePrincipal: wanted.granteePrincipal,
         retiringPrincipal: wanted.retiringPrincipal,
-        issuingAccount: scope.account,
+        issuingAccount,
         operations: [...wanted.operations],
         constraints: wanted.constraints,
         tokenKey: this.random(32).toString("base64"),
@@ -224,6 +232,15 @@ export class KmsGrants {
    */
   async assertTokens(scope: Scope, tokens: readonly string[], now: Date): Promise<void> {
     for (const token of tokens) await this.fromToken(scope, token, now);
+  }
+
+  /**
+   * The first grant of one key that `matches`, or undefined: what access control asks when the policies alone do not
+   * allow a request (access.ts). A scan of the key's grants, which are few in practice (AWS's quota is 50,000).
+   */
+  async findOnKey(scope: Partition, keyId: string, matches: (grant: KmsGrantRecord) => boolean): Promise<KmsGrantRecord | undefined> {
+    for await (const [, grant] of this.store.range<KmsGrantRecord>(keyGrantsRange(scope, keyId))) if (matches(grant)) return grant;
+    return undefined;
   }
 
   async remove(scope: Partition, grant: KmsGrantRecord): Promise<void> {

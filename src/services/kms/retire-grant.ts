@@ -3,14 +3,16 @@ import type { RetireGrantRequest } from "@aws-sdk/client-kms";
 import type { KmsRequestContext, Operation } from "./context";
 import { dryRunSucceeded, grantValidation } from "./errors";
 import type { KmsGrantRecord } from "./grants";
+import { parseKmsArn } from "./key-arn";
 import { grantOfKey } from "./revoke-grant";
 
 export const retireGrant: Operation<RetireGrantRequest, Record<string, never>> = async (input, ctx) => {
   const grant = await grantToRetire(input, ctx);
-  // Access control (issue 13): allowed to the grant's retiring principal, to its grantee when it includes RetireGrant,
-  // and to the issuing account; kms:RetireGrant is "not effective in a key policy" (RetireGrant, KG grant-manage).
+  // Authorized before it runs (access.ts): allowed to the grant's retiring principal, to its grantee when it includes
+  // RetireGrant, and to the issuing account; kms:RetireGrant is "not effective in a key policy" (RetireGrant, KG grant-manage).
   if (input.DryRun === true) throw dryRunSucceeded();
-  await ctx.kms.grants.remove({ account: grant.issuingAccount, region: ctx.scope.region }, grant);
+  // A grant lives in its key's scope, whichever account issued it.
+  await ctx.kms.grants.remove({ account: parseKmsArn(grant.keyArn)?.account ?? ctx.scope.account, region: ctx.scope.region }, grant);
   return {};
 };
 

@@ -7,7 +7,7 @@ import { assertKeyState } from "./key-states";
 
 export const revokeGrant: Operation<RevokeGrantRequest, Record<string, never>> = async (input, ctx) => {
   const grant = await grantOfKey(ctx, input.KeyId ?? "", input.GrantId ?? "", "RevokeGrant");
-  // Access control (issue 13): kms:RevokeGrant in the key policy (or IAM policy it delegates to) decides here.
+  // Authorized before it runs (access.ts): kms:RevokeGrant in the key policy (or an IAM policy it delegates to).
   if (input.DryRun === true) throw dryRunSucceeded();
   await ctx.kms.grants.remove(ctx.scope, grant);
   return {};
