@@ -49,8 +49,10 @@ export const isReservedAliasName = (aliasName: string): boolean => aliasName.sta
  * AWS answers changes to an AWS managed key as its key policy refusing them: that policy grants the account only
  * kms:Describe*, kms:Get*, kms:List* and kms:RevokeGrant. The text is IAM's, as captured from KMS (for example
  * elastic/cloudbeat#1749, GetKeyRotationStatus on aws/acm): "User: <principal> is not authorized to perform:
- * kms:<Op> on resource: <key ARN> because no resource-based policy allows the kms:<Op> action". secretslite has no
- * IAM identities, so the principal named is the account's root, the identity every request acts as.
+ * kms:<Op> on resource: <key ARN> because no resource-based policy allows the kms:<Op> action". Without --enforce-auth
+ * every request acts as the account's root, so the principal named is the root. With it, this is never reached for a
+ * caller: the fixed key policy (awsManagedKeyPolicy) allows none of these operations, so access.ts refuses them first,
+ * in the same words, naming the real caller.
  */
 export function assertCustomerManaged(key: KmsKeyRecord, operation: string): void {
   if (key.keyManager === "AWS") {

@@ -7,6 +7,7 @@ import type { Operation } from "./context";
 import { keySpecConflict, keyUsageMismatch, keyUsageRequired, unsupportedOperation } from "./errors";
 import { allowsUsage, KEY_SPECS, type KmsKeySpec, type KmsKeyUsage } from "./key-specs";
 import { assertValidPolicy } from "./key-policy";
+import { assertPolicyForCaller } from "./key-policy-access";
 import { keyMetadata } from "./key-metadata";
 import type { KeyOrigin } from "./key-record";
 import { assertValidTags, toKeyTags } from "./tags";
@@ -15,10 +16,17 @@ export const createKey: Operation<CreateKeyRequest, CreateKeyResponse> = async (
   // An unknown store is CustomKeyStoreNotFoundException whatever else the request says.
   if (input.CustomKeyStoreId !== undefined) await ctx.kms.customKeyStores.describe(ctx.scope, input.CustomKeyStoreId);
   const { keySpec, keyUsage, origin, customKeyStoreId, xksKeyId } = checkKeyKind(input, ctx.scope.region);
-  if (input.Policy !== undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
+  if (input.Policy !== undefined) {
+    // With --enforce-auth the policy is checked for the real caller (key-policy-access.ts); without, for the account's root.
+    if (ctx.caller === undefined) assertValidPolicy(input.Policy, { scope: ctx.scope, bypass: input.BypassPolicyLockoutSafetyCheck });
+    else {
+      assertValidPolicy(input.Policy);
+      assertPolicyForCaller(input.Policy, ctx.caller, ctx.scope, ctx.now, input.BypassPolicyLockoutSafetyCheck);
+    }
+  }
   const tags = toKeyTags(input.Tags ?? []);
   assertValidTags(tags);
-  // The lockout check above is the only use of BypassPolicyLockoutSafetyCheck: key policies are stored, not enforced.
+  // The lockout check above is the only use of BypassPolicyLockoutSafetyCheck.
   const key = await ctx.kms.keys.create(ctx.scope, ctx.now, {
     description: input.Description,
     origin,

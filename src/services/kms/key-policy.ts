@@ -6,7 +6,7 @@ import { malformedPolicy, policyLockout, policyNotFound, policyTooLarge } from "
 export const DEFAULT_POLICY_NAME = "default";
 
 /**
- * The principal every request acts as: its account's root user. secretslite has no IAM identities (a 12-digit
+ * The principal every request acts as without --enforce-auth: its account's root user. Without it there are no IAM identities (a 12-digit
  * access key picks the account, ctx.scope.account), so the root is the only principal a request can be.
  */
 export const rootPrincipalArn = (scope: Scope): string => `arn:${scope.partition}:iam::${scope.account}:root`;
@@ -66,7 +66,8 @@ export interface LockoutCheck {
  * - Size: "If the key policy exceeds the length constraint, KMS returns a LimitExceededException" (API Reference).
  *   Its text was not found in any capture; ours states the documented quota. Counted in UTF-8 bytes, the wire form.
  * - JSON: aws/aws-sdk-ruby#1784 shows CreateKey answering a non-JSON policy with a MalformedPolicyDocumentException
- *   whose message is empty. KMS's check that named principals exist is not modelled: there is no IAM to ask.
+ *   whose message is empty. KMS's check that named principals exist is made with --enforce-auth (key-policy-access.ts),
+ *   which knows the principals file; without it there is no IAM to ask.
  * - Lockout: see `letsCallerReplacePolicy`.
  *
  * The document is stored and returned exactly as sent. Evidence suggests AWS re-serialises policies it accepts
@@ -92,7 +93,8 @@ export function assertValidPolicy(policy: string, lockout?: LockoutCheck): void 
  * The key policy lockout safety check. "The key policy must allow the calling principal to make a subsequent
  * PutKeyPolicy request on the KMS key … (To omit this condition, set BypassPolicyLockoutSafetyCheck to true.)"
  * (API Reference, CreateKey and PutKeyPolicy Policy); AWS evaluates the new policy for the caller's own request.
- * The caller here is always its account's root (`rootPrincipalArn`), so the rule is:
+ * Without --enforce-auth the caller is always its account's root (`rootPrincipalArn`), so the rule is (with it,
+ * key-policy-access.ts evaluates the new policy for the real caller instead):
  *
  * - some Allow statement without a Condition has a Principal naming the root ("*", {"AWS": "*"}, {"AWS": "<account
  *   id>"} or {"AWS": "arn:<partition>:iam::<account>:root"}, alone or in a list; or a NotPrincipal leaving it out),
