@@ -493,7 +493,7 @@ export const kmsAccess = {
   EnableKey: onKey("KeyId", undefined, "key"),
   EnableKeyRotation: onKey("KeyId", (input: { RotationPeriodInDays?: number }) => ({ "kms:RotationPeriodInDays": input.RotationPeriodInDays ?? 365 }), "key"),
   Encrypt: onKey("KeyId", cryptoKeys),
-  GenerateDataKey: onKey("KeyId", encryptionContextKeys as never),
+  GenerateDataKey: onKey("KeyId", (input: { EncryptionContext?: Record<string, string> }) => encryptionContextKeys(input.EncryptionContext)),
   GenerateDataKeyPair: onKey("KeyId", (input: { EncryptionContext?: Record<string, string>; KeyPairSpec?: string }) => ({ ...encryptionContextKeys(input.EncryptionContext), "kms:DataKeyPairSpec": input.KeyPairSpec })),
   GenerateDataKeyPairWithoutPlaintext: onKey("KeyId", (input: { EncryptionContext?: Record<string, string>; KeyPairSpec?: string }) => ({ ...encryptionContextKeys(input.EncryptionContext), "kms:DataKeyPairSpec": input.KeyPairSpec })),
   GenerateDataKeyWithoutPlaintext: onKey("KeyId", (input: { EncryptionContext?: Record<string, string> }) => encryptionContextKeys(input.EncryptionContext)),
