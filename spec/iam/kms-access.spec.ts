@@ -61,6 +61,7 @@ const EC = who(
 );
 const GINA = who(`arn:aws:iam::${A}:user/gina`, policy(allow("kms:Encrypt", "*", { StringEquals: { "kms:RequestAlias": "alias/gina-key" } })));
 const HANK = who(`arn:aws:iam::${A}:user/hank`, policy(allow("kms:CreateAlias", [`arn:aws:kms:${REGION}:${A}:alias/hank-*`, `arn:aws:kms:${REGION}:${A}:key/*`])));
+const JANE = who(`arn:aws:iam::${A}:user/jane`, policy(allow("kms:Encrypt", "*", { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/finance-key" } })));
 const FRANK = who(`arn:aws:iam::${A}:user/frank`, policy(allow("kms:RetireGrant")));
 const IVAN = who(`arn:aws:iam::${A}:user/ivan`, policy(allow("kms:CreateKey")));
 const WORKER = who(`arn:aws:sts::${A}:assumed-role/worker/session-1`);
@@ -68,7 +69,7 @@ const ROOT_B = who(`arn:aws:iam::${B}:root`);
 const DAVE = who(`arn:aws:iam::${B}:user/dave`, policy(allow("kms:*")));
 const ERIN = who(`arn:aws:iam::${B}:user/erin`);
 
-const EVERYONE = [ADMIN, ALICE, BOB, CAROL, APP, EC, GINA, HANK, FRANK, IVAN, WORKER, ROOT_B, DAVE, ERIN];
+const EVERYONE = [ADMIN, ALICE, BOB, CAROL, APP, EC, GINA, HANK, JANE, FRANK, IVAN, WORKER, ROOT_B, DAVE, ERIN];
 
 function principalsFile(): string {
   const file = path.join(newDir(), "principals.json");
@@ -225,6 +226,16 @@ describe("--enforce-auth: KMS access", () => {
       expect(await errorOf(encrypt(ERIN, key.id))).toEqual(denied(ERIN, "kms:Encrypt", `arn:aws:kms:${REGION}:${B}:key/${key.id}`, "identity-based"));
     });
 
+    it("a grant with CreateGrant lets its grantee make grants with no more operations", async () => {
+      await grant(ALICE.arn, ["Encrypt", "CreateGrant"]);
+      const made = await kms(ALICE).send(new CreateGrantCommand({ KeyId: key.id, GranteePrincipal: `arn:aws:iam::${A}:role/worker`, Operations: ["Encrypt"] }));
+      expect(made.GrantId).toMatch(/^[0-9a-f]{64}$/);
+      expect(await errorOf(kms(ALICE).send(new CreateGrantCommand({ KeyId: key.id, GranteePrincipal: `arn:aws:iam::${A}:role/worker`, Operations: ["GenerateDataKey"] })))).toEqual(
+        denied(ALICE, "kms:CreateGrant", key.arn, "identity-based"),
+      );
+      expect((await encrypt(WORKER, key.arn)).KeyId).toBe(key.arn);
+    });
+
     it("an explicit Deny beats a grant", async () => {
       await grant(CAROL.arn, ["Decrypt"]);
       const sealed = await encrypt(ADMIN, key.id);
@@ -325,6 +336,14 @@ describe("--enforce-auth: KMS access", () => {
       expect((await encrypt(GINA, "alias/gina-key")).KeyId).toBe(key.arn);
       expect(await errorOf(encrypt(GINA, "alias/gina-other"))).toEqual(denied(GINA, "kms:Encrypt", key.arn, "identity-based"));
       expect(await errorOf(encrypt(GINA, key.id))).toEqual(denied(GINA, "kms:Encrypt", key.arn, "identity-based"));
+    });
+
+    it("kms:ResourceAliases holds the key's aliases, whatever the request named it by", async () => {
+      const other = await createKey(ADMIN);
+      await kms(ADMIN).send(new CreateAliasCommand({ AliasName: "alias/finance-key", TargetKeyId: key.id }));
+      expect((await encrypt(JANE, key.id)).KeyId).toBe(key.arn);
+      expect((await encrypt(JANE, "alias/gina-other")).KeyId).toBe(key.arn);
+      expect(await errorOf(encrypt(JANE, other.id))).toEqual(denied(JANE, "kms:Encrypt", other.arn, "identity-based"));
     });
 
     it("CreateAlias needs the permission on the alias and on the key", async () => {

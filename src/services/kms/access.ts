@@ -292,6 +292,36 @@ async function ciphertextKeyOf(ctx: KmsRequestContext, keyId: string, action: st
   return undefined;
 }
 
+/** Whether a compiled policy tests kms:ResourceAliases: only then are a key's aliases listed for a request. */
+const testsResourceAliases = new WeakMap<CompiledPolicy, boolean>();
+function mentionsResourceAliases(policy: CompiledPolicy): boolean {
+  let mentions = testsResourceAliases.get(policy);
+  if (mentions === undefined) {
+    mentions = policy.statements.some((statement) => statement.conditions.some((condition) => condition.key.toLowerCase() === "kms:resourcealiases"));
+    testsResourceAliases.set(policy, mentions);
+  }
+  return mentions;
+}
+
+/**
+ * kms:ResourceAliases: the aliases of the key (multivalued, alias names; conditions-kms). Listing them reads every
+ * alias of the key's account and region, so it is done only when the key policy or the caller's identity policies
+ * test the key; otherwise the key is left out of the context, where no condition asks for it.
+ */
+async function resourceAliases(ctx: KmsRequestContext, key: KmsKeyRecord): Promise<Record<string, ContextValue>> {
+  const caller = ctx.caller;
+  if (caller === undefined) return {};
+  if (!mentionsResourceAliases(compiledKeyPolicy(keyPolicyOf(key))) && !caller.identityPolicies.some(mentionsResourceAliases)) return {};
+  const names: string[] = [];
+  let afterName: string | undefined;
+  do {
+    const page = await ctx.kms.aliases.page(scopeOfKey(ctx, key), { keyId: key.keyId, limit: 100, ...(afterName === undefined ? {} : { afterName }) });
+    for (const alias of page.aliases) names.push(alias.AliasName ?? "");
+    afterName = page.lastName;
+  } while (afterName !== undefined);
+  return { "kms:ResourceAliases": names };
+}
+
 /** kms:RequestAlias: the alias the request named the key by. */
 const requestAlias = (identifier: string | undefined): Record<string, ContextValue> => {
   if (identifier === undefined) return {};
@@ -317,7 +347,8 @@ const onKey =
     const context = { ...requestAlias(typeof identifier === "string" ? identifier : undefined), ...(requestKeys?.(input as never) ?? {}) };
     if (typeof identifier !== "string") return [{ action, resource: undefined, resourcePolicyKind: "none", context }];
     const key = await keyOf(ctx, identifier, forms, action);
-    return [key === undefined ? missingKeyCheck(ctx, identifier, action, context) : keyCheck(key, action, context, ctx, input?.[contextMember])];
+    if (key === undefined) return [missingKeyCheck(ctx, identifier, action, context)];
+    return [keyCheck(key, action, { ...context, ...(await resourceAliases(ctx, key)) }, ctx, input?.[contextMember])];
   };
 
 /** An action with no resource (CreateKey, ListKeys, GenerateRandom, custom key stores): only `"Resource": "*"` covers it. */
@@ -346,7 +377,7 @@ const onCiphertextKey =
       }
       key = keyId === undefined ? undefined : await ciphertextKeyOf(ctx, keyId, action);
     }
-    if (key !== undefined) return [keyCheck(key, action, context, ctx, input?.[contextMember])];
+    if (key !== undefined) return [keyCheck(key, action, { ...context, ...(await resourceAliases(ctx, key)) }, ctx, input?.[contextMember])];
     return [{ action, resource: undefined, resourcePolicyKind: "none", context, deniedMessage: decryptWithoutKeyMessage }];
   };
 
@@ -361,7 +392,7 @@ const onAlias =
     if (current !== undefined && !identifiers.includes(current.targetKeyId)) identifiers.push(current.targetKeyId);
     for (const identifier of identifiers) {
       const key = await keyOf(ctx, identifier);
-      checks.push(key === undefined ? missingKeyCheck(ctx, identifier, action) : keyCheck(key, action, { "kms:RequestAlias": aliasName }));
+      checks.push(key === undefined ? missingKeyCheck(ctx, identifier, action) : keyCheck(key, action, { "kms:RequestAlias": aliasName, ...(await resourceAliases(ctx, key)) }));
     }
     return checks;
   };
