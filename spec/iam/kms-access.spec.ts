@@ -271,6 +271,10 @@ describe("--enforce-auth: KMS access", () => {
       expect(await grantIds()).not.toContain(GrantId);
     });
 
+    it("a token that names no grant is the operation's error, not a denial", async () => {
+      expect((await errorOf(kms(ALICE).send(new RetireGrantCommand({ GrantToken: "not-a-grant-token" })))).name).toBe("InvalidGrantTokenException");
+    });
+
     it("RevokeGrant needs kms:RevokeGrant", async () => {
       const { GrantId } = await grant({});
       expect(await errorOf(kms(ALICE).send(new RevokeGrantCommand({ KeyId: key.id, GrantId })))).toEqual(denied(ALICE, "kms:RevokeGrant", key.arn, "identity-based"));

@@ -433,38 +433,44 @@ function atLeastAsStrict(grant: KmsGrantRecord, wanted: { EncryptionContextEqual
  * grant includes RetireGrant, and to the account that created the grant through kms:RetireGrant in its IAM policies;
  * kms:RetireGrant "is not effective in a key policy". So no key policy is asked: the check's resource account is the
  * issuing account (an IAM Allow counts in that account only) and the grant's two principals come in as a grant does.
- * A grant that cannot be found is asked about with the caller's IAM policies only; the operation then says why.
+ * A token that names no live grant is left to the operation (InvalidGrantTokenException, as for any bad token); a
+ * key's grant that is not there is asked about with the caller's IAM policies on the key, and only an allowed caller
+ * learns that it does not exist.
  */
 const retireGrantRule: AccessRule = async (input, ctx, action) => {
-  const grant = await grantNamed(ctx, input ?? {});
-  if (grant === undefined) return [{ action, resource: undefined, resourcePolicyKind: "none" }];
+  const request: { GrantToken?: string; KeyId?: string; GrantId?: string } = input ?? {};
+  let grant: KmsGrantRecord | undefined;
+  if (request.GrantToken !== undefined) {
+    grant = await ctx.kms.grants.fromToken(ctx.scope, request.GrantToken, ctx.now).catch(() => undefined);
+    if (grant === undefined) return [];
+  } else if (request.KeyId !== undefined && request.GrantId !== undefined) {
+    const key = await keyOf(ctx, request.KeyId, "key", action);
+    if (key === undefined) return [missingKeyCheck(ctx, request.KeyId, action)];
+    grant = await ctx.kms.grants.find(scopeOfKey(ctx, key), key.keyId, request.GrantId);
+    if (grant === undefined) return [{ action, resource: key.arn, resourceAccount: key.account, keyAccount: key.account, resourcePolicyKind: "none" }];
+  } else {
+    return [];
+  }
+  const found = grant;
   const caller = ctx.caller;
-  const keyAccount = parseKmsArn(grant.keyArn)?.account ?? ctx.scope.account;
+  const keyAccount = parseKmsArn(found.keyArn)?.account ?? ctx.scope.account;
   const context = {};
   return [
     {
       action,
-      resource: grant.keyArn,
-      resourceAccount: grant.issuingAccount,
+      resource: found.keyArn,
+      resourceAccount: found.issuingAccount,
       keyAccount,
       resourcePolicyKind: "none",
       context,
       grants: () => {
         if (caller === undefined) return false;
-        const delegated = identityAllowsOn(caller, action, grant.keyArn, context);
-        return namesCaller(grant.retiringPrincipal, caller, delegated) || ((grant.operations as readonly string[]).includes("RetireGrant") && namesCaller(grant.granteePrincipal, caller, delegated));
+        const delegated = identityAllowsOn(caller, action, found.keyArn, context);
+        return namesCaller(found.retiringPrincipal, caller, delegated) || ((found.operations as readonly string[]).includes("RetireGrant") && namesCaller(found.granteePrincipal, caller, delegated));
       },
     },
   ];
 };
-
-/** The grant RetireGrant names: by its token, or by key (key id or key ARN, another account's with a caller) and grant id. */
-async function grantNamed(ctx: KmsRequestContext, input: { GrantToken?: string; KeyId?: string; GrantId?: string }): Promise<KmsGrantRecord | undefined> {
-  if (input.GrantToken !== undefined) return ctx.kms.grants.fromToken(ctx.scope, input.GrantToken, ctx.now).catch(() => undefined);
-  if (input.KeyId === undefined || input.GrantId === undefined) return undefined;
-  const key = await keyOf(ctx, input.KeyId, "key", "kms:RetireGrant");
-  return key === undefined ? undefined : ctx.kms.grants.find(scopeOfKey(ctx, key), key.keyId, input.GrantId);
-}
 
 const tagKeys = (input: { Tags?: ReadonlyArray<{ TagKey?: string; TagValue?: string }> }): Record<string, ContextValue> => {
   const keys: Record<string, ContextValue> = {};
