@@ -236,6 +236,14 @@ describe("--enforce-auth: KMS access", () => {
       expect((await encrypt(WORKER, key.arn)).KeyId).toBe(key.arn);
     });
 
+    it("a grant to an account delegates to it: its root, and its users whose IAM policies allow", async () => {
+      const fresh = await createKey(ADMIN);
+      await kms(ADMIN).send(new CreateGrantCommand({ KeyId: fresh.id, GranteePrincipal: `arn:aws:iam::${B}:root`, Operations: ["Encrypt"] }));
+      expect((await encrypt(ROOT_B, fresh.arn)).KeyId).toBe(fresh.arn);
+      expect((await encrypt(DAVE, fresh.arn)).KeyId).toBe(fresh.arn);
+      expect(await errorOf(encrypt(ERIN, fresh.arn))).toEqual(denied(ERIN, "kms:Encrypt", fresh.arn, "resource-based"));
+    });
+
     it("an explicit Deny beats a grant", async () => {
       await grant(CAROL.arn, ["Decrypt"]);
       const sealed = await encrypt(ADMIN, key.id);
@@ -287,7 +295,7 @@ describe("--enforce-auth: KMS access", () => {
     let shared: { id: string; arn: string };
     let unshared: { id: string; arn: string };
     beforeAll(async () => {
-      shared = await createKey(ROOT_B, policy(rootDelegation(B), naming(A, ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:ScheduleKeyDeletion"])));
+      shared = await createKey(ROOT_B, policy(rootDelegation(B), naming(A, ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant", "kms:ScheduleKeyDeletion"])));
       unshared = await createKey(ROOT_B);
       await kms(ROOT_B).send(new CreateAliasCommand({ AliasName: "alias/shared", TargetKeyId: shared.id }));
     });
@@ -308,6 +316,15 @@ describe("--enforce-auth: KMS access", () => {
     it("one side only is denied", async () => {
       expect(await errorOf(encrypt(ALICE, shared.arn))).toEqual(denied(ALICE, "kms:Encrypt", shared.arn, "identity-based"));
       expect(await errorOf(encrypt(BOB, unshared.arn))).toEqual(denied(BOB, "kms:Encrypt", unshared.arn, "resource-based"));
+    });
+
+    it("a grant made by the other account's principal: issued by its account, used by its grantee", async () => {
+      const { GrantId } = await kms(BOB).send(new CreateGrantCommand({ KeyId: shared.arn, GranteePrincipal: ALICE.arn, Operations: ["Encrypt"] }));
+      expect((await encrypt(ALICE, shared.arn)).KeyId).toBe(shared.arn);
+      const listed = (await kms(ROOT_B).send(new ListGrantsCommand({ KeyId: shared.id }))).Grants?.find((g) => g.GrantId === GrantId);
+      expect(listed?.IssuingAccount).toBe(`arn:aws:iam::${A}:root`);
+      await kms(ROOT_B).send(new RevokeGrantCommand({ KeyId: shared.id, GrantId }));
+      expect(await errorOf(encrypt(ALICE, shared.arn))).toEqual(denied(ALICE, "kms:Encrypt", shared.arn, "identity-based"));
     });
 
     it("management operations do not reach another account's key, whatever the policies say", async () => {
