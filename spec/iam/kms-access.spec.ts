@@ -13,6 +13,7 @@ import {
   GetKeyPolicyCommand,
   KMSClient,
   ListGrantsCommand,
+  ListRetirableGrantsCommand,
   PutKeyPolicyCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
@@ -264,6 +265,23 @@ describe("--enforce-auth: KMS access", () => {
       expect(await errorOf(kms(ALICE).send(new RetireGrantCommand({ KeyId: key.id, GrantId })))).toEqual(denied(ALICE, "kms:RetireGrant", key.arn, "identity-based"));
       await kms(ERIN).send(new RetireGrantCommand({ KeyId: key.arn, GrantId }));
       expect(await grantIds()).not.toContain(GrantId);
+    });
+
+    it("ListRetirableGrants: IAM in the caller's account only, and it lists grants on other accounts' keys", async () => {
+      expect(await errorOf(kms(ERIN).send(new ListRetirableGrantsCommand({ RetiringPrincipal: ERIN.arn })))).toEqual({
+        name: "AccessDeniedException",
+        message: `User: ${ERIN.arn} is not authorized to perform: kms:ListRetirableGrants because no identity-based policy allows the kms:ListRetirableGrants action`,
+      });
+      const { GrantId } = await grant({ RetiringPrincipal: DAVE.arn });
+      const own = await createKey(ROOT_B);
+      const inB = await kms(ROOT_B).send(new CreateGrantCommand({ KeyId: own.id, GranteePrincipal: ERIN.arn, RetiringPrincipal: DAVE.arn, Operations: ["Encrypt"] }));
+      // Account order: A's key first, then DAVE's own account's.
+      const first = await kms(DAVE).send(new ListRetirableGrantsCommand({ RetiringPrincipal: DAVE.arn, Limit: 1 }));
+      expect(first.Grants?.map((g) => [g.GrantId, g.KeyId])).toEqual([[GrantId, key.arn]]);
+      expect(first.Truncated).toBe(true);
+      const second = await kms(DAVE).send(new ListRetirableGrantsCommand({ RetiringPrincipal: DAVE.arn, Limit: 1, Marker: first.NextMarker }));
+      expect(second.Grants?.map((g) => [g.GrantId, g.KeyId])).toEqual([[inB.GrantId, own.arn]]);
+      expect(second.Truncated).toBe(false);
     });
 
     it("the grantee may retire with the grant's token when the grant includes RetireGrant", async () => {
