@@ -15,11 +15,12 @@ import {
   ListGrantsCommand,
   ListRetirableGrantsCommand,
   PutKeyPolicyCommand,
+  ReEncryptCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
 
@@ -313,7 +314,7 @@ describe("--enforce-auth: KMS access", () => {
     let shared: { id: string; arn: string };
     let unshared: { id: string; arn: string };
     beforeAll(async () => {
-      shared = await createKey(ROOT_B, policy(rootDelegation(B), naming(A, ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant", "kms:ScheduleKeyDeletion"])));
+      shared = await createKey(ROOT_B, policy(rootDelegation(B), naming(A, ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant", "kms:ScheduleKeyDeletion"])));
       unshared = await createKey(ROOT_B);
       await kms(ROOT_B).send(new CreateAliasCommand({ AliasName: "alias/shared", TargetKeyId: shared.id }));
     });
@@ -352,6 +353,23 @@ describe("--enforce-auth: KMS access", () => {
     it("Secrets Manager uses another account's customer key when both sides allow", async () => {
       await sm(ADMIN).send(new CreateSecretCommand({ Name: "cross/key", SecretString: "under-b", KmsKeyId: shared.arn }));
       expect((await sm(ADMIN).send(new GetSecretValueCommand({ SecretId: "cross/key" }))).SecretString).toBe("under-b");
+    });
+
+    it("ReEncrypt between the caller's key and another account's, both ways", async () => {
+      const own = await createKey(ADMIN);
+      const sealed = await encrypt(BOB, own.arn, { step: "1" });
+      const moved = await kms(BOB).send(new ReEncryptCommand({ CiphertextBlob: sealed.CiphertextBlob, SourceEncryptionContext: { step: "1" }, DestinationKeyId: shared.arn }));
+      expect([moved.SourceKeyId, moved.KeyId]).toEqual([own.arn, shared.arn]);
+      const back = await kms(BOB).send(new ReEncryptCommand({ CiphertextBlob: moved.CiphertextBlob, DestinationKeyId: own.id, DestinationEncryptionContext: { step: "2" } }));
+      expect([back.SourceKeyId, back.KeyId]).toEqual([shared.arn, own.arn]);
+      const opened = await kms(BOB).send(new DecryptCommand({ CiphertextBlob: back.CiphertextBlob, EncryptionContext: { step: "2" } }));
+      expect(Buffer.from(opened.Plaintext ?? []).toString()).toBe("data");
+    });
+
+    it("Secrets Manager moves a secret to another account's key (ReEncrypt from the default key)", async () => {
+      await sm(ADMIN).send(new CreateSecretCommand({ Name: "cross/rekey", SecretString: "moved" }));
+      await sm(ADMIN).send(new UpdateSecretCommand({ SecretId: "cross/rekey", KmsKeyId: shared.arn }));
+      expect((await sm(ADMIN).send(new GetSecretValueCommand({ SecretId: "cross/rekey" }))).SecretString).toBe("moved");
     });
 
     it("an AWS managed key is never usable from another account", async () => {

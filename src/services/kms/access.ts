@@ -13,7 +13,7 @@ import type { KmsRequestContext, Operation } from "./context";
 import { aliasArn, keyArn, KEY_ID, parseKmsArn } from "./key-arn";
 import type { KmsGrantRecord } from "./grants";
 import type { KmsKeyRecord } from "./key-record";
-import type { KeyIdForms } from "./key-resolution";
+import type { KeyIdForms, ReachingScope } from "./key-resolution";
 import type { Scope } from "../scope";
 
 /**
@@ -586,14 +586,21 @@ export const kmsAccess = {
 } satisfies Record<KmsOperation, AccessRule>;
 
 /**
- * The account whose key every key check is about, when it is not the caller's; undefined otherwise. A request about
- * keys of two accounts (ReEncrypt from one to the other) runs in the caller's, where the other account's key is not found.
+ * The accounts of other accounts' keys the checks are about: undefined when there are none; `only` when every key check
+ * is about one other account's key (the request then runs in that account); else `reaches`, the other accounts.
  */
-function ownerAccount(checks: readonly KmsCheck[], own: string): string | undefined {
-  const accounts = new Set(checks.map((check) => check.keyAccount).filter((account) => account !== undefined));
-  if (accounts.size !== 1) return undefined;
-  const [account] = accounts;
-  return account === own ? undefined : account;
+function foreignKeyAccounts(checks: readonly KmsCheck[], own: string): { only?: string; reaches: ReadonlySet<string> } | undefined {
+  const accounts = new Set(checks.map((check) => check.keyAccount).filter((account): account is string => account !== undefined));
+  const reaches = new Set([...accounts].filter((account) => account !== own));
+  if (reaches.size === 0) return undefined;
+  return accounts.size === 1 ? { only: [...reaches][0] as string, reaches } : { reaches };
+}
+
+/** ReEncrypt's input with SourceKeyId set to the source key's ARN when that key is another account's and none was named. */
+function withForeignSource(input: { SourceKeyId?: string } | undefined, checks: readonly KmsCheck[], own: string): unknown {
+  const from = checks.find((check) => check.action === "kms:ReEncryptFrom");
+  if (input === undefined || input.SourceKeyId !== undefined || from?.keyAccount === undefined || from.keyAccount === own) return input;
+  return { ...input, SourceKeyId: from.resource };
 }
 
 /**
@@ -611,9 +618,14 @@ export function checkingAccess<T extends Record<KmsOperation, Operation>>(table:
       if (caller === undefined) return operation(input, ctx);
       const checks = await rule(input, ctx, action);
       for (const check of checks) await authorize(ctx, caller, check);
-      const owner = ownerAccount(checks, ctx.scope.account);
+      const accounts = foreignKeyAccounts(checks, ctx.scope.account);
+      if (accounts === undefined) return operation(input, ctx);
       // Another account's key, once authorized, is used in its account, as the caller's request is in AWS.
-      return operation(input, owner === undefined ? ctx : { ...ctx, scope: { ...ctx.scope, account: owner } });
+      if (accounts.only !== undefined) return operation(input, { ...ctx, scope: { ...ctx.scope, account: accounts.only } });
+      // Keys of two accounts (ReEncrypt between them): the request stays in the caller's account and reaches the
+      // other's keys by ARN; a source key of another account is named by its ARN, as the ciphertext names it.
+      const scope: ReachingScope = { ...ctx.scope, reaches: accounts.reaches };
+      return operation(name === "ReEncrypt" ? withForeignSource(input, checks, ctx.scope.account) : input, { ...ctx, scope });
     };
   }
   return checked as T;

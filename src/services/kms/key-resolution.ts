@@ -16,6 +16,15 @@ import type { KeyRecordAccess } from "./key-repository";
 export type KeyIdForms = "any" | "key";
 
 /**
+ * A request's scope that may also reach, by key ARN or alias ARN, keys of the accounts in `reaches`: set by access.ts
+ * (--enforce-auth only) for a request authorized on keys of two accounts, ReEncrypt from one to the other, which
+ * cannot run in either account alone. No other request's scope has it.
+ */
+export interface ReachingScope extends Scope {
+  readonly reaches?: ReadonlySet<string>;
+}
+
+/**
  * Resolves a key id, key ARN, alias name or alias ARN in this account and region. The predefined `alias/aws/*`
  * aliases create their AWS managed key on first use. An ARN of another scope is never looked up:
  *
@@ -29,6 +38,10 @@ export async function resolveKey(access: KeyRecordAccess, scope: Scope, identifi
   const nowMs = now.getTime();
   let resource = identifier;
   const arn = parseKmsArn(identifier);
+  const reaches = (scope as ReachingScope).reaches;
+  if (arn !== undefined && reaches !== undefined && reaches.has(arn.account) && arn.partition === scope.partition && arn.region === scope.region) {
+    return resolveKey(access, { account: arn.account, region: scope.region, partition: scope.partition }, identifier, now, forms);
+  }
   if (arn !== undefined) {
     const sameScope = arn.partition === scope.partition && arn.region === scope.region && arn.account === scope.account;
     if (arn.resource.startsWith("alias/")) {
