@@ -605,7 +605,8 @@ function withForeignSource(input: { SourceKeyId?: string } | undefined, checks: 
 
 /**
  * Wraps each operation so that, when the request has a caller (--enforce-auth), every check its rule names is
- * authorized before it runs. Without a caller (enforcement off, or secretslite's own work) it costs one property read.
+ * authorized before it runs, and an authorized key of another account is used where it lives (foreignKeyAccounts).
+ * Without a caller (enforcement off, or secretslite's own work) it costs one property read.
  */
 export function checkingAccess<T extends Record<KmsOperation, Operation>>(table: T): T {
   const checked: Record<string, Operation> = {};

@@ -5,8 +5,9 @@ import type { Operation } from "./context";
  * Wraps each operation of the table so that a request's GrantTokens are checked (KmsGrants.assertTokens) after
  * validation and before the operation runs: a malformed or unknown token, or one whose grant is gone, is
  * InvalidGrantTokenException whatever else the request holds. A request without GrantTokens costs one property read.
- * Tokens allow nothing yet; when access control lands (issue 13) the grants they name are the ones a request may use
- * before they are "eventually consistent", and that decision is made in KmsKeys.usable, not here.
+ * A token allows nothing by itself: with --enforce-auth access.ts asks the key's grants (grants here are consistent
+ * at once, so the grant a token names is already among them; AWS needs the token only while a new grant is
+ * "eventually consistent").
  */
 export function checkingGrantTokens<T extends Record<string, Operation>>(table: T): T {
   const checked: Record<string, Operation> = {};
