@@ -112,5 +112,19 @@ export function awsManagedKeyPolicy(key: KmsKeyRecord): string {
   return JSON.stringify(policy, null, 2);
 }
 
+/** Fixed policies by key ARN and description: every authorized use of an AWS managed key reads its policy. */
+const fixedPolicies = new Map<string, string>();
+
 /** The key policy in force: an AWS managed key's fixed one, else the stored one. */
-export const keyPolicyOf = (key: KmsKeyRecord): string => (key.keyManager === "AWS" ? awsManagedKeyPolicy(key) : key.policy);
+export function keyPolicyOf(key: KmsKeyRecord): string {
+  if (key.keyManager !== "AWS") return key.policy;
+  const id = `${key.arn}\n${key.description}`;
+  let policy = fixedPolicies.get(id);
+  if (policy === undefined) {
+    policy = awsManagedKeyPolicy(key);
+    // AWS managed keys are few (one per service per account and region); the bound only guards a long-lived server.
+    if (fixedPolicies.size >= 4096) fixedPolicies.clear();
+    fixedPolicies.set(id, policy);
+  }
+  return policy;
+}
