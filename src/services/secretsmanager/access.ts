@@ -6,7 +6,9 @@ import type { ContextValue } from "../../iam/context";
 import { compilePolicy, type CompiledPolicy } from "../../iam/policy";
 import type { Scope } from "../scope";
 import type { Operation, SecretsRequestContext } from "./context";
-import type { SecretRecord } from "./secret";
+import { crossAccountDefaultKey } from "./errors";
+import { AWSCURRENT, type SecretRecord } from "./secret";
+import { storedKmsKeyId } from "./versions";
 
 // Inputs are decoded against the model before the call; each rule reads the members its operation has.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,6 +19,8 @@ export interface SecretAccess {
   readonly checks: readonly AccessCheck[];
   /** Set when the SecretId is the full ARN of another account's secret that the caller may use (a resource policy let it in). */
   readonly ownerScope?: Scope;
+  /** The secret the SecretId names, when it exists. */
+  readonly secret?: SecretRecord;
 }
 
 const compiledPolicies = new LRUCache<string, CompiledPolicy>({ max: 4096 });
@@ -55,7 +59,7 @@ function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue 
  * another account's secret in the same partition and region is looked up there (cross-account access through its
  * resource policy: AWS reaches other accounts' secrets by ARN only).
  */
-async function secretOf(ctx: SecretsRequestContext, secretId: string): Promise<{ secret: SecretRecord; scope: Scope } | undefined> {
+export async function secretOf(ctx: SecretsRequestContext, secretId: string): Promise<{ secret: SecretRecord; scope: Scope } | undefined> {
   const own = await ctx.secrets.secrets.find(ctx.scope, secretId);
   if (own !== undefined) return { secret: own, scope: ctx.scope };
   const arn = SECRET_ARN.exec(secretId);
@@ -76,26 +80,35 @@ const missingSecretArn = (ctx: SecretsRequestContext, secretId: string): string 
 
 /** An action on the secret the request's SecretId names; `requestKeys` adds the request's own condition keys. */
 const onSecret =
-  (requestKeys?: (input: never) => Record<string, ContextValue | undefined>, member = "SecretId"): AccessRule =>
-  async (input, ctx, action) => {
-    const secretId: string = input?.[member] ?? "";
-    const context = requestKeys?.(input as never) ?? {};
-    const found = await secretOf(ctx, secretId);
-    if (found === undefined) {
-      return { checks: [{ action, resource: missingSecretArn(ctx, secretId), resourcePolicyKind: "secret", shown: secretId, context }] };
-    }
-    const { secret, scope } = found;
-    const check: AccessCheck = {
-      action,
-      resource: secret.arn,
-      resourceAccount: scope.account,
-      resourcePolicyKind: "secret",
-      resourcePolicy: secret.resourcePolicy === undefined ? undefined : compiledSecretPolicy(secret.resourcePolicy),
-      shown: secretId,
-      context: Object.assign(secretConditionKeys(secret), context),
-    };
-    return scope === ctx.scope ? { checks: [check] } : { checks: [check], ownerScope: scope };
+  (requestKeys?: (input: never, secret: SecretRecord | undefined) => Record<string, ContextValue | undefined>, member = "SecretId"): AccessRule =>
+  async (input, ctx, action) => secretAccess(ctx, action, input?.[member] ?? "", (secret) => requestKeys?.(input as never, secret) ?? {});
+
+/**
+ * The check for `action` on the secret `secretId` names (as sent: AccessDenied echoes it), with the secret's own
+ * condition keys and the request's. BatchGetSecretValue asks it once per secret.
+ */
+export async function secretAccess(
+  ctx: SecretsRequestContext,
+  action: string,
+  secretId: string,
+  requestKeys: (secret: SecretRecord | undefined) => Record<string, ContextValue | undefined> = () => ({}),
+): Promise<SecretAccess> {
+  const found = await secretOf(ctx, secretId);
+  if (found === undefined) {
+    return { checks: [{ action, resource: missingSecretArn(ctx, secretId), resourcePolicyKind: "secret", shown: secretId, context: requestKeys(undefined) }] };
+  }
+  const { secret, scope } = found;
+  const check: AccessCheck = {
+    action,
+    resource: secret.arn,
+    resourceAccount: scope.account,
+    resourcePolicyKind: "secret",
+    resourcePolicy: secret.resourcePolicy === undefined ? undefined : compiledSecretPolicy(secret.resourcePolicy),
+    shown: secretId,
+    context: Object.assign(secretConditionKeys(secret), requestKeys(secret)),
   };
+  return scope === ctx.scope ? { checks: [check], secret } : { checks: [check], ownerScope: scope, secret };
+}
 
 /** Actions without a resource (ListSecrets, GetRandomPassword): only `"Resource": "*"` covers them. */
 const withoutSecret =
@@ -116,7 +129,15 @@ const replicaRegions = (regions: ReadonlyArray<{ Region?: string }> | undefined)
  * Secrets Manager": secretsmanager:<Operation>), checked before the operation runs.
  */
 export const secretsManagerAccess = {
-  BatchGetSecretValue: withoutSecret(),
+  // The batch itself needs secretsmanager:BatchGetSecretValue (no resource) and, with Filters, secretsmanager:ListSecrets
+  // (API_BatchGetSecretValue "Required permissions"); GetSecretValue is authorized per secret by the operation, each
+  // refusal an entry of Errors.
+  BatchGetSecretValue: async (input, _ctx, action) => ({
+    checks: [
+      { action, resource: undefined, resourcePolicyKind: "none" },
+      ...(input?.Filters === undefined ? [] : [{ action: "secretsmanager:ListSecrets", resource: undefined, resourcePolicyKind: "none" } as const]),
+    ],
+  }),
   CancelRotateSecret: onSecret(),
   // The new secret's ARN ends in a suffix nobody knows yet: `?`s stand for it, so `secret:name-??????` and
   // `secret:name*` cover it and a pattern naming a particular suffix does not.
@@ -145,9 +166,12 @@ export const secretsManagerAccess = {
   DescribeSecret: onSecret(),
   GetRandomPassword: withoutSecret(),
   GetResourcePolicy: onSecret(),
-  GetSecretValue: onSecret((input: { VersionId?: string; VersionStage?: string }) => ({
+  // secretsmanager:VersionStage is the label asked for, AWSCURRENT when neither VersionId nor VersionStage is sent, and
+  // for a VersionId alone the labels that version carries (several: AWS's examples test it with ForAnyValue).
+  GetSecretValue: onSecret((input: { VersionId?: string; VersionStage?: string }, secret: SecretRecord | undefined) => ({
     "secretsmanager:VersionId": input.VersionId,
-    "secretsmanager:VersionStage": input.VersionStage ?? (input.VersionId === undefined ? "AWSCURRENT" : undefined),
+    "secretsmanager:VersionStage":
+      input.VersionStage ?? (input.VersionId === undefined ? AWSCURRENT : secret?.versions[input.VersionId]?.stages.slice()),
   })),
   ListSecretVersionIds: onSecret(),
   ListSecrets: withoutSecret(),
@@ -173,6 +197,40 @@ export const secretsManagerAccess = {
 } satisfies Record<SecretsManagerOperation, AccessRule>;
 
 /**
+ * BatchGetSecretValue's check for one secret: secretsmanager:GetSecretValue on it, as GetSecretValue without VersionId
+ * or VersionStage would be checked (AWSCURRENT), thrown as that secret's AccessDeniedException (its Errors entry).
+ * Answers the context to read it in: the owner's scope for another account's secret named by its full ARN.
+ */
+export async function authorizeSecretRead(ctx: SecretsRequestContext, secretId: string): Promise<SecretsRequestContext> {
+  const caller = ctx.caller;
+  if (caller === undefined) return ctx;
+  const access = await secretAccess(ctx, "secretsmanager:GetSecretValue", secretId, () => ({ "secretsmanager:VersionStage": AWSCURRENT }));
+  for (const check of access.checks) await authorize(ctx, caller, check);
+  if (access.ownerScope === undefined) return ctx;
+  if (access.secret !== undefined && storedKmsKeyId(access.secret.kmsKeyId) === undefined) throw crossAccountDefaultKey();
+  return { ...ctx, scope: access.ownerScope };
+}
+
+/**
+ * The operations that open or seal a value of the secret they name, which another account cannot do under the
+ * default key: aws/secretsmanager's key policy admits its own account only (kms:CallerAccount), and Secrets Manager
+ * answers that with InvalidRequestException rather than KMS's refusal (errors.ts crossAccountDefaultKey). UpdateSecret
+ * does so with a new value, or with a new KmsKeyId (its versions are re-encrypted); RotateSecret makes a new version.
+ */
+function opensOrSealsValue(name: SecretsManagerOperation, input: { SecretString?: unknown; SecretBinary?: unknown; KmsKeyId?: unknown } | undefined): boolean {
+  switch (name) {
+    case "GetSecretValue":
+    case "PutSecretValue":
+    case "RotateSecret":
+      return true;
+    case "UpdateSecret":
+      return input?.SecretString !== undefined || input?.SecretBinary !== undefined || input?.KmsKeyId !== undefined;
+    default:
+      return false;
+  }
+}
+
+/**
  * Wraps each operation so that, when the request has a caller (--enforce-auth), its checks are authorized before it
  * runs; a secret of another account reached by its full ARN is then acted on in that account (the operation's
  * scope), as the caller's request is in AWS. Without a caller it costs one property read.
@@ -188,7 +246,11 @@ export function checkingSecretAccess<T extends Record<SecretsManagerOperation, O
       if (caller === undefined) return operation(input, ctx);
       const access = await rule(input, ctx, action);
       for (const check of access.checks) await authorize(ctx, caller, check);
-      return operation(input, access.ownerScope === undefined ? ctx : { ...ctx, scope: access.ownerScope });
+      if (access.ownerScope === undefined) return operation(input, ctx);
+      if (access.secret !== undefined && opensOrSealsValue(name, input) && storedKmsKeyId(access.secret.kmsKeyId) === undefined) {
+        throw crossAccountDefaultKey();
+      }
+      return operation(input, { ...ctx, scope: access.ownerScope });
     };
   }
   return checked as T;
