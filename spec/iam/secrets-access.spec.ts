@@ -46,6 +46,7 @@ const BATCHER = keys("batcher");
 const KMSLESS = keys("kmsless");
 const VALIDATOR = keys("validator");
 const GENERATOR = keys("generator");
+const CREATOR = keys("creator");
 const BOB = keys("bob");
 const CAROL = keys("carol");
 
@@ -102,6 +103,20 @@ function principalsFile(): string {
         { Effect: "Allow", Action: "secretsmanager:*", Resource: "*" },
         { Effect: "Allow", Action: "kms:GenerateDataKey", Resource: "*" },
       ]),
+      creator: policy([
+        {
+          Effect: "Allow",
+          Action: "secretsmanager:CreateSecret",
+          Resource: `${secretArnPrefix}creator/*`,
+          Condition: { StringEquals: { "aws:RequestTag/team": "blue" }, "ForAllValues:StringEquals": { "aws:TagKeys": ["team"] } },
+        },
+        {
+          Effect: "Allow",
+          Action: "secretsmanager:DeleteSecret",
+          Resource: "*",
+          Condition: { NumericGreaterThanEquals: { "secretsmanager:RecoveryWindowInDays": 7 } },
+        },
+      ]),
       bob: policy([{ Effect: "Allow", Action: ["secretsmanager:*", "kms:*"], Resource: "*" }]),
     },
     principals: [
@@ -115,6 +130,7 @@ function principalsFile(): string {
       { ...KMSLESS, arn: user(A, "kmsless"), policies: ["secrets-only"] },
       { ...VALIDATOR, arn: user(A, "validator"), policies: ["validator"] },
       { ...GENERATOR, arn: user(A, "generator"), policies: ["generate-only"] },
+      { ...CREATOR, arn: user(A, "creator"), policies: ["creator"] },
       { ...BOB, arn: user(B, "bob"), policies: ["bob"] },
       { ...CAROL, arn: user(B, "carol") },
     ],
@@ -347,6 +363,41 @@ describe("--enforce-auth: Secrets Manager access", () => {
     });
   });
 
+  describe("request condition keys", () => {
+    it("CreateSecret with the tag aws:RequestTag asks for is allowed", async () => {
+      const created = await sm(CREATOR).send(new CreateSecretCommand({ Name: "creator/a", SecretString: "a", Tags: [{ Key: "team", Value: "blue" }] }));
+      expect(created.Name).toBe("creator/a");
+    });
+
+    it("CreateSecret without it is denied on the new secret's ARN, suffix drawn (as AWS prints it)", async () => {
+      const error = await errorOf(sm(CREATOR).send(new CreateSecretCommand({ Name: "creator/b", SecretString: "b" })));
+      expect(error.name).toBe("AccessDeniedException");
+      expect(error.message).toMatch(
+        new RegExp(
+          `^User: arn:aws:iam::${A}:user/creator is not authorized to perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:${REGION}:${A}:secret:creator/b-[A-Za-z0-9]{6} because no identity-based policy allows the secretsmanager:CreateSecret action$`,
+        ),
+      );
+    });
+
+    it("aws:TagKeys with ForAllValues refuses a tag key the policy does not list", async () => {
+      const tags = [
+        { Key: "team", Value: "blue" },
+        { Key: "extra", Value: "x" },
+      ];
+      expect((await errorOf(sm(CREATOR).send(new CreateSecretCommand({ Name: "creator/c", SecretString: "c", Tags: tags })))).name).toBe(
+        "AccessDeniedException",
+      );
+    });
+
+    it("secretsmanager:RecoveryWindowInDays: a deletion with a window is allowed, one without recovery has no window and is denied", async () => {
+      await sm(CREATOR).send(new CreateSecretCommand({ Name: "creator/d", SecretString: "d", Tags: [{ Key: "team", Value: "blue" }] }));
+      expect(await errorOf(sm(CREATOR).send(new DeleteSecretCommand({ SecretId: "creator/d", ForceDeleteWithoutRecovery: true })))).toEqual(
+        denied(user(A, "creator"), "secretsmanager:DeleteSecret", "creator/d", "identity"),
+      );
+      expect((await sm(CREATOR).send(new DeleteSecretCommand({ SecretId: "creator/d" }))).DeletionDate).toBeInstanceOf(Date);
+    });
+  });
+
   describe("BatchGetSecretValue", () => {
     it("authorizes GetSecretValue per secret into Errors, before existence", async () => {
       const answer = await sm(BATCHER).send(new BatchGetSecretValueCommand({ SecretIdList: ["batch/ok-1", "batch/no-1", "batch/ok-missing", "nothing/here"] }));
@@ -427,6 +478,13 @@ describe("--enforce-auth: Secrets Manager access", () => {
       const arn = arns["private/db"] ?? "";
       expect(await errorOf(sm(BOB).send(new DescribeSecretCommand({ SecretId: arn })))).toEqual(
         denied(user(B, "bob"), "secretsmanager:DescribeSecret", arn, "resource"),
+      );
+    });
+
+    it("another account's ARN that names no secret is refused as cross-account access, not reported missing", async () => {
+      const arn = `${secretArnPrefix}no/such-AbCdEf`;
+      expect(await errorOf(sm(BOB).send(new GetSecretValueCommand({ SecretId: arn })))).toEqual(
+        denied(user(B, "bob"), "secretsmanager:GetSecretValue", arn, "resource"),
       );
     });
 

@@ -7,7 +7,7 @@ import { compilePolicy, type CompiledPolicy } from "../../iam/policy";
 import type { Scope } from "../scope";
 import type { Operation, SecretsRequestContext } from "./context";
 import { crossAccountDefaultKey } from "./errors";
-import { AWSCURRENT, type SecretRecord } from "./secret";
+import { AWSCURRENT, newSecretArn, type SecretRecord } from "./secret";
 import { storedKmsKeyId } from "./versions";
 
 // Inputs are decoded against the model before the call; each rule reads the members its operation has.
@@ -95,7 +95,21 @@ export async function secretAccess(
 ): Promise<SecretAccess> {
   const found = await secretOf(ctx, secretId);
   if (found === undefined) {
-    return { checks: [{ action, resource: missingSecretArn(ctx, secretId), resourcePolicyKind: "secret", shown: secretId, context: requestKeys(undefined) }] };
+    // A full ARN in another account is asked about as that account's resource: with no policy of its own to let the
+    // caller in, it is refused as cross-account access is ("no resource-based policy allows"), whether it exists or not.
+    const account = SECRET_ARN.exec(secretId)?.[3];
+    return {
+      checks: [
+        {
+          action,
+          resource: missingSecretArn(ctx, secretId),
+          ...(account === undefined ? {} : { resourceAccount: account }),
+          resourcePolicyKind: "secret",
+          shown: secretId,
+          context: requestKeys(undefined),
+        },
+      ],
+    };
   }
   const { secret, scope } = found;
   const check: AccessCheck = {
@@ -139,13 +153,14 @@ export const secretsManagerAccess = {
     ],
   }),
   CancelRotateSecret: onSecret(),
-  // The new secret's ARN ends in a suffix nobody knows yet: `?`s stand for it, so `secret:name-??????` and
-  // `secret:name*` cover it and a pattern naming a particular suffix does not.
+  // AWS authorizes CreateSecret on an ARN with a freshly drawn suffix, and prints it: a captured denial reads "… to
+  // perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:eu-central-1:…:secret:secret_default-GJe9zJ"
+  // (shalb/cluster.dev#76). So `secret:name-??????` and `secret:name*` cover it, a pattern naming a suffix does not.
   CreateSecret: async (input, ctx, action) => ({
     checks: [
       {
         action,
-        resource: `arn:${ctx.scope.partition}:secretsmanager:${ctx.scope.region}:${ctx.scope.account}:secret:${input?.Name ?? ""}-??????`,
+        resource: newSecretArn(ctx.scope, input?.Name ?? ""),
         resourcePolicyKind: "none",
         context: {
           "secretsmanager:Name": input?.Name,
@@ -159,9 +174,11 @@ export const secretsManagerAccess = {
     ],
   }),
   DeleteResourcePolicy: onSecret(),
+  // A deletion without recovery has no window: a condition on RecoveryWindowInDays (NumericGreaterThanEquals 7) must
+  // not match it, so the key is absent then; otherwise it is the window asked for, 30 days when none is.
   DeleteSecret: onSecret((input: { ForceDeleteWithoutRecovery?: boolean; RecoveryWindowInDays?: number }) => ({
     "secretsmanager:ForceDeleteWithoutRecovery": input.ForceDeleteWithoutRecovery === true,
-    "secretsmanager:RecoveryWindowInDays": input.RecoveryWindowInDays ?? 30,
+    "secretsmanager:RecoveryWindowInDays": input.ForceDeleteWithoutRecovery === true ? undefined : (input.RecoveryWindowInDays ?? 30),
   })),
   DescribeSecret: onSecret(),
   GetRandomPassword: withoutSecret(),
