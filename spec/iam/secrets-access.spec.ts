@@ -47,6 +47,7 @@ const KMSLESS = keys("kmsless");
 const VALIDATOR = keys("validator");
 const GENERATOR = keys("generator");
 const CREATOR = keys("creator");
+const CMKONLY = keys("cmkonly");
 const BOB = keys("bob");
 const CAROL = keys("carol");
 
@@ -117,6 +118,10 @@ function principalsFile(): string {
           Condition: { NumericGreaterThanEquals: { "secretsmanager:RecoveryWindowInDays": 7 } },
         },
       ]),
+      // The user guide's "deny secrets under the AWS managed key" pattern: no KmsKeyArn in the request means the default key.
+      "customer-keys-only": policy([
+        { Sid: "CustomerKeysOnly", Effect: "Deny", Action: "secretsmanager:CreateSecret", Resource: "*", Condition: { Null: { "secretsmanager:KmsKeyArn": "true" } } },
+      ]),
       bob: policy([{ Effect: "Allow", Action: ["secretsmanager:*", "kms:*"], Resource: "*" }]),
     },
     principals: [
@@ -131,6 +136,7 @@ function principalsFile(): string {
       { ...VALIDATOR, arn: user(A, "validator"), policies: ["validator"] },
       { ...GENERATOR, arn: user(A, "generator"), policies: ["generate-only"] },
       { ...CREATOR, arn: user(A, "creator"), policies: ["creator"] },
+      { ...CMKONLY, arn: user(A, "cmkonly"), policies: ["admin", "customer-keys-only"] },
       { ...BOB, arn: user(B, "bob"), policies: ["bob"] },
       { ...CAROL, arn: user(B, "carol") },
     ],
@@ -395,6 +401,19 @@ describe("--enforce-auth: Secrets Manager access", () => {
         denied(user(A, "creator"), "secretsmanager:DeleteSecret", "creator/d", "identity"),
       );
       expect((await sm(CREATOR).send(new DeleteSecretCommand({ SecretId: "creator/d" }))).DeletionDate).toBeInstanceOf(Date);
+    });
+  });
+
+  describe("secretsmanager:KmsKeyArn", () => {
+    it("is the ARN of the key the request names by id, so a key id passes a policy written on ARNs", async () => {
+      const keyId = sharedKeyArn.split("/").pop() ?? "";
+      expect((await sm(CMKONLY).send(new CreateSecretCommand({ Name: "cmkonly/a", KmsKeyId: keyId, SecretString: "a" }))).Name).toBe("cmkonly/a");
+    });
+
+    it("is absent when the request names no key: the Null condition denies the default key explicitly", async () => {
+      const error = await errorOf(sm(CMKONLY).send(new CreateSecretCommand({ Name: "cmkonly/b", SecretString: "b" })));
+      expect(error.name).toBe("AccessDeniedException");
+      expect(error.message).toMatch(/secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:111122223333:secret:cmkonly\/b-\w{6} with an explicit deny in an identity-based policy$/);
     });
   });
 

@@ -42,6 +42,20 @@ export function compiledSecretPolicy(policy: string): CompiledPolicy {
 
 const SECRET_ARN = /^arn:([^:]+):secretsmanager:([^:]*):(\d{12}):secret:.+$/;
 
+/**
+ * secretsmanager:KmsKeyArn: the ARN of the key a CreateSecret or UpdateSecret names (by id, alias or ARN). Absent when
+ * the request names none, so `"Null": {"secretsmanager:KmsKeyArn": "true"}` catches a secret left under the default
+ * key, and when the key does not resolve (the operation then refuses it as before).
+ */
+async function kmsKeyArnOf(ctx: SecretsRequestContext, kmsKeyId: unknown): Promise<string | undefined> {
+  if (typeof kmsKeyId !== "string" || kmsKeyId === "") return undefined;
+  try {
+    return (await ctx.kms.keys.resolve(ctx.scope, kmsKeyId, ctx.now, "any")).arn;
+  } catch {
+    return undefined;
+  }
+}
+
 /** secretsmanager:ResourceTag/<key> and aws:ResourceTag/<key> (both documented for Secrets Manager). */
 function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue | undefined> {
   const keys: Record<string, ContextValue | undefined> = { "secretsmanager:SecretId": secret.arn };
@@ -50,6 +64,7 @@ function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue 
     keys[`aws:ResourceTag/${tag.Key}`] = tag.Value;
   }
   if (secret.primaryRegion !== undefined) keys["secretsmanager:SecretPrimaryRegion"] = secret.primaryRegion;
+  if (secret.type !== undefined) keys["secretsmanager:resource/Type"] = secret.type;
   if (secret.rotation?.lambdaArn !== undefined) keys["secretsmanager:resource/AllowRotationLambdaArn"] = secret.rotation.lambdaArn;
   return keys;
 }
@@ -166,6 +181,8 @@ export const secretsManagerAccess = {
           "secretsmanager:Name": input?.Name,
           "secretsmanager:Description": input?.Description,
           "secretsmanager:KmsKeyId": input?.KmsKeyId,
+          "secretsmanager:KmsKeyArn": await kmsKeyArnOf(ctx, input?.KmsKeyId),
+          "secretsmanager:Type": input?.Type,
           "secretsmanager:AddReplicaRegions": replicaRegions(input?.AddReplicaRegions),
           "secretsmanager:ForceOverwriteReplicaSecret": input?.ForceOverwriteReplicaSecret === true,
           ...tagKeys(input?.Tags),
@@ -193,22 +210,33 @@ export const secretsManagerAccess = {
   ListSecretVersionIds: onSecret(),
   ListSecrets: withoutSecret(),
   PutResourcePolicy: onSecret((input: { BlockPublicPolicy?: boolean }) => ({ "secretsmanager:BlockPublicPolicy": input.BlockPublicPolicy === true })),
-  PutSecretValue: onSecret((input: { VersionStages?: string[] }) => ({ "secretsmanager:VersionStage": input.VersionStages ?? ["AWSCURRENT"] })),
-  RemoveRegionsFromReplication: onSecret((input: { RemoveReplicaRegions?: string[] }) => ({ "secretsmanager:RemoveReplicaRegions": input.RemoveReplicaRegions ?? [] })),
+  // The service authorization reference gives PutSecretValue and RemoveRegionsFromReplication no request keys of their
+  // own (no secretsmanager:VersionStage, no RemoveReplicaRegions): a policy testing one finds it absent, as on AWS.
+  PutSecretValue: onSecret(),
+  RemoveRegionsFromReplication: onSecret(),
   ReplicateSecretToRegions: onSecret((input: { AddReplicaRegions?: Array<{ Region?: string }>; ForceOverwriteReplicaSecret?: boolean }) => ({
     "secretsmanager:AddReplicaRegions": replicaRegions(input.AddReplicaRegions),
     "secretsmanager:ForceOverwriteReplicaSecret": input.ForceOverwriteReplicaSecret === true,
   })),
   RestoreSecret: onSecret(),
-  RotateSecret: onSecret((input: { RotationLambdaARN?: string; RotateImmediately?: boolean; RotationRules?: object }) => ({
+  RotateSecret: onSecret((input: { RotationLambdaARN?: string; RotateImmediately?: boolean; RotationRules?: object; ExternalSecretRotationRoleArn?: string }) => ({
     "secretsmanager:RotationLambdaARN": input.RotationLambdaARN,
+    "secretsmanager:ExternalSecretRotationRoleArn": input.ExternalSecretRotationRoleArn,
     "secretsmanager:RotateImmediately": input.RotateImmediately !== false,
     "secretsmanager:ModifyRotationRules": input.RotationRules !== undefined,
   })),
   StopReplicationToReplica: onSecret(),
   TagResource: onSecret((input: { Tags?: Array<{ Key?: string; Value?: string }> }) => tagKeys(input.Tags)),
   UntagResource: onSecret((input: { TagKeys?: string[] }) => ({ "aws:TagKeys": input.TagKeys ?? [] })),
-  UpdateSecret: onSecret((input: { Description?: string; KmsKeyId?: string }) => ({ "secretsmanager:Description": input.Description, "secretsmanager:KmsKeyId": input.KmsKeyId })),
+  UpdateSecret: async (input, ctx, action) => {
+    const kmsKeyArn = await kmsKeyArnOf(ctx, input?.KmsKeyId);
+    return onSecret((request: { Description?: string; KmsKeyId?: string; Type?: string }) => ({
+      "secretsmanager:Description": request.Description,
+      "secretsmanager:KmsKeyId": request.KmsKeyId,
+      "secretsmanager:KmsKeyArn": kmsKeyArn,
+      "secretsmanager:Type": request.Type,
+    }))(input, ctx, action);
+  },
   UpdateSecretVersionStage: onSecret((input: { VersionStage?: string }) => ({ "secretsmanager:VersionStage": input.VersionStage })),
   ValidateResourcePolicy: async (input, ctx, action) => (input?.SecretId === undefined ? withoutSecret()(input, ctx, action) : onSecret()(input, ctx, action)),
 } satisfies Record<SecretsManagerOperation, AccessRule>;
