@@ -19,6 +19,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateSecretCommand,
+  ValidateResourcePolicyCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
@@ -48,6 +49,7 @@ const VALIDATOR = keys("validator");
 const GENERATOR = keys("generator");
 const CREATOR = keys("creator");
 const CMKONLY = keys("cmkonly");
+const PLAIN = keys("plain");
 const BOB = keys("bob");
 const CAROL = keys("carol");
 
@@ -107,7 +109,7 @@ function principalsFile(): string {
       creator: policy([
         {
           Effect: "Allow",
-          Action: "secretsmanager:CreateSecret",
+          Action: ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
           Resource: `${secretArnPrefix}creator/*`,
           Condition: { StringEquals: { "aws:RequestTag/team": "blue" }, "ForAllValues:StringEquals": { "aws:TagKeys": ["team"] } },
         },
@@ -122,6 +124,7 @@ function principalsFile(): string {
       "customer-keys-only": policy([
         { Sid: "CustomerKeysOnly", Effect: "Deny", Action: "secretsmanager:CreateSecret", Resource: "*", Condition: { Null: { "secretsmanager:KmsKeyArn": "true" } } },
       ]),
+      plain: policy([{ Effect: "Allow", Action: ["secretsmanager:CreateSecret", "secretsmanager:ValidateResourcePolicy"], Resource: "*" }]),
       bob: policy([{ Effect: "Allow", Action: ["secretsmanager:*", "kms:*"], Resource: "*" }]),
     },
     principals: [
@@ -137,6 +140,7 @@ function principalsFile(): string {
       { ...GENERATOR, arn: user(A, "generator"), policies: ["generate-only"] },
       { ...CREATOR, arn: user(A, "creator"), policies: ["creator"] },
       { ...CMKONLY, arn: user(A, "cmkonly"), policies: ["admin", "customer-keys-only"] },
+      { ...PLAIN, arn: user(A, "plain"), policies: ["plain"] },
       { ...BOB, arn: user(B, "bob"), policies: ["bob"] },
       { ...CAROL, arn: user(B, "carol") },
     ],
@@ -401,6 +405,26 @@ describe("--enforce-auth: Secrets Manager access", () => {
         denied(user(A, "creator"), "secretsmanager:DeleteSecret", "creator/d", "identity"),
       );
       expect((await sm(CREATOR).send(new DeleteSecretCommand({ SecretId: "creator/d" }))).DeletionDate).toBeInstanceOf(Date);
+    });
+  });
+
+  describe("operations that need more than their own action", () => {
+    it("CreateSecret with Tags also needs secretsmanager:TagResource on the new secret", async () => {
+      const error = await errorOf(sm(PLAIN).send(new CreateSecretCommand({ Name: "plain/tagged", SecretString: "t", Tags: [{ Key: "k", Value: "v" }] })));
+      expect(error.name).toBe("AccessDeniedException");
+      expect(error.message).toMatch(
+        /^User: arn:aws:iam::111122223333:user\/plain is not authorized to perform: secretsmanager:TagResource on resource: arn:aws:secretsmanager:us-east-1:111122223333:secret:plain\/tagged-\w{6} because no identity-based policy allows the secretsmanager:TagResource action$/,
+      );
+      expect((await sm(PLAIN).send(new CreateSecretCommand({ Name: "plain/untagged", SecretString: "u" }))).Name).toBe("plain/untagged");
+    });
+
+    it("ValidateResourcePolicy also needs secretsmanager:PutResourcePolicy", async () => {
+      const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: A }, Action: "secretsmanager:GetSecretValue", Resource: "*" }] });
+      expect(await errorOf(sm(PLAIN).send(new ValidateResourcePolicyCommand({ ResourcePolicy: policy })))).toEqual({
+        name: "AccessDeniedException",
+        message: `User: ${user(A, "plain")} is not authorized to perform: secretsmanager:PutResourcePolicy because no identity-based policy allows the secretsmanager:PutResourcePolicy action`,
+      });
+      expect((await sm(ADMIN).send(new ValidateResourcePolicyCommand({ ResourcePolicy: policy }))).PolicyValidationPassed).toBe(true);
     });
   });
 

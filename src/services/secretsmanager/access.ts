@@ -171,11 +171,19 @@ export const secretsManagerAccess = {
   // AWS authorizes CreateSecret on an ARN with a freshly drawn suffix, and prints it: a captured denial reads "… to
   // perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:eu-central-1:…:secret:secret_default-GJe9zJ"
   // (shalb/cluster.dev#76). So `secret:name-??????` and `secret:name*` cover it, a pattern naming a suffix does not.
-  CreateSecret: async (input, ctx, action) => ({
-    checks: [
+  // API_CreateSecret "Required permissions": secretsmanager:CreateSecret; with Tags also secretsmanager:TagResource,
+  // with AddReplicaRegions also secretsmanager:ReplicateSecretToRegions, each on the new secret.
+  CreateSecret: async (input, ctx, action) => {
+    const resource = newSecretArn(ctx.scope, input?.Name ?? "");
+    const tags = tagKeys(input?.Tags);
+    const replication = {
+      "secretsmanager:AddReplicaRegions": replicaRegions(input?.AddReplicaRegions),
+      "secretsmanager:ForceOverwriteReplicaSecret": input?.ForceOverwriteReplicaSecret === true,
+    };
+    const checks: AccessCheck[] = [
       {
         action,
-        resource: newSecretArn(ctx.scope, input?.Name ?? ""),
+        resource,
         resourcePolicyKind: "none",
         context: {
           "secretsmanager:Name": input?.Name,
@@ -183,13 +191,17 @@ export const secretsManagerAccess = {
           "secretsmanager:KmsKeyId": input?.KmsKeyId,
           "secretsmanager:KmsKeyArn": await kmsKeyArnOf(ctx, input?.KmsKeyId),
           "secretsmanager:Type": input?.Type,
-          "secretsmanager:AddReplicaRegions": replicaRegions(input?.AddReplicaRegions),
-          "secretsmanager:ForceOverwriteReplicaSecret": input?.ForceOverwriteReplicaSecret === true,
-          ...tagKeys(input?.Tags),
+          ...replication,
+          ...tags,
         },
       },
-    ],
-  }),
+    ];
+    if ((input?.Tags ?? []).length > 0) checks.push({ action: "secretsmanager:TagResource", resource, resourcePolicyKind: "none", context: tags });
+    if ((input?.AddReplicaRegions ?? []).length > 0) {
+      checks.push({ action: "secretsmanager:ReplicateSecretToRegions", resource, resourcePolicyKind: "none", context: replication });
+    }
+    return { checks };
+  },
   DeleteResourcePolicy: onSecret(),
   // A deletion without recovery has no window: a condition on RecoveryWindowInDays (NumericGreaterThanEquals 7) must
   // not match it, so the key is absent then; otherwise it is the window asked for, 30 days when none is.
@@ -238,7 +250,14 @@ export const secretsManagerAccess = {
     }))(input, ctx, action);
   },
   UpdateSecretVersionStage: onSecret((input: { VersionStage?: string }) => ({ "secretsmanager:VersionStage": input.VersionStage })),
-  ValidateResourcePolicy: async (input, ctx, action) => (input?.SecretId === undefined ? withoutSecret()(input, ctx, action) : onSecret()(input, ctx, action)),
+  // API_ValidateResourcePolicy "Required permissions": secretsmanager:ValidateResourcePolicy and
+  // secretsmanager:PutResourcePolicy (on the secret when one is named, else without a resource).
+  ValidateResourcePolicy: async (input, ctx, action) => {
+    const rule = input?.SecretId === undefined ? withoutSecret() : onSecret();
+    const validate = await rule(input, ctx, action);
+    const put = await rule(input, ctx, "secretsmanager:PutResourcePolicy");
+    return { ...validate, checks: [...validate.checks, ...put.checks] };
+  },
 } satisfies Record<SecretsManagerOperation, AccessRule>;
 
 /**
