@@ -15,6 +15,7 @@ import {
   ListSecretVersionIdsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
@@ -52,6 +53,7 @@ const CMKONLY = keys("cmkonly");
 const PLAIN = keys("plain");
 const BOB = keys("bob");
 const CAROL = keys("carol");
+const DAVE = keys("dave");
 
 const user = (account: string, name: string): string => `arn:aws:iam::${account}:user/${name}`;
 const secretArnPrefix = `arn:aws:secretsmanager:${REGION}:${A}:secret:`;
@@ -143,6 +145,7 @@ function principalsFile(): string {
       { ...PLAIN, arn: user(A, "plain"), policies: ["plain"] },
       { ...BOB, arn: user(B, "bob"), policies: ["bob"] },
       { ...CAROL, arn: user(B, "carol") },
+      { ...DAVE, arn: user(B, "dave"), policies: ["secrets-only"] },
     ],
   };
   const file = path.join(newDir(), "principals.json");
@@ -543,6 +546,18 @@ describe("--enforce-auth: Secrets Manager access", () => {
       expect((await sm(BOB).send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe("shared/cmk-value");
       await sm(BOB).send(new PutSecretValueCommand({ SecretId: arn, SecretString: "from bob" }));
       expect((await sm(ADMIN).send(new GetSecretValueCommand({ SecretId: "shared/cmk" }))).SecretString).toBe("from bob");
+    });
+
+    it("under that customer key, the other account's caller still needs kms:Decrypt in its own IAM policies", async () => {
+      expect(await errorOf(sm(DAVE).send(new GetSecretValueCommand({ SecretId: arns["shared/cmk"] })))).toEqual(KMS_DENIED);
+      expect((await sm(DAVE).send(new DescribeSecretCommand({ SecretId: arns["shared/cmk"] }))).Name).toBe("shared/cmk");
+    });
+
+    it("RotateSecret of a secret under the default key: InvalidRequestException, before any rotation is set up", async () => {
+      const arn = arns["shared/default"] ?? "";
+      const lambda = `arn:aws:lambda:${REGION}:${A}:function:rotate`;
+      expect(await errorOf(sm(BOB).send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: lambda })))).toEqual(DEFAULT_KEY_CROSS_ACCOUNT);
+      expect((await sm(ADMIN).send(new DescribeSecretCommand({ SecretId: "shared/default" }))).RotationEnabled ?? false).toBe(false);
     });
 
     it("Put/Delete resource policy and DeleteSecret by ARN", async () => {
