@@ -86,6 +86,9 @@ function asSecretsManagerError(direction: Direction, cause: AwsError): AwsError 
  * Runs a KMS operation (the same functions external callers reach, so key states and usage apply) as the request
  * of its own that Secrets Manager sends KMS: its own request id (the one GetKeyLastUsage reports) and, with an
  * audit log, its own event, made for the caller and invoked by Secrets Manager, as CloudTrail records it.
+ * The scope is the secret's: for another account's secret reached by its ARN (access.ts) that is the owner's account,
+ * so the secret's KmsKeyId (an id, alias or ARN of that account) resolves there, and the caller is judged against that
+ * key's policy and its own IAM policies, both sides as for any cross-account KMS request.
  */
 async function viaKms<I, O>(
   ctx: SecretsRequestContext,
