@@ -6,7 +6,9 @@ import type { ContextValue } from "../../iam/context";
 import { compilePolicy, type CompiledPolicy } from "../../iam/policy";
 import type { Scope } from "../scope";
 import type { Operation, SecretsRequestContext } from "./context";
-import type { SecretRecord } from "./secret";
+import { crossAccountDefaultKey } from "./errors";
+import { AWSCURRENT, newSecretArn, type SecretRecord } from "./secret";
+import { storedKmsKeyId } from "./versions";
 
 // Inputs are decoded against the model before the call; each rule reads the members its operation has.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,6 +19,8 @@ export interface SecretAccess {
   readonly checks: readonly AccessCheck[];
   /** Set when the SecretId is the full ARN of another account's secret that the caller may use (a resource policy let it in). */
   readonly ownerScope?: Scope;
+  /** The secret the SecretId names, when it exists. */
+  readonly secret?: SecretRecord;
 }
 
 const compiledPolicies = new LRUCache<string, CompiledPolicy>({ max: 4096 });
@@ -38,6 +42,20 @@ export function compiledSecretPolicy(policy: string): CompiledPolicy {
 
 const SECRET_ARN = /^arn:([^:]+):secretsmanager:([^:]*):(\d{12}):secret:.+$/;
 
+/**
+ * secretsmanager:KmsKeyArn: the ARN of the key a CreateSecret or UpdateSecret names (by id, alias or ARN). Absent when
+ * the request names none, so `"Null": {"secretsmanager:KmsKeyArn": "true"}` catches a secret left under the default
+ * key, and when the key does not resolve (the operation then refuses it as before).
+ */
+async function kmsKeyArnOf(ctx: SecretsRequestContext, kmsKeyId: unknown): Promise<string | undefined> {
+  if (typeof kmsKeyId !== "string" || kmsKeyId === "") return undefined;
+  try {
+    return (await ctx.kms.keys.resolve(ctx.scope, kmsKeyId, ctx.now, "any")).arn;
+  } catch {
+    return undefined;
+  }
+}
+
 /** secretsmanager:ResourceTag/<key> and aws:ResourceTag/<key> (both documented for Secrets Manager). */
 function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue | undefined> {
   const keys: Record<string, ContextValue | undefined> = { "secretsmanager:SecretId": secret.arn };
@@ -46,6 +64,7 @@ function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue 
     keys[`aws:ResourceTag/${tag.Key}`] = tag.Value;
   }
   if (secret.primaryRegion !== undefined) keys["secretsmanager:SecretPrimaryRegion"] = secret.primaryRegion;
+  if (secret.type !== undefined) keys["secretsmanager:resource/Type"] = secret.type;
   if (secret.rotation?.lambdaArn !== undefined) keys["secretsmanager:resource/AllowRotationLambdaArn"] = secret.rotation.lambdaArn;
   return keys;
 }
@@ -55,7 +74,7 @@ function secretConditionKeys(secret: SecretRecord): Record<string, ContextValue 
  * another account's secret in the same partition and region is looked up there (cross-account access through its
  * resource policy: AWS reaches other accounts' secrets by ARN only).
  */
-async function secretOf(ctx: SecretsRequestContext, secretId: string): Promise<{ secret: SecretRecord; scope: Scope } | undefined> {
+export async function secretOf(ctx: SecretsRequestContext, secretId: string): Promise<{ secret: SecretRecord; scope: Scope } | undefined> {
   const own = await ctx.secrets.secrets.find(ctx.scope, secretId);
   if (own !== undefined) return { secret: own, scope: ctx.scope };
   const arn = SECRET_ARN.exec(secretId);
@@ -76,26 +95,49 @@ const missingSecretArn = (ctx: SecretsRequestContext, secretId: string): string 
 
 /** An action on the secret the request's SecretId names; `requestKeys` adds the request's own condition keys. */
 const onSecret =
-  (requestKeys?: (input: never) => Record<string, ContextValue | undefined>, member = "SecretId"): AccessRule =>
-  async (input, ctx, action) => {
-    const secretId: string = input?.[member] ?? "";
-    const context = requestKeys?.(input as never) ?? {};
-    const found = await secretOf(ctx, secretId);
-    if (found === undefined) {
-      return { checks: [{ action, resource: missingSecretArn(ctx, secretId), resourcePolicyKind: "secret", shown: secretId, context }] };
-    }
-    const { secret, scope } = found;
-    const check: AccessCheck = {
-      action,
-      resource: secret.arn,
-      resourceAccount: scope.account,
-      resourcePolicyKind: "secret",
-      resourcePolicy: secret.resourcePolicy === undefined ? undefined : compiledSecretPolicy(secret.resourcePolicy),
-      shown: secretId,
-      context: Object.assign(secretConditionKeys(secret), context),
+  (requestKeys?: (input: never, secret: SecretRecord | undefined) => Record<string, ContextValue | undefined>, member = "SecretId"): AccessRule =>
+  async (input, ctx, action) => secretAccess(ctx, action, input?.[member] ?? "", (secret) => requestKeys?.(input as never, secret) ?? {});
+
+/**
+ * The check for `action` on the secret `secretId` names (as sent: AccessDenied echoes it), with the secret's own
+ * condition keys and the request's. BatchGetSecretValue asks it once per secret.
+ */
+export async function secretAccess(
+  ctx: SecretsRequestContext,
+  action: string,
+  secretId: string,
+  requestKeys: (secret: SecretRecord | undefined) => Record<string, ContextValue | undefined> = () => ({}),
+): Promise<SecretAccess> {
+  const found = await secretOf(ctx, secretId);
+  if (found === undefined) {
+    // A full ARN in another account is asked about as that account's resource: with no policy of its own to let the
+    // caller in, it is refused as cross-account access is ("no resource-based policy allows"), whether it exists or not.
+    const account = SECRET_ARN.exec(secretId)?.[3];
+    return {
+      checks: [
+        {
+          action,
+          resource: missingSecretArn(ctx, secretId),
+          ...(account === undefined ? {} : { resourceAccount: account }),
+          resourcePolicyKind: "secret",
+          shown: secretId,
+          context: requestKeys(undefined),
+        },
+      ],
     };
-    return scope === ctx.scope ? { checks: [check] } : { checks: [check], ownerScope: scope };
+  }
+  const { secret, scope } = found;
+  const check: AccessCheck = {
+    action,
+    resource: secret.arn,
+    resourceAccount: scope.account,
+    resourcePolicyKind: "secret",
+    resourcePolicy: secret.resourcePolicy === undefined ? undefined : compiledSecretPolicy(secret.resourcePolicy),
+    shown: secretId,
+    context: Object.assign(secretConditionKeys(secret), requestKeys(secret)),
   };
+  return scope === ctx.scope ? { checks: [check], secret } : { checks: [check], ownerScope: scope, secret };
+}
 
 /** Actions without a resource (ListSecrets, GetRandomPassword): only `"Resource": "*"` covers them. */
 const withoutSecret =
@@ -116,61 +158,141 @@ const replicaRegions = (regions: ReadonlyArray<{ Region?: string }> | undefined)
  * Secrets Manager": secretsmanager:<Operation>), checked before the operation runs.
  */
 export const secretsManagerAccess = {
-  BatchGetSecretValue: withoutSecret(),
-  CancelRotateSecret: onSecret(),
-  // The new secret's ARN ends in a suffix nobody knows yet: `?`s stand for it, so `secret:name-??????` and
-  // `secret:name*` cover it and a pattern naming a particular suffix does not.
-  CreateSecret: async (input, ctx, action) => ({
+  // The batch itself needs secretsmanager:BatchGetSecretValue (no resource) and, with Filters, secretsmanager:ListSecrets
+  // (API_BatchGetSecretValue "Required permissions"); GetSecretValue is authorized per secret by the operation, each
+  // refusal an entry of Errors.
+  BatchGetSecretValue: async (input, _ctx, action) => ({
     checks: [
+      { action, resource: undefined, resourcePolicyKind: "none" },
+      ...(input?.Filters === undefined ? [] : [{ action: "secretsmanager:ListSecrets", resource: undefined, resourcePolicyKind: "none" } as const]),
+    ],
+  }),
+  CancelRotateSecret: onSecret(),
+  // AWS authorizes CreateSecret on an ARN with a freshly drawn suffix, and prints it: a captured denial reads "… to
+  // perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:eu-central-1:…:secret:secret_default-GJe9zJ"
+  // (shalb/cluster.dev#76). So `secret:name-??????` and `secret:name*` cover it, a pattern naming a suffix does not.
+  // API_CreateSecret "Required permissions": secretsmanager:CreateSecret; with Tags also secretsmanager:TagResource,
+  // with AddReplicaRegions also secretsmanager:ReplicateSecretToRegions, each on the new secret.
+  CreateSecret: async (input, ctx, action) => {
+    const resource = newSecretArn(ctx.scope, input?.Name ?? "");
+    const tags = tagKeys(input?.Tags);
+    const replication = {
+      "secretsmanager:AddReplicaRegions": replicaRegions(input?.AddReplicaRegions),
+      "secretsmanager:ForceOverwriteReplicaSecret": input?.ForceOverwriteReplicaSecret === true,
+    };
+    const checks: AccessCheck[] = [
       {
         action,
-        resource: `arn:${ctx.scope.partition}:secretsmanager:${ctx.scope.region}:${ctx.scope.account}:secret:${input?.Name ?? ""}-??????`,
+        resource,
         resourcePolicyKind: "none",
         context: {
           "secretsmanager:Name": input?.Name,
           "secretsmanager:Description": input?.Description,
           "secretsmanager:KmsKeyId": input?.KmsKeyId,
-          "secretsmanager:AddReplicaRegions": replicaRegions(input?.AddReplicaRegions),
-          "secretsmanager:ForceOverwriteReplicaSecret": input?.ForceOverwriteReplicaSecret === true,
-          ...tagKeys(input?.Tags),
+          "secretsmanager:KmsKeyArn": await kmsKeyArnOf(ctx, input?.KmsKeyId),
+          "secretsmanager:Type": input?.Type,
+          ...replication,
+          ...tags,
         },
       },
-    ],
-  }),
+    ];
+    if ((input?.Tags ?? []).length > 0) checks.push({ action: "secretsmanager:TagResource", resource, resourcePolicyKind: "none", context: tags });
+    if ((input?.AddReplicaRegions ?? []).length > 0) {
+      checks.push({ action: "secretsmanager:ReplicateSecretToRegions", resource, resourcePolicyKind: "none", context: replication });
+    }
+    return { checks };
+  },
   DeleteResourcePolicy: onSecret(),
+  // A deletion without recovery has no window: a condition on RecoveryWindowInDays (NumericGreaterThanEquals 7) must
+  // not match it, so the key is absent then; otherwise it is the window asked for, 30 days when none is.
   DeleteSecret: onSecret((input: { ForceDeleteWithoutRecovery?: boolean; RecoveryWindowInDays?: number }) => ({
     "secretsmanager:ForceDeleteWithoutRecovery": input.ForceDeleteWithoutRecovery === true,
-    "secretsmanager:RecoveryWindowInDays": input.RecoveryWindowInDays ?? 30,
+    "secretsmanager:RecoveryWindowInDays": input.ForceDeleteWithoutRecovery === true ? undefined : (input.RecoveryWindowInDays ?? 30),
   })),
   DescribeSecret: onSecret(),
   GetRandomPassword: withoutSecret(),
   GetResourcePolicy: onSecret(),
-  GetSecretValue: onSecret((input: { VersionId?: string; VersionStage?: string }) => ({
+  // secretsmanager:VersionStage is the label asked for, AWSCURRENT when neither VersionId nor VersionStage is sent, and
+  // for a VersionId alone the labels that version carries (several: AWS's examples test it with ForAnyValue).
+  GetSecretValue: onSecret((input: { VersionId?: string; VersionStage?: string }, secret: SecretRecord | undefined) => ({
     "secretsmanager:VersionId": input.VersionId,
-    "secretsmanager:VersionStage": input.VersionStage ?? (input.VersionId === undefined ? "AWSCURRENT" : undefined),
+    "secretsmanager:VersionStage":
+      input.VersionStage ?? (input.VersionId === undefined ? AWSCURRENT : secret?.versions[input.VersionId]?.stages.slice()),
   })),
   ListSecretVersionIds: onSecret(),
   ListSecrets: withoutSecret(),
   PutResourcePolicy: onSecret((input: { BlockPublicPolicy?: boolean }) => ({ "secretsmanager:BlockPublicPolicy": input.BlockPublicPolicy === true })),
-  PutSecretValue: onSecret((input: { VersionStages?: string[] }) => ({ "secretsmanager:VersionStage": input.VersionStages ?? ["AWSCURRENT"] })),
-  RemoveRegionsFromReplication: onSecret((input: { RemoveReplicaRegions?: string[] }) => ({ "secretsmanager:RemoveReplicaRegions": input.RemoveReplicaRegions ?? [] })),
+  // The service authorization reference gives PutSecretValue and RemoveRegionsFromReplication no request keys of their
+  // own (no secretsmanager:VersionStage, no RemoveReplicaRegions): a policy testing one finds it absent, as on AWS.
+  PutSecretValue: onSecret(),
+  RemoveRegionsFromReplication: onSecret(),
   ReplicateSecretToRegions: onSecret((input: { AddReplicaRegions?: Array<{ Region?: string }>; ForceOverwriteReplicaSecret?: boolean }) => ({
     "secretsmanager:AddReplicaRegions": replicaRegions(input.AddReplicaRegions),
     "secretsmanager:ForceOverwriteReplicaSecret": input.ForceOverwriteReplicaSecret === true,
   })),
   RestoreSecret: onSecret(),
-  RotateSecret: onSecret((input: { RotationLambdaARN?: string; RotateImmediately?: boolean; RotationRules?: object }) => ({
+  RotateSecret: onSecret((input: { RotationLambdaARN?: string; RotateImmediately?: boolean; RotationRules?: object; ExternalSecretRotationRoleArn?: string }) => ({
     "secretsmanager:RotationLambdaARN": input.RotationLambdaARN,
+    "secretsmanager:ExternalSecretRotationRoleArn": input.ExternalSecretRotationRoleArn,
     "secretsmanager:RotateImmediately": input.RotateImmediately !== false,
     "secretsmanager:ModifyRotationRules": input.RotationRules !== undefined,
   })),
   StopReplicationToReplica: onSecret(),
   TagResource: onSecret((input: { Tags?: Array<{ Key?: string; Value?: string }> }) => tagKeys(input.Tags)),
   UntagResource: onSecret((input: { TagKeys?: string[] }) => ({ "aws:TagKeys": input.TagKeys ?? [] })),
-  UpdateSecret: onSecret((input: { Description?: string; KmsKeyId?: string }) => ({ "secretsmanager:Description": input.Description, "secretsmanager:KmsKeyId": input.KmsKeyId })),
+  UpdateSecret: async (input, ctx, action) => {
+    const kmsKeyArn = await kmsKeyArnOf(ctx, input?.KmsKeyId);
+    return onSecret((request: { Description?: string; KmsKeyId?: string; Type?: string }) => ({
+      "secretsmanager:Description": request.Description,
+      "secretsmanager:KmsKeyId": request.KmsKeyId,
+      "secretsmanager:KmsKeyArn": kmsKeyArn,
+      "secretsmanager:Type": request.Type,
+    }))(input, ctx, action);
+  },
   UpdateSecretVersionStage: onSecret((input: { VersionStage?: string }) => ({ "secretsmanager:VersionStage": input.VersionStage })),
-  ValidateResourcePolicy: async (input, ctx, action) => (input?.SecretId === undefined ? withoutSecret()(input, ctx, action) : onSecret()(input, ctx, action)),
+  // API_ValidateResourcePolicy "Required permissions": secretsmanager:ValidateResourcePolicy and
+  // secretsmanager:PutResourcePolicy (on the secret when one is named, else without a resource).
+  ValidateResourcePolicy: async (input, ctx, action) => {
+    const rule = input?.SecretId === undefined ? withoutSecret() : onSecret();
+    const validate = await rule(input, ctx, action);
+    const put = await rule(input, ctx, "secretsmanager:PutResourcePolicy");
+    return { ...validate, checks: [...validate.checks, ...put.checks] };
+  },
 } satisfies Record<SecretsManagerOperation, AccessRule>;
+
+/**
+ * BatchGetSecretValue's check for one secret: secretsmanager:GetSecretValue on it, as GetSecretValue without VersionId
+ * or VersionStage would be checked (AWSCURRENT), thrown as that secret's AccessDeniedException (its Errors entry).
+ * Answers the context to read it in: the owner's scope for another account's secret named by its full ARN.
+ */
+export async function authorizeSecretRead(ctx: SecretsRequestContext, secretId: string): Promise<SecretsRequestContext> {
+  const caller = ctx.caller;
+  if (caller === undefined) return ctx;
+  const access = await secretAccess(ctx, "secretsmanager:GetSecretValue", secretId, () => ({ "secretsmanager:VersionStage": AWSCURRENT }));
+  for (const check of access.checks) await authorize(ctx, caller, check);
+  if (access.ownerScope === undefined) return ctx;
+  if (access.secret !== undefined && storedKmsKeyId(access.secret.kmsKeyId) === undefined) throw crossAccountDefaultKey();
+  return { ...ctx, scope: access.ownerScope };
+}
+
+/**
+ * The operations that open or seal a value of the secret they name, which another account cannot do under the
+ * default key: aws/secretsmanager's key policy admits its own account only (kms:CallerAccount), and Secrets Manager
+ * answers that with InvalidRequestException rather than KMS's refusal (errors.ts crossAccountDefaultKey). UpdateSecret
+ * does so with a new value, or with a new KmsKeyId (its versions are re-encrypted); RotateSecret makes a new version.
+ */
+function opensOrSealsValue(name: SecretsManagerOperation, input: { SecretString?: unknown; SecretBinary?: unknown; KmsKeyId?: unknown } | undefined): boolean {
+  switch (name) {
+    case "GetSecretValue":
+    case "PutSecretValue":
+    case "RotateSecret":
+      return true;
+    case "UpdateSecret":
+      return input?.SecretString !== undefined || input?.SecretBinary !== undefined || input?.KmsKeyId !== undefined;
+    default:
+      return false;
+  }
+}
 
 /**
  * Wraps each operation so that, when the request has a caller (--enforce-auth), its checks are authorized before it
@@ -188,7 +310,11 @@ export function checkingSecretAccess<T extends Record<SecretsManagerOperation, O
       if (caller === undefined) return operation(input, ctx);
       const access = await rule(input, ctx, action);
       for (const check of access.checks) await authorize(ctx, caller, check);
-      return operation(input, access.ownerScope === undefined ? ctx : { ...ctx, scope: access.ownerScope });
+      if (access.ownerScope === undefined) return operation(input, ctx);
+      if (access.secret !== undefined && opensOrSealsValue(name, input) && storedKmsKeyId(access.secret.kmsKeyId) === undefined) {
+        throw crossAccountDefaultKey();
+      }
+      return operation(input, { ...ctx, scope: access.ownerScope });
     };
   }
   return checked as T;

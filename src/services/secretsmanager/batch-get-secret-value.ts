@@ -7,6 +7,7 @@ import type {
 } from "@aws-sdk/client-secrets-manager";
 import { recordCall } from "../../audit/events";
 import { AwsError } from "../../errors";
+import { authorizeSecretRead } from "./access";
 import type { Operation, SecretsRequestContext } from "./context";
 import { idsOrFilters, maxResultsNeedsFilters, secretValueNotFoundForStage } from "./errors";
 import { parseFilters } from "./list-filters";
@@ -23,7 +24,12 @@ export const batchGetSecretValue: Operation<BatchGetSecretValueRequest, BatchGet
 
   if (ids !== undefined) {
     // Each id fails on its own, as GetSecretValue would fail for it; the rest of the batch still answers.
-    const read = async (id: string) => currentValue(ctx, await ctx.secrets.secrets.requireLive(ctx.scope, id));
+    // Under --enforce-auth each id is authorized as GetSecretValue (before its existence, as the single call is), and
+    // a full ARN of another account's secret is read there once its resource policy lets the caller in.
+    const read = async (id: string) => {
+      const readCtx = await authorizeSecretRead(ctx, id);
+      return currentValue(readCtx, await ctx.secrets.secrets.requireLive(readCtx.scope, id));
+    };
     const results = await Promise.all(ids.map((id) => settle(ctx, id, () => read(id))));
     return collect(results, undefined);
   }
@@ -39,7 +45,10 @@ export const batchGetSecretValue: Operation<BatchGetSecretValueRequest, BatchGet
     nextToken: input.NextToken,
     nowMs: ctx.now.getTime(),
   });
-  const results = await Promise.all(page.secrets.map((secret) => settle(ctx, secret.arn, () => currentValue(ctx, secret))));
+  // Filters select in the caller's own account only (as ListSecrets); each secret found is authorized by its ARN.
+  const results = await Promise.all(
+    page.secrets.map((secret) => settle(ctx, secret.arn, async () => currentValue(await authorizeSecretRead(ctx, secret.arn), secret))),
+  );
   return collect(results, page.nextToken);
 };
 

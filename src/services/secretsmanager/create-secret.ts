@@ -30,7 +30,7 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
   const now = ctx.now.getTime();
   // Sealing calls KMS, so it happens before create() takes the name's lock.
   const sealed = value === undefined || versionId === undefined ? undefined : await sealVersion(ctx, arn, versionId, kmsKeyId, value);
-  if (sealed === undefined) await checkKmsKey(ctx, kmsKeyId);
+  if (sealed === undefined) await checkKmsKey(ctx, arn, kmsKeyId);
   const secret: SecretRecord = {
     v: 1,
     name,

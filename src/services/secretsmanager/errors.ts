@@ -174,6 +174,17 @@ export const encryptionFailure = (cause?: AwsError): AwsError =>
 export const decryptionFailure = (cause?: AwsError): AwsError =>
   new AwsError("DecryptionFailure", "Secrets Manager can't decrypt the protected secret text using the provided KMS key.", { cause });
 
+/**
+ * LS-AWS test_cross_account_access (marked AWS-validated): another account reading or writing the value of a secret
+ * under aws/secretsmanager, whose key policy admits its own account only (kms:CallerAccount), even though the
+ * secret's resource policy lets that account in.
+ */
+export const crossAccountDefaultKey = (): AwsError =>
+  new AwsError(
+    "InvalidRequestException",
+    "You can't access a secret from a different AWS account if you encrypt the secret with the default KMS service key.",
+  );
+
 export const kmsAccessDenied = (cause?: AwsError): AwsError =>
   new AwsError("AccessDeniedException", "Access to KMS is not allowed", { cause });
 
@@ -216,6 +227,14 @@ export const noPasswordCharacters = (): AwsError =>
 
 /** Captured (awsdocs/aws-cloudformation-user-guide#623): "This policy has invalid syntax. (… Error Code: MalformedPolicyDocumentException …)". */
 export const malformedPolicy = (): AwsError => new AwsError("MalformedPolicyDocumentException", "This policy has invalid syntax.");
+
+/**
+ * A principal the policy names that IAM does not know (only checked under --enforce-auth, where the principals file
+ * says who exists). The terraform provider retries on this text while a new role propagates; the user guide lists it
+ * under "Invalid Principal Policy JSON".
+ */
+export const unsupportedPrincipal = (): AwsError =>
+  new AwsError("MalformedPolicyDocumentException", "This resource policy contains an unsupported principal.");
 
 /** No AWS capture was found: the text is the model's description of PublicPolicyException. */
 export const publicPolicy = (): AwsError =>

@@ -43,7 +43,7 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
   // KMS work (re-keying, sealing) happens before update() takes the lock.
   const rekeyed = keyChanged ? await rekeyLabelledVersions(ctx, secret, kmsKeyId) : [];
   const sealed = value === undefined || versionId === undefined || retried ? undefined : await sealVersion(ctx, secret.arn, versionId, kmsKeyId, value);
-  if (keyChanged && rekeyed.length === 0 && sealed === undefined) await checkKmsKey(ctx, kmsKeyId);
+  if (keyChanged && rekeyed.length === 0 && sealed === undefined) await checkKmsKey(ctx, secret.arn, kmsKeyId);
 
   const now = ctx.now.getTime();
   // Set when another call stored this version between the look above and the lock (an SDK retry racing its

@@ -86,6 +86,9 @@ function asSecretsManagerError(direction: Direction, cause: AwsError): AwsError 
  * Runs a KMS operation (the same functions external callers reach, so key states and usage apply) as the request
  * of its own that Secrets Manager sends KMS: its own request id (the one GetKeyLastUsage reports) and, with an
  * audit log, its own event, made for the caller and invoked by Secrets Manager, as CloudTrail records it.
+ * The scope is the secret's: for another account's secret reached by its ARN (access.ts) that is the owner's account,
+ * so the secret's KmsKeyId (an id, alias or ARN of that account) resolves there, and the caller is judged against that
+ * key's policy and its own IAM policies, both sides as for any cross-account KMS request.
  */
 async function viaKms<I, O>(
   ctx: SecretsRequestContext,
@@ -254,14 +257,31 @@ export function newVersionId(token: string | undefined, value: SecretValue | und
   return token;
 }
 
+/** The SecretVersionId Secrets Manager puts in the encryption context of the calls that only validate key access. */
+export const VALIDATION_VERSION_ID = "RequestToValidateKeyAccess";
+
 /**
- * Checks that a KmsKeyId names a key, through KMS DescribeKey, when nothing is sealed under it yet (a secret
- * created or re-keyed without versions): the key is refused where AWS would refuse it at first use.
+ * Checks the KmsKeyId a call sets or changes when nothing is sealed under it yet (a secret created or re-keyed
+ * without versions). Under --enforce-auth it does what AWS does (SM user guide, security-encryption "Secrets Manager
+ * encryption context"): a GenerateDataKey and a Decrypt of its result with the encryption context SecretARN and
+ * SecretVersionId "RequestToValidateKeyAccess", for the caller, so the key policy and the caller's IAM policies
+ * decide (kms:ViaService, kms:CallerAccount and kms:EncryptionContext:* included) exactly as they will for the
+ * versions to come, and a caller without kms:GenerateDataKey or kms:Decrypt is refused now ("Access to KMS is not
+ * allowed"), not at its first PutSecretValue. Without enforcement it stays a DescribeKey: the key must exist, and a
+ * disabled key is refused at first use, as before.
  */
-export async function checkKmsKey(ctx: SecretsRequestContext, kmsKeyId: string | undefined): Promise<void> {
+export async function checkKmsKey(ctx: SecretsRequestContext, secretArn: string, kmsKeyId: string | undefined): Promise<void> {
   const keyId = storedKmsKeyId(kmsKeyId);
   if (keyId === undefined) return;
-  await viaKms(ctx, "write", "DescribeKey", kmsOperations.DescribeKey, { KeyId: keyId });
+  if (ctx.caller === undefined) {
+    await viaKms(ctx, "write", "DescribeKey", kmsOperations.DescribeKey, { KeyId: keyId });
+    return;
+  }
+  const context = dataKeyContext(secretArn, VALIDATION_VERSION_ID);
+  const dataKey = await viaKms(ctx, "write", "GenerateDataKey", kmsOperations.GenerateDataKey, { KeyId: keyId, KeySpec: "AES_256", EncryptionContext: context });
+  (dataKey.Plaintext as Buffer | undefined)?.fill(0);
+  const opened = await viaKms(ctx, "write", "Decrypt", kmsOperations.Decrypt, { CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: context });
+  (opened.Plaintext as Buffer | undefined)?.fill(0);
 }
 
 /**
