@@ -106,7 +106,7 @@ describe("README tour", () => {
 describe("README principals example", () => {
   let work: string;
   beforeAll(() => {
-    work = mkdtempSync(path.join(ROOT, ".readme-principals-"));
+    work = mkdtempSync(path.join(ROOT, ".readme-tour-principals-"));
     writeFileSync(path.join(work, "config"), "");
     writeFileSync(path.join(work, "credentials"), "");
     writeFileSync(path.join(work, "principals.yaml"), tourBlock("yaml", "principals"));
