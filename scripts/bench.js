@@ -15,6 +15,10 @@
 //   and --sync always (fsync before each acknowledged write), alternately, and prints what the fsync costs.
 //   --operations runs only the operations named (comma-separated; "GetSecretValue under load" names the p99 comparison
 //   of GetSecretValue alone and while RSA-4096 keys are being made, which runs after the table otherwise).
+//   Three modes: default, --verify-signatures, and --enforce-auth with a five-statement policy set (three statements
+//   in the caller's identity policy, two in the secret's resource policy). After the table, "GetSecretValue
+//   (enforce-auth, 5 statements)" is measured against "GetSecretValue (verify-signatures)" on two servers run
+//   alternately, and the overhead printed (target: at most 10 %).
 "use strict";
 const { spawn } = require("node:child_process");
 const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require("node:fs");
@@ -53,6 +57,43 @@ const SECONDS = Number(values.seconds);
 const CONCURRENCIES = [1, 32];
 const credentials = { accessKeyId: "AKIDBENCHMARK", secretAccessKey: "benchmark-secret" };
 const REGION = "us-east-1";
+/** --enforce-auth's caller: the principals file wants AWS-shaped key ids (16+ upper-case letters and digits). */
+const ENFORCE_ACCOUNT = "111122223333";
+const ENFORCE_USER_ARN = `arn:aws:iam::${ENFORCE_ACCOUNT}:user/bench`;
+const enforceCredentials = { accessKeyId: "AKIABENCHMARK0000001", secretAccessKey: "benchmark-secret" };
+
+/**
+ * The five-statement policy set of the enforce-auth mode: the caller's identity policy (three statements, one of
+ * them a Deny whose conditions are evaluated on every request, as AWS's aws:SourceIp example pairs them with
+ * aws:ViaAWSService) and the bench secret's resource policy (two statements). Every hot operation stays allowed.
+ */
+const ENFORCE_IDENTITY_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "ReadBenchSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+      Resource: `arn:aws:secretsmanager:${REGION}:${ENFORCE_ACCOUNT}:secret:bench/*`,
+      Condition: { StringEquals: { "aws:RequestedRegion": REGION } },
+    },
+    { Sid: "UseServices", Effect: "Allow", Action: ["secretsmanager:*", "kms:*"], Resource: "*" },
+    {
+      Sid: "DenyOutsideLoopback",
+      Effect: "Deny",
+      Action: "*",
+      Resource: "*",
+      Condition: { NotIpAddress: { "aws:SourceIp": "127.0.0.0/8" }, Bool: { "aws:ViaAWSService": "false" } },
+    },
+  ],
+};
+const ENFORCE_SECRET_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "BenchUserReadsCurrent", Effect: "Allow", Principal: { AWS: ENFORCE_USER_ARN }, Action: "secretsmanager:GetSecretValue", Resource: "*", Condition: { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } } },
+    { Sid: "NoDeletion", Effect: "Deny", Principal: "*", Action: "secretsmanager:DeleteSecret", Resource: "*" },
+  ],
+};
 
 /** A bare node:http server that reads a JSON body and answers JSON: the ceiling for any JSON-1.1 server here. */
 const BARE_SERVER = `
@@ -131,7 +172,8 @@ async function startSecretslite(dataDir, extraArgs) {
   const args = [...nodeFlags, path.join(__dirname, "..", "bin", "secretslite.js"), "--port", "0", "--data-dir", dataDir, "--log-level", "error", ...extraArgs];
   const server = await startProcess(args, "secretslite");
   // A server that checks signatures needs each templated body signed on its own: only autocannon can.
-  server.verifiesSignatures = extraArgs.includes("--verify-signatures");
+  server.verifiesSignatures = extraArgs.includes("--verify-signatures") || extraArgs.includes("--enforce-auth");
+  if (extraArgs.includes("--enforce-auth")) server.credentials = enforceCredentials;
   return server;
 }
 
@@ -151,7 +193,7 @@ function signed(server, target, body) {
       headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target },
       body: payload,
     },
-    credentials,
+    server.credentials ?? credentials,
   );
   const headers = { ...request.headers };
   delete headers.Host;
@@ -271,6 +313,9 @@ async function hotRequests(server) {
   const keyId = key.KeyMetadata.KeyId;
   const encrypted = await call(server, signed(server, "TrentService.Encrypt", { KeyId: keyId, Plaintext: Buffer.alloc(32, 1).toString("base64") }));
   await call(server, signed(server, "secretsmanager.CreateSecret", { Name: "bench/secret", SecretString: "s".repeat(256), ClientRequestToken: "bench-token-000000000000000000000000" }));
+  if (server.credentials === enforceCredentials) {
+    await call(server, signed(server, "secretsmanager.PutResourcePolicy", { SecretId: "bench/secret", ResourcePolicy: JSON.stringify(ENFORCE_SECRET_POLICY) }));
+  }
   // PutSecretValue spreads over many secrets, as real traffic does, so no one secret piles up versions.
   const putTargets = 200;
   for (let i = 0; i < putTargets; i++) {
@@ -464,6 +509,57 @@ async function compareGenerators(work, bare) {
   console.table(compareRows);
 }
 
+/**
+ * What --enforce-auth costs GetSecretValue: "GetSecretValue (enforce-auth, 5 statements)" against "GetSecretValue
+ * (verify-signatures)" (the mode it implies), two servers run alternately, three runs each per concurrency, so
+ * drift in the machine's load weighs on both alike. The overhead is given on req/s and on the server's CPU µs per
+ * request (Linux); the CPU figure does not move with what else the machine runs. Target: at most 10 %.
+ */
+async function enforceCost(work, credentialsFile, principalsFile) {
+  const verify = await startSecretslite(path.join(work, "cost-verify"), ["--verify-signatures", "--credentials-file", credentialsFile]);
+  const enforce = await startSecretslite(path.join(work, "cost-enforce"), ["--enforce-auth", "--principals", principalsFile]);
+  const costRows = [];
+  try {
+    const requests = new Map();
+    for (const server of [verify, enforce]) {
+      await call(server, signed(server, "secretsmanager.CreateSecret", { Name: "bench/secret", SecretString: "s".repeat(256), ClientRequestToken: token("cost") }));
+      if (server === enforce) await call(server, signed(server, "secretsmanager.PutResourcePolicy", { SecretId: "bench/secret", ResourcePolicy: JSON.stringify(ENFORCE_SECRET_POLICY) }));
+      const get = signed(server, "secretsmanager.GetSecretValue", { SecretId: "bench/secret" });
+      for (let i = 0; i < 500; i++) await call(server, get);
+      requests.set(server, get);
+    }
+    for (const c of CONCURRENCIES) {
+      const runs = { verify: [], enforce: [] };
+      for (let i = 0; i < 3; i++) {
+        runs.verify.push(await load(verify, requests.get(verify), c));
+        runs.enforce.push(await load(enforce, requests.get(enforce), c));
+      }
+      const mean = (list, field) => (list.some((run) => run[field] === undefined) ? undefined : list.reduce((sum, run) => sum + run[field], 0) / list.length);
+      const percent = (a, b) => (a === undefined || b === undefined ? "-" : `${(((a - b) / b) * 100).toFixed(1)} %`);
+      for (const [name, list] of [["GetSecretValue (verify-signatures)", runs.verify], ["GetSecretValue (enforce-auth, 5 statements)", runs.enforce]]) {
+        costRows.push({ operation: name, c, generator: list[0].generator, "req/s": Math.round(mean(list, "rps")), "p50 ms": fmt(mean(list, "p50")), "p99 ms": fmt(mean(list, "p99")), "cpu µs": fmtCpu(mean(list, "cpu")) });
+      }
+      const row = {
+        operation: "enforce-auth overhead",
+        c,
+        generator: "",
+        // Time per request: verify req/s ÷ enforce req/s − 1.
+        "req/s": percent(mean(runs.verify, "rps"), mean(runs.enforce, "rps")),
+        "p50 ms": percent(mean(runs.enforce, "p50"), mean(runs.verify, "p50")),
+        "p99 ms": percent(mean(runs.enforce, "p99"), mean(runs.verify, "p99")),
+        "cpu µs": percent(mean(runs.enforce, "cpu"), mean(runs.verify, "cpu")),
+      };
+      costRows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  } finally {
+    await stopProcess(verify);
+    await stopProcess(enforce);
+  }
+  console.log("--enforce-auth with a five-statement policy set against --verify-signatures, GetSecretValue, mean of 3 alternating runs (target: overhead at most 10 %):");
+  console.table(costRows);
+}
+
 const fmtCpu = (us) => (us === undefined ? "-" : Math.round(us));
 const fmt = (n) => (n < 10 ? n.toFixed(2) : Math.round(n).toString());
 
@@ -471,6 +567,8 @@ async function main() {
   const work = mkdtempSync(path.join(os.tmpdir(), "secretslite-bench-"));
   const credentialsFile = path.join(work, "credentials");
   writeFileSync(credentialsFile, `[bench]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`);
+  const principalsFile = path.join(work, "principals.json");
+  writeFileSync(principalsFile, JSON.stringify({ principals: [{ ...enforceCredentials, arn: ENFORCE_USER_ARN, policies: [ENFORCE_IDENTITY_POLICY] }] }));
   const bareScript = path.join(work, "bare.js");
   writeFileSync(bareScript, BARE_SERVER);
   console.log(`secretslite bench: ${SECONDS}s per run, node ${process.version}, ${os.cpus().length} cores; c = concurrent connections`);
@@ -516,6 +614,7 @@ async function main() {
     for (const mode of [
       { name: "default", args: [] },
       { name: "verify-signatures", args: ["--verify-signatures", "--credentials-file", credentialsFile] },
+      { name: "enforce-auth", args: ["--enforce-auth", "--principals", principalsFile] },
     ]) {
       const server = await startSecretslite(path.join(work, mode.name), mode.args);
       try {
@@ -574,6 +673,7 @@ async function main() {
       moto = undefined;
     }
     if (values.compare) await compareGenerators(work, bare);
+    if (ONLY === undefined || ONLY.has("GetSecretValue")) await enforceCost(work, credentialsFile, principalsFile);
     if (ONLY === undefined || ONLY.has("GetSecretValue under load")) await underKeyGenerationLoad(work);
     if (values.scale) {
       const small = await atScale(work, 1_000);

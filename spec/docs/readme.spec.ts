@@ -103,6 +103,45 @@ describe("README tour", () => {
   );
 });
 
+describe("README principals example", () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(path.join(ROOT, ".readme-tour-principals-"));
+    writeFileSync(path.join(work, "config"), "");
+    writeFileSync(path.join(work, "credentials"), "");
+    writeFileSync(path.join(work, "principals.yaml"), tourBlock("yaml", "principals"));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it.each(CLIS)(
+    "runs as written with %s against --enforce-auth and the README's principals file",
+    async (cli) => {
+      const server = await startTestServer({ flags: ["--enforce-auth", "--principals", path.join(work, "principals.yaml")] });
+      try {
+        const shim = readsEndpointVariable(cli) ? `aws() { command ${cli} "$@"; }\n` : `aws() { command ${cli} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n`;
+        const block = tourBlock("sh", "principals").split(DOCUMENTED_ENDPOINT).join(server.url);
+        const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_CONFIG_FILE: path.join(work, "config"), AWS_SHARED_CREDENTIALS_FILE: path.join(work, "credentials"), AWS_EC2_METADATA_DISABLED: "true", AWS_PAGER: "" };
+        const shell = await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", shim + block], { cwd: work, env });
+        expect(shell.stderr).toBe("");
+        expect(shell.code).toBe(0);
+        const lines = shell.stdout.trim().split("\n").filter((line) => line !== "");
+        expect(lines).toEqual([
+          "app/db",
+          "ops/db",
+          "arn:aws:iam::111122223333:user/alice",
+          "s3cret",
+          "An error occurred (AccessDeniedException) when calling the GetSecretValue operation: User: arn:aws:iam::111122223333:user/alice is not authorized to perform: secretsmanager:GetSecretValue on resource: ops/db because no identity-based policy allows the secretsmanager:GetSecretValue action",
+        ]);
+        // The README quotes that answer word for word.
+        expect(README.replace(/\s+/g, " ")).toContain(`\`${lines[4]}\``);
+      } finally {
+        await server.close();
+      }
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+});
+
 describe("README reference", () => {
   it("the configuration table lists every option and variable of `secretslite --help`", () => {
     const options = [...usage.matchAll(/^ {2}(--[a-z0-9-]+)\b[^\n]*?(SECRETSLITE_[A-Z0-9_]+)/gm)].map((match) => [match[1], match[2]]);

@@ -1,8 +1,10 @@
 // CloudTrail-shaped audit events: who called which operation, where, with what (never secret material), and how it ended.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AwsError, internalFailure } from "../errors";
 import type { ServiceName } from "../generated";
+import { AccessDenied } from "../iam/authorize";
+import type { Caller as Authorized } from "../iam/caller";
 import type { RequestContext } from "../services/request";
 import type { Scope } from "../services/scope";
 import type { AuditLog } from "./audit-log";
@@ -67,14 +69,8 @@ export function cloudTrailEvent(ctx: RequestContext, caller: Caller, call: Audit
   const resources = call.service === "kms" ? kmsKeyResources(scope, call.input, failed ? undefined : output) : undefined;
   return {
     eventVersion: "1.11",
-    // secretslite has no IAM: the access key stands for the user that holds it.
     userIdentity: {
-      type: "IAMUser",
-      principalId: caller.accessKeyId,
-      arn: `arn:${scope.partition}:iam::${scope.account}:user/${caller.accessKeyId}`,
-      accountId: scope.account,
-      accessKeyId: caller.accessKeyId,
-      userName: caller.accessKeyId,
+      ...(ctx.caller === undefined ? keyHolderIdentity(scope, caller.accessKeyId) : principalIdentity(ctx.caller, caller.accessKeyId)),
       ...(call.invokedBy === undefined ? {} : { invokedBy: call.invokedBy }),
     },
     eventTime: eventTime(ctx.now),
@@ -84,13 +80,17 @@ export function cloudTrailEvent(ctx: RequestContext, caller: Caller, call: Audit
     // A service calling for the caller appears as itself, as in CloudTrail.
     sourceIPAddress: call.invokedBy ?? caller.sourceIPAddress,
     userAgent: call.invokedBy ?? caller.userAgent,
-    ...(failure === undefined ? {} : { errorCode: failure.code }),
+    // CloudTrail records an authorization failure as "AccessDenied", not the wire's AccessDeniedException: KMS events
+    // show `"errorCode": "AccessDenied"` with the "User: … is not authorized to perform: kms:GenerateDataKey …" text
+    // (a CloudTrail record quoted in cloudposse/terraform-aws-cloudwatch-flow-logs#5), and CloudTrail's own
+    // access-denied filters look for that code. Other errors keep their exception name, as CloudTrail shows them.
+    ...(failure === undefined ? {} : { errorCode: failure instanceof AccessDenied ? "AccessDenied" : failure.code }),
     // AWS sends some errors without a message (InvalidCiphertextException); CloudTrail then has none either.
     ...(failure === undefined || failure.message === "" ? {} : { errorMessage: failure.message }),
     requestParameters: trailElements(call.input),
     // CloudTrail records no response for reads (a secret value, a data key) and none for failures.
     responseElements: readOnly || failed ? null : trailElements(call.output),
-    ...(keyMaterialId === undefined ? {} : { additionalEventData: { keyMaterialId } }),
+    ...(additionalEventData(keyMaterialId, failure) ?? {}),
     requestID: ctx.requestId,
     eventID: call.eventId ?? randomUUID(),
     readOnly,
@@ -100,6 +100,71 @@ export function cloudTrailEvent(ctx: RequestContext, caller: Caller, call: Audit
     recipientAccountId: scope.account,
     eventCategory: "Management",
   };
+}
+
+/** Without --enforce-auth there is no IAM: the access key stands for the user that holds it. */
+function keyHolderIdentity(scope: Scope, accessKeyId: string): Record<string, unknown> {
+  return {
+    type: "IAMUser",
+    principalId: accessKeyId,
+    arn: `arn:${scope.partition}:iam::${scope.account}:user/${accessKeyId}`,
+    accountId: scope.account,
+    accessKeyId,
+    userName: accessKeyId,
+  };
+}
+
+/**
+ * With --enforce-auth, the principal of the principals file as CloudTrail's userIdentity names it
+ * (cloudtrail-event-reference-user-identity): an IAMUser with its userName, an AssumedRole with the role that issued
+ * the session under sessionContext.sessionIssuer, or the account's Root.
+ */
+function principalIdentity(caller: Authorized, accessKeyId: string): Record<string, unknown> {
+  const { principal } = caller;
+  const common = { principalId: principalIdOf(principal), arn: principal.arn, accountId: principal.account, accessKeyId };
+  if (principal.kind === "root") return { type: "Root", ...common };
+  if (principal.kind === "user") return { type: "IAMUser", ...common, userName: principal.username ?? principal.arn.split("/").pop() };
+  const roleArn = principal.roleArn ?? "";
+  return {
+    type: "AssumedRole",
+    ...common,
+    sessionContext: {
+      sessionIssuer: { type: "Role", principalId: roleIdOf(roleArn), arn: roleArn, accountId: principal.account, userName: roleArn.split("/").pop() ?? "" },
+      // The principals file does not say when the session was made or whether MFA was used: CloudTrail's defaults.
+      attributes: { mfaAuthenticated: "false" },
+    },
+  };
+}
+
+/*
+ * principalId as STS GetCallerIdentity's UserId shows it for the same principal: the account for its root, AIDA… for
+ * a user, AROA…:session for a role session. Derived from the ARN the way src/iam/principals-file.ts derives UserId
+ * (kept in step with it by spec/audit/enforce-audit.spec.ts, which compares the two), so both name a caller alike.
+ */
+const opaqueId = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 17).toUpperCase();
+const roleIdOf = (roleArn: string): string => `AROA${opaqueId(roleArn)}`;
+function principalIdOf(principal: Authorized["principal"]): string {
+  if (principal.kind === "root") return principal.account;
+  if (principal.kind === "user") return `AIDA${opaqueId(principal.arn)}`;
+  return `${roleIdOf(principal.roleArn ?? principal.arn)}:${principal.arn.split("/").pop() ?? ""}`;
+}
+
+/**
+ * CloudTrail has no field for the statement that decided an authorization: secretslite puts it under
+ * additionalEventData.authorization ({decision, policyType, sid}) so a denial can be traced to its statement.
+ */
+function additionalEventData(keyMaterialId: string | undefined, failure: AwsError | undefined): { additionalEventData: Record<string, unknown> } | undefined {
+  const data: Record<string, unknown> = {};
+  if (keyMaterialId !== undefined) data.keyMaterialId = keyMaterialId;
+  if (failure instanceof AccessDenied) {
+    const { decision, deciding } = failure.decision;
+    data.authorization = {
+      decision,
+      ...(deciding === undefined ? {} : { policyType: deciding.policyType }),
+      ...(deciding?.sid === undefined ? {} : { sid: deciding.sid }),
+    };
+  }
+  return Object.keys(data).length === 0 ? undefined : { additionalEventData: data };
 }
 
 /** The KMS keys a call used: the ARNs its response names, else the key its request names by id or ARN (not by alias). */
