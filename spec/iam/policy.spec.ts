@@ -80,6 +80,14 @@ describe("valid documents", () => {
     expect(policy.statements[0]!.matchesResource("arn:aws:kms:us-east-1:111122223333:key/k", undefined as never)).toBe(false);
   });
 
+  it("accept a key policy statement without Action, which then has no effect, where IAM's own policies refuse it", () => {
+    const document = { Version: "2012-10-17", Statement: { Effect: "Allow", Principal: "*", Resource: "*" } };
+    const policy = compilePolicy(document, keyPolicy);
+    expect(policy.statements[0]!.matchesAction("kms:decrypt")).toBe(false);
+    expect(policy.statements[0]!.matchesAction("kms:putkeypolicy")).toBe(false);
+    expect(() => compilePolicy(document, secretPolicy)).toThrow("Policy statement must contain actions.");
+  });
+
   it("accept AWS's aws/secretsmanager key policy, whose two statements share a Sid", () => {
     const sid = "Allow access through AWS Secrets Manager";
     const document = { Version: "2012-10-17", Statement: [{ Sid: sid, Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:Decrypt", Resource: "*" }, { Sid: sid, Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:GenerateDataKey*", Resource: "*" }] };

@@ -639,6 +639,15 @@ describe("--enforce-auth: Secrets Manager access", () => {
       expect((await sm(ADMIN).send(new PutResourcePolicyCommand({ SecretId: "principals/ok", ResourcePolicy: policy }))).Name).toBe("principals/ok");
     });
 
+    it("refuses an IAM user the principals file does not know", async () => {
+      await create("principals/ghost");
+      const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: user(A, "ghost") }, Action: "secretsmanager:GetSecretValue", Resource: "*" }] });
+      expect(await errorOf(sm(ADMIN).send(new PutResourcePolicyCommand({ SecretId: "principals/ghost", ResourcePolicy: policy })))).toEqual({
+        name: "MalformedPolicyDocumentException",
+        message: "This resource policy contains an unsupported principal.",
+      });
+    });
+
     it("refuses a principal that is no IAM principal at all", async () => {
       const policy = JSON.stringify({
         Version: "2012-10-17",

@@ -115,7 +115,10 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
     throw new PolicyError(Effect === undefined ? "Missing required field Effect" : `Invalid effect: ${String(Effect)}`);
   }
   if (Action !== undefined && NotAction !== undefined) throw new PolicyError(SYNTAX);
-  if (Action === undefined && NotAction === undefined) throw new PolicyError(NO_ACTIONS);
+  // "If either of the required Resource or Action elements are missing from a key policy statement, the policy
+  // statement has no effect … the CreateKey and PutKeyPolicy API requests succeed" (KMS API Reference, Policy).
+  const noActions = Action === undefined && NotAction === undefined;
+  if (noActions && options.dialect !== "kms") throw new PolicyError(NO_ACTIONS);
   if (Resource !== undefined && NotResource !== undefined) throw new PolicyError(SYNTAX);
   if (principal !== undefined && NotPrincipal !== undefined) throw new PolicyError(SYNTAX);
 
@@ -135,8 +138,8 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
     matchPrincipal = principal !== undefined ? (caller) => principals.match(caller) : (caller) => (principals.exempts(caller) ? NO_MATCH : DIRECT);
   }
 
-  const actions = compileActions(stringList(Action ?? NotAction, NO_ACTIONS));
-  const matchesAction = Action !== undefined ? actions : (action: string) => !actions(action);
+  const actions = noActions ? () => false : compileActions(stringList(Action ?? NotAction, NO_ACTIONS));
+  const matchesAction = Action !== undefined || noActions ? actions : (action: string) => !actions(action);
 
   let matchesResource: CompiledStatement["matchesResource"];
   if (Resource === undefined && NotResource === undefined) {
