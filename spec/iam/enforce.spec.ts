@@ -6,6 +6,7 @@ import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, Secrets
 import { parseConfig } from "../../src/config";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
+import { errorOf } from "../support/errors";
 
 const newDir = temporaryDirs("secretslite-enforce-spec-");
 
@@ -40,12 +41,6 @@ function principalsFile(): string {
   );
   return file;
 }
-
-const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
-  promise.then(
-    () => ({ name: "no error", message: "" }),
-    (error: Error) => ({ name: error.name, message: error.message }),
-  );
 
 describe("--enforce-auth", () => {
   let server: TestServer;

@@ -23,6 +23,7 @@ import {
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
+import { errorOf } from "../support/errors";
 
 const newDir = temporaryDirs("secretslite-kms-access-spec-");
 
@@ -79,12 +80,6 @@ function principalsFile(): string {
   writeFileSync(file, JSON.stringify({ principals }));
   return file;
 }
-
-const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
-  promise.then(
-    () => ({ name: "no error", message: "" }),
-    (error: Error) => ({ name: error.name, message: error.message }),
-  );
 
 const denied = (principal: Who, action: string, resource: string, because: "identity-based" | "resource-based") => ({
   name: "AccessDeniedException",

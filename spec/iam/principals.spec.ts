@@ -10,6 +10,7 @@ import { readPrincipalsFile } from "../../src/iam/principals-file";
 import { AwsCli, CLIS, CLI_TEST_TIMEOUT_MS } from "../support/aws-cli";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
+import { errorOf } from "../support/errors";
 
 const newDir = temporaryDirs("secretslite-principals-spec-");
 
@@ -52,12 +53,6 @@ function principalsFile(): string {
   );
   return file;
 }
-
-const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
-  promise.then(
-    () => ({ name: "no error", message: "" }),
-    (error: Error) => ({ name: error.name, message: error.message }),
-  );
 
 /** A GetCallerIdentity as the query protocol sends it, signed by aws4 (not secretslite's signer) for sts. */
 function callerIdentity(server: TestServer, as: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {

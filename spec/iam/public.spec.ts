@@ -1,7 +1,7 @@
-// The engine's "grants access to anyone" judgement agrees with Secrets Manager's current one (resource-policy.ts).
+// The engine's "grants access to anyone" judgement, which BlockPublicPolicy and ValidateResourcePolicy use.
 import { broadAccessStatements } from "../../src/iam/public";
-import { compilePolicy, PolicyError } from "../../src/iam/policy";
-import { broadAccessStatements as currentBroadAccess, parsePolicy } from "../../src/services/secretsmanager/resource-policy";
+import { compilePolicy } from "../../src/iam/policy";
+import { compileResourcePolicy } from "../../src/services/secretsmanager/resource-policy";
 
 const statement = (fields: object) => ({ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "*", ...fields });
 const policy = (...statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
@@ -24,16 +24,14 @@ const cases: readonly [string, string, number[]][] = [
 
 describe("broadAccessStatements", () => {
   it.each(cases)("%s", (_name, text, expected) => {
-    const engine = broadAccessStatements(compilePolicy(text, { kind: "resource", dialect: "secretsmanager" })).map((s) => s.index);
-    const parsed = parsePolicy(text);
-    const current = currentBroadAccess(parsed).map((s) => parsed.indexOf(s));
-    expect(engine).toEqual(expected);
-    expect(current).toEqual(expected);
+    expect(broadAccessStatements(compilePolicy(text, { kind: "resource", dialect: "secretsmanager" })).map((s) => s.index)).toEqual(expected);
+    // What Secrets Manager stores is compiled by the same engine.
+    expect(broadAccessStatements(compileResourcePolicy(text)).map((s) => s.index)).toEqual(expected);
   });
 
-  it("refuses an Allow with NotPrincipal, which resource-policy.ts counts as broad access", () => {
+  it("counts an Allow with NotPrincipal (everyone but the named) as broad access in a secret's policy, and refuses it elsewhere", () => {
     const text = policy(statement({ NotPrincipal: { AWS: "arn:aws:iam::111122223333:root" } }));
-    expect(() => compilePolicy(text, { kind: "resource", dialect: "secretsmanager" })).toThrow(PolicyError);
-    expect(currentBroadAccess(parsePolicy(text))).toHaveLength(1);
+    expect(broadAccessStatements(compileResourcePolicy(text)).map((s) => s.index)).toEqual([0]);
+    expect(() => compilePolicy(text, { kind: "resource", dialect: "kms" })).toThrow('NotPrincipal must be used with "Effect":"Deny".');
   });
 });

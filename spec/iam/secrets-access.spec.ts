@@ -24,6 +24,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
+import { errorOf } from "../support/errors";
 
 const newDir = temporaryDirs("secretslite-secrets-access-spec-");
 
@@ -152,12 +153,6 @@ function principalsFile(): string {
   writeFileSync(file, JSON.stringify(document));
   return file;
 }
-
-const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
-  promise.then(
-    () => ({ name: "no error", message: "" }),
-    (error: Error) => ({ name: error.name, message: error.message }),
-  );
 
 const denied = (who: string, action: string, resource: string, why: "identity" | "resource" | "explicit-identity" | "explicit-resource") => {
   const head = `User: ${who} is not authorized to perform: ${action} on resource: ${resource}`;

@@ -25,6 +25,7 @@ import { startTestServer, type TestServer } from "../support/server";
 import { startCliLines, type CliLines } from "../support/cli-process";
 import { describeStore, settled } from "../support/kms";
 import { startTestXksProxy, xksTestToken, XKS_CREDENTIALS, type TestXksProxy } from "../support/xks";
+import { errorOf } from "../support/errors";
 
 const newDir = temporaryDirs("secretslite-xks-spec-");
 
@@ -322,12 +323,6 @@ describe("the XKS proxy (src/xks/proxy.ts)", () => {
     expect(lines.join("\n")).not.toContain(Buffer.from("Hello World!").toString("base64"));
   });
 });
-
-const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
-  promise.then(
-    () => ({ name: "no error", message: "" }),
-    (error: Error) => ({ name: error.name, message: error.message }),
-  );
 
 describe("EXTERNAL_KEY_STORE custom key stores (--xks-proxies)", () => {
   const lines: string[] = [];

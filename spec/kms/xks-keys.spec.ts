@@ -36,14 +36,9 @@ import { temporaryDirs } from "../support/files";
 import { describeStore, settled } from "../support/kms";
 import { startTestServer, type TestServer } from "../support/server";
 import { startTestXksProxy, XKS_CREDENTIALS, type TestXksProxy } from "../support/xks";
+import { errorOf } from "../support/errors";
 
 const newDir = temporaryDirs("secretslite-xks-keys-spec-");
-
-const errorOf = async (promise: Promise<unknown>): Promise<{ name: string; message: string }> =>
-  promise.then(
-    () => ({ name: "no error", message: "" }),
-    (error: Error) => ({ name: error.name, message: error.message }),
-  );
 
 /**
  * A TCP relay in front of the proxy, so a spec can make the proxy hang or vanish while KMS's store stays as it is. TLS

@@ -83,10 +83,20 @@ const ipFamily: Family["compile"] = (value) => {
   const range = parseCidr(value);
   return (request) => {
     if (range === undefined || typeof request !== "string") return false;
-    const address = parseIp(request);
+    const address = parsedAddress(request);
     return address !== undefined && inRange(address, range);
   };
 };
+
+// Callers come from few addresses (loopback in tests): the last ones parsed are kept rather than parsed per request.
+const parsedAddresses = new Map<string, Uint8Array | undefined>();
+function parsedAddress(text: string): Uint8Array | undefined {
+  if (parsedAddresses.has(text)) return parsedAddresses.get(text);
+  const address = parseIp(text);
+  if (parsedAddresses.size >= 256) parsedAddresses.clear();
+  parsedAddresses.set(text, address);
+  return address;
+}
 
 const FAMILIES: ReadonlyMap<string, Family> = new Map<string, Family>([
   ["stringequals", { negated: false, compile: stringFamily("exact") }],

@@ -25,6 +25,14 @@ export interface AuthzRequest {
   readonly resourceAccount: string | undefined;
   /** Condition keys the caller knows (aws:SourceIp, kms:EncryptionContext:…, secretsmanager:ResourceTag/…); any case. */
   readonly context: Readonly<Record<string, ContextValue | undefined>>;
+  /**
+   * Keys computed only when a condition asks for one (the request-wide aws:* keys): given the lower-cased key, its
+   * value; null for a key it owns that this request does not carry (aws:SourceIp of a service's call), so nothing
+   * else is asked; undefined for a key it does not own. Nothing is built for a policy whose conditions never ask.
+   */
+  readonly lookup?: (lowerKey: string) => ContextValue | null | undefined;
+  /** More condition keys, built the first time a condition asks for a key neither `context` nor `lookup` has. */
+  readonly more?: () => Readonly<Record<string, ContextValue | undefined>>;
 }
 
 /**
@@ -39,26 +47,47 @@ export class RequestView {
   /** Set by a pattern whose policy variable could not be resolved: its statement does not apply (see glob.ts). */
   unresolved = false;
 
+  /** `request.more`, once built. */
+  private moreKeys: Readonly<Record<string, ContextValue | undefined>> | undefined;
+
   constructor(readonly request: AuthzRequest) {}
 
   get(lowerKey: string, written: string = lowerKey): ContextValue | undefined {
-    const context = this.request.context;
-    let value = context[written];
+    const request = this.request;
+    let value = probe(request.context, lowerKey, written);
     if (value !== undefined) return value;
-    if (written !== lowerKey) {
-      value = context[lowerKey];
+    value = principalKey(request.principal, lowerKey);
+    if (value !== undefined) return value;
+    if (request.lookup !== undefined) {
+      const found = request.lookup(lowerKey);
+      if (found === null) return undefined;
+      if (found !== undefined) return found;
+    }
+    if (request.more !== undefined) {
+      this.moreKeys ??= request.more();
+      value = probe(this.moreKeys, lowerKey, written);
       if (value !== undefined) return value;
     }
-    value = principalKey(this.request.principal, lowerKey);
-    if (value !== undefined) return value;
-    for (const key in context) {
-      if (key.length === lowerKey.length && key.toLowerCase() === lowerKey) {
-        value = context[key];
-        if (value !== undefined) return value;
-      }
-    }
-    return undefined;
+    return scan(request.context, lowerKey) ?? (this.moreKeys === undefined ? undefined : scan(this.moreKeys, lowerKey));
   }
+}
+
+/** The key as the policy spells it, then lower-cased. */
+function probe(context: Readonly<Record<string, ContextValue | undefined>>, lowerKey: string, written: string): ContextValue | undefined {
+  const value = context[written];
+  if (value !== undefined || written === lowerKey) return value;
+  return context[lowerKey];
+}
+
+/** Any spelling of the key: condition key names are not case-sensitive. */
+function scan(context: Readonly<Record<string, ContextValue | undefined>>, lowerKey: string): ContextValue | undefined {
+  for (const key in context) {
+    if (key.length === lowerKey.length && key.toLowerCase() === lowerKey) {
+      const value = context[key];
+      if (value !== undefined) return value;
+    }
+  }
+  return undefined;
 }
 
 const PRINCIPAL_TAG = "aws:principaltag/";

@@ -130,9 +130,13 @@ function compileStatement(raw: unknown, index: number, variables: boolean, optio
     if (Resource === undefined && NotResource === undefined) throw new PolicyError(NO_RESOURCES);
   } else {
     if (principal === undefined && NotPrincipal === undefined) throw new PolicyError("Missing required field Principal");
-    // "NotPrincipal must be used with "Effect":"Deny". Using it with "Effect":"Allow" is not supported" (IAM,
-    // NotPrincipal): refused here, so a policy that AWS would not honour fails locally rather than allow everyone.
-    if (NotPrincipal !== undefined && Effect === "Allow") throw new PolicyError('NotPrincipal must be used with "Effect":"Deny".');
+    // IAM's NotPrincipal page: with "Effect":"Allow" it "allows all principals except the one named", and AWS strongly
+    // recommends against it. Secrets Manager stored such policies before this engine existed and judges them broad
+    // access (BlockPublicPolicy), so its dialect keeps them, meaning what the page says; for the others it is refused,
+    // so a policy nobody should write fails locally rather than let everyone in.
+    if (NotPrincipal !== undefined && Effect === "Allow" && options.dialect !== "secretsmanager") {
+      throw new PolicyError('NotPrincipal must be used with "Effect":"Deny".');
+    }
     const principals = compilePrincipals(principal ?? NotPrincipal, options.dialect ?? "iam");
     wildcardPrincipal = principals.wildcard;
     matchPrincipal = principal !== undefined ? (caller) => principals.match(caller) : (caller) => (principals.exempts(caller) ? NO_MATCH : DIRECT);

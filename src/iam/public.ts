@@ -6,8 +6,7 @@ import type { CompiledPolicy, CompiledStatement } from "./policy";
 /**
  * Condition keys that tie a request to particular accounts, organizations, networks or sources: with one of them, a
  * statement for "*" no longer grants access to anyone. AWS asks Zelkova (facts part 2, b5); this is the common core of
- * what AWS's public-access checks (S3 Block Public Access, IAM Access Analyzer) accept as restricting, the same list
- * which src/services/secretsmanager/resource-policy.ts reads from here.
+ * what AWS's public-access checks (S3 Block Public Access, IAM Access Analyzer) accept as restricting.
  */
 export const RESTRICTING_KEYS: ReadonlySet<string> = new Set(
   [

@@ -1,16 +1,17 @@
 // Which permission each KMS operation needs (action, key, condition keys), and the wrapper that checks it before the operation runs.
-import { LRUCache } from "lru-cache";
 import type { KmsOperation } from "../../generated/kms";
-import { authorize, type AccessCheck } from "../../iam/authorize";
+import { authorizeAll, authzRequest, lazyKeys, type AccessCheck, type ConditionKeys } from "../../iam/authorize";
 import type { Caller } from "../../iam/caller";
 import type { ContextValue } from "../../iam/context";
 import { evaluate } from "../../iam/evaluate";
-import { compilePolicy, type CompiledPolicy } from "../../iam/policy";
+import type { CompiledPolicy } from "../../iam/policy";
+import { compiledResourcePolicy } from "../../iam/stored-policies";
 import { decryptWithoutKeyMessage } from "../../iam/messages";
 import { keyPolicyOf } from "./aws-managed";
 import { parseCiphertext } from "./ciphertext";
 import type { KmsRequestContext, Operation } from "./context";
 import { aliasArn, keyArn, KEY_ID, parseKmsArn } from "./key-arn";
+import { GRANT_OPERATION_NEEDS, TAKES_CONTEXT } from "./grant-operations";
 import type { KmsGrantRecord } from "./grants";
 import type { KmsKeyRecord } from "./key-record";
 import type { KeyIdForms, ReachingScope } from "./key-resolution";
@@ -57,40 +58,8 @@ const CROSS_ACCOUNT: ReadonlySet<string> = new Set([
   "kms:VerifyMac",
 ]);
 
-/** The grant operation (GrantOperation) each action is, for the actions a grant can allow. */
-const GRANT_OPERATION: Readonly<Record<string, string>> = Object.fromEntries(
-  [
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "Sign",
-    "Verify",
-    "GenerateMac",
-    "VerifyMac",
-    "DeriveSharedSecret",
-    "GetPublicKey",
-    "DescribeKey",
-    "CreateGrant",
-    "RetireGrant",
-  ].map((operation) => [`kms:${operation}`, operation]),
-);
-
-/** The grant operations a constraint applies to: those whose request takes an encryption context (GrantConstraints). */
-const TAKES_CONTEXT: ReadonlySet<string> = new Set([
-  "Decrypt",
-  "Encrypt",
-  "GenerateDataKey",
-  "GenerateDataKeyWithoutPlaintext",
-  "GenerateDataKeyPair",
-  "GenerateDataKeyPairWithoutPlaintext",
-  "ReEncryptFrom",
-  "ReEncryptTo",
-]);
+/** The grant operation (GrantOperation) each action is, for the actions a grant can allow: kms:Decrypt → Decrypt. */
+const GRANT_OPERATION: Readonly<Record<string, string>> = Object.fromEntries(Object.keys(GRANT_OPERATION_NEEDS).map((operation) => [`kms:${operation}`, operation]));
 
 type EncryptionContext = Readonly<Record<string, string>>;
 
@@ -132,11 +101,11 @@ function namesCaller(named: string | undefined, caller: Caller, identityAllows: 
 
 /** Whether the caller's identity policies alone allow `action` on the key: the delegation a grant to its account makes. */
 const identityAllowsOn =
-  (caller: Caller, action: string, resource: string, context: Readonly<Record<string, ContextValue | undefined>>) =>
+  (ctx: KmsRequestContext, caller: Caller, action: string, resource: string, context: ConditionKeys) =>
   (): boolean =>
     evaluate(
       { identityPolicies: caller.identityPolicies, resourcePolicyKind: "none" },
-      { principal: caller.principal, action, resource, resourceAccount: undefined, context: { ...context, "kms:CallerAccount": caller.principal.account } },
+      authzRequest(ctx, caller, { action, resource, resourcePolicyKind: "none", context }),
       { trace: false },
     ).decision === "allow";
 
@@ -152,14 +121,14 @@ function grantsFor(
   key: KmsKeyRecord,
   action: string,
   encryptionContext: EncryptionContext | undefined,
-  checkContext: Readonly<Record<string, ContextValue | undefined>>,
+  checkContext: ConditionKeys,
   extra?: (grant: KmsGrantRecord) => boolean,
 ): (() => Promise<boolean>) | undefined {
   const operation = GRANT_OPERATION[action];
   const caller = ctx.caller;
   if (operation === undefined || caller === undefined) return undefined;
   return async () => {
-    const delegated = identityAllowsOn(caller, action, key.arn, checkContext);
+    const delegated = identityAllowsOn(ctx, caller, action, key.arn, checkContext);
     const grant = await ctx.kms.grants.findOnKey(
       scopeOfKey(ctx, key),
       key.keyId,
@@ -173,24 +142,7 @@ function grantsFor(
   };
 }
 
-/** Compiled key policies by their text: a policy is compiled once whichever key holds it, and a changed text is a new entry. */
-const compiledPolicies = new LRUCache<string, CompiledPolicy>({ max: 4096 });
-
-/** Nothing in it allows: a stored policy the engine cannot read (stored before enforcement) lets no one in through it. */
-const UNREADABLE: CompiledPolicy = { kind: "resource", version: "2012-10-17", id: undefined, statements: [] };
-
-export function compiledKeyPolicy(policy: string): CompiledPolicy {
-  let compiled = compiledPolicies.get(policy);
-  if (compiled === undefined) {
-    try {
-      compiled = compilePolicy(JSON.parse(policy), { kind: "resource", dialect: "kms" });
-    } catch {
-      compiled = UNREADABLE;
-    }
-    compiledPolicies.set(policy, compiled);
-  }
-  return compiled;
-}
+export const compiledKeyPolicy = (policy: string): CompiledPolicy => compiledResourcePolicy(policy, "kms");
 
 /**
  * The key's own condition keys (KMS conditions-kms): aws:ResourceTag/<key>, kms:KeySpec, kms:KeyUsage, kms:KeyOrigin,
@@ -217,12 +169,13 @@ function keyConditionKeys(key: KmsKeyRecord): Record<string, ContextValue | unde
 export function keyCheck(
   key: KmsKeyRecord,
   action: string,
-  context?: Record<string, ContextValue | undefined>,
+  context?: ConditionKeys,
   ctx?: KmsRequestContext,
   encryptionContext?: EncryptionContext,
   extra?: (grant: KmsGrantRecord) => boolean,
 ): KmsCheck {
-  const keys = context === undefined ? keyConditionKeys(key) : Object.assign(keyConditionKeys(key), context);
+  // Built only if a condition asks for one of them: most statements test none.
+  const keys = lazyKeys(() => keyConditionKeys(key), context);
   const grants = ctx === undefined ? undefined : grantsFor(ctx, key, action, encryptionContext, keys, extra);
   return {
     action,
@@ -241,7 +194,7 @@ export function keyCheck(
  * existence, so the caller's own policies are asked about the ARN it named, and only an allowed caller learns that
  * the key does not exist (NotFoundException from the operation). No key policy exists to ask.
  */
-function missingKeyCheck(ctx: KmsRequestContext, identifier: string, action: string, context?: Record<string, ContextValue | undefined>): AccessCheck {
+function missingKeyCheck(ctx: KmsRequestContext, identifier: string, action: string, context?: ConditionKeys): AccessCheck {
   const arn = parseKmsArn(identifier);
   const resource = arn !== undefined ? identifier : KEY_ID.test(identifier) ? keyArn(ctx.scope, identifier) : identifier.startsWith("alias/") ? aliasArn(ctx.scope, identifier) : undefined;
   return { action, resource, resourcePolicyKind: "none", ...(context === undefined ? {} : { context }) };
@@ -344,11 +297,14 @@ const onKey =
   (member = "KeyId", requestKeys?: (input: never) => Record<string, ContextValue | undefined>, forms: KeyIdForms = "any", contextMember = "EncryptionContext"): AccessRule =>
   async (input, ctx, action) => {
     const identifier: unknown = input?.[member];
-    const context = { ...requestAlias(typeof identifier === "string" ? identifier : undefined), ...(requestKeys?.(input as never) ?? {}) };
+    const context = lazyKeys(
+      () => requestAlias(typeof identifier === "string" ? identifier : undefined),
+      requestKeys === undefined ? undefined : () => requestKeys(input as never),
+    );
     if (typeof identifier !== "string") return [{ action, resource: undefined, resourcePolicyKind: "none", context }];
     const key = await keyOf(ctx, identifier, forms, action);
     if (key === undefined) return [missingKeyCheck(ctx, identifier, action, context)];
-    return [keyCheck(key, action, { ...context, ...(await resourceAliases(ctx, key)) }, ctx, input?.[contextMember])];
+    return [keyCheck(key, action, lazyKeys(context, await resourceAliases(ctx, key)), ctx, input?.[contextMember])];
   };
 
 /** An action with no resource (CreateKey, ListKeys, GenerateRandom, custom key stores): only `"Resource": "*"` covers it. */
@@ -363,7 +319,10 @@ const withoutKey =
 const onCiphertextKey =
   (blobMember: string, keyMember: string, requestKeys: (input: never) => Record<string, ContextValue | undefined>, contextMember = "EncryptionContext"): AccessRule =>
   async (input, ctx, action) => {
-    const context = { ...requestAlias(input?.[keyMember]), ...requestKeys(input as never) };
+    const context = lazyKeys(
+      () => requestAlias(input?.[keyMember]),
+      () => requestKeys(input as never),
+    );
     const named: unknown = input?.[keyMember];
     let key: KmsKeyRecord | undefined;
     if (typeof named === "string") {
@@ -377,7 +336,7 @@ const onCiphertextKey =
       }
       key = keyId === undefined ? undefined : await ciphertextKeyOf(ctx, keyId, action);
     }
-    if (key !== undefined) return [keyCheck(key, action, { ...context, ...(await resourceAliases(ctx, key)) }, ctx, input?.[contextMember])];
+    if (key !== undefined) return [keyCheck(key, action, lazyKeys(context, await resourceAliases(ctx, key)), ctx, input?.[contextMember])];
     return [{ action, resource: undefined, resourcePolicyKind: "none", context, deniedMessage: decryptWithoutKeyMessage }];
   };
 
@@ -465,7 +424,7 @@ const retireGrantRule: AccessRule = async (input, ctx, action) => {
       context,
       grants: () => {
         if (caller === undefined) return false;
-        const delegated = identityAllowsOn(caller, action, found.keyArn, context);
+        const delegated = identityAllowsOn(ctx, caller, action, found.keyArn, context);
         return namesCaller(found.retiringPrincipal, caller, delegated) || ((found.operations as readonly string[]).includes("RetireGrant") && namesCaller(found.granteePrincipal, caller, delegated));
       },
     },
@@ -506,7 +465,7 @@ export const kmsAccess = {
     const wanted: readonly string[] = input?.Operations ?? [];
     const narrower = (grant: KmsGrantRecord): boolean =>
       wanted.every((operation) => (grant.operations as readonly string[]).includes(operation)) && atLeastAsStrict(grant, input?.Constraints);
-    return [keyCheck(key, action, check.context as Record<string, ContextValue | undefined>, ctx, undefined, narrower)];
+    return [keyCheck(key, action, check.context, ctx, undefined, narrower)];
   },
   CreateKey: withoutKey((input: { KeySpec?: string; CustomerMasterKeySpec?: string; KeyUsage?: string; Origin?: string; MultiRegion?: boolean; BypassPolicyLockoutSafetyCheck?: boolean; Tags?: [] }) => ({
     "kms:KeySpec": input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT",
@@ -567,7 +526,7 @@ export const kmsAccess = {
     )(input, ctx, "kms:ReEncryptFrom");
     const to = await onKey("DestinationKeyId", () => context, "any", "DestinationEncryptionContext")(input, ctx, "kms:ReEncryptTo");
     const sameKey = from[0]?.resource !== undefined && from[0]?.resource === to[0]?.resource;
-    return [...from, ...to].map((check) => ({ ...check, context: { ...check.context, "kms:ReEncryptOnSameKey": sameKey } }));
+    return [...from, ...to].map((check) => ({ ...check, context: lazyKeys(check.context, { "kms:ReEncryptOnSameKey": sameKey }) }));
   },
   ReplicateKey: onKey("KeyId", (input: { ReplicaRegion?: string }) => ({ "kms:ReplicaRegion": input.ReplicaRegion }), "key"),
   RetireGrant: retireGrantRule,
@@ -614,11 +573,11 @@ export function checkingAccess<T extends Record<KmsOperation, Operation>>(table:
     const operation = table[name];
     const rule: AccessRule = kmsAccess[name];
     const action = name === "ReEncrypt" ? "kms:ReEncrypt" : `kms:${name}`;
-    checked[name] = async (input, ctx) => {
-      const caller = ctx.caller;
-      if (caller === undefined) return operation(input, ctx);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const authorized = async (input: any, ctx: KmsRequestContext, caller: Caller): Promise<unknown> => {
       const checks = await rule(input, ctx, action);
-      for (const check of checks) await authorize(ctx, caller, check);
+      const pending = authorizeAll(ctx, caller, checks);
+      if (pending !== undefined) await pending;
       const accounts = foreignKeyAccounts(checks, ctx.scope.account);
       if (accounts === undefined) return operation(input, ctx);
       // Another account's key, once authorized, is used in its account, as the caller's request is in AWS.
@@ -628,6 +587,8 @@ export function checkingAccess<T extends Record<KmsOperation, Operation>>(table:
       const scope: ReachingScope = { ...ctx.scope, reaches: accounts.reaches };
       return operation(name === "ReEncrypt" ? withForeignSource(input, checks, ctx.scope.account) : input, { ...ctx, scope });
     };
+    // No caller (enforcement off, or secretslite's own work): the operation itself, with no extra promise.
+    checked[name] = (input, ctx) => (ctx.caller === undefined ? operation(input, ctx) : authorized(input, ctx, ctx.caller));
   }
   return checked as T;
 }

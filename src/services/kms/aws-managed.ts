@@ -112,19 +112,17 @@ export function awsManagedKeyPolicy(key: KmsKeyRecord): string {
   return JSON.stringify(policy, null, 2);
 }
 
-/** Fixed policies by key ARN and description: every authorized use of an AWS managed key reads its policy. */
-const fixedPolicies = new Map<string, string>();
+/** Fixed policies by key ARN (with the description they were made for): every authorized use of an AWS managed key reads its policy. */
+const fixedPolicies = new Map<string, { readonly description: string; readonly policy: string }>();
 
 /** The key policy in force: an AWS managed key's fixed one, else the stored one. */
 export function keyPolicyOf(key: KmsKeyRecord): string {
   if (key.keyManager !== "AWS") return key.policy;
-  const id = `${key.arn}\n${key.description}`;
-  let policy = fixedPolicies.get(id);
-  if (policy === undefined) {
-    policy = awsManagedKeyPolicy(key);
-    // AWS managed keys are few (one per service per account and region); the bound only guards a long-lived server.
-    if (fixedPolicies.size >= 4096) fixedPolicies.clear();
-    fixedPolicies.set(id, policy);
-  }
+  const fixed = fixedPolicies.get(key.arn);
+  if (fixed !== undefined && fixed.description === key.description) return fixed.policy;
+  const policy = awsManagedKeyPolicy(key);
+  // AWS managed keys are few (one per service per account and region); the bound only guards a long-lived server.
+  if (fixedPolicies.size >= 4096) fixedPolicies.clear();
+  fixedPolicies.set(key.arn, { description: key.description, policy });
   return policy;
 }

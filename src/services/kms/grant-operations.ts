@@ -20,7 +20,7 @@ export type KmsGrantOperation = Exclude<GrantOperation, "Encapsulate" | "Decapsu
  * - GetPublicKey: an asymmetric key, of any usage;
  * - DescribeKey, CreateGrant, RetireGrant: every key.
  */
-const NEEDS: Readonly<Record<KmsGrantOperation, CryptoOperation | "asymmetric" | "any">> = {
+export const GRANT_OPERATION_NEEDS: Readonly<Record<KmsGrantOperation, CryptoOperation | "asymmetric" | "any">> = {
   Decrypt: "Decrypt",
   Encrypt: "Encrypt",
   GenerateDataKey: "GenerateDataKey",
@@ -45,7 +45,7 @@ const NEEDS: Readonly<Record<KmsGrantOperation, CryptoOperation | "asymmetric" |
  * symmetric encryption key serves (GrantConstraints: "KMS applies the grant constraints only to cryptographic
  * operations that support an encryption context"). CreateGrant passes a constraint on to the grants it makes.
  */
-const TAKES_CONTEXT: ReadonlySet<KmsGrantOperation> = new Set<KmsGrantOperation>([
+export const TAKES_CONTEXT: ReadonlySet<string> = new Set<KmsGrantOperation>([
   "Decrypt",
   "Encrypt",
   "GenerateDataKey",
@@ -69,7 +69,7 @@ export function assertGrantFits(key: KmsKeyRecord, operations: readonly KmsGrant
   if (operations.length === 0) throw grantValidation("Grants must contain at least one operation.");
   if (operations.every((operation) => operation === "CreateGrant")) throw grantOnlyCreateGrant();
   for (const operation of operations) {
-    const needs = NEEDS[operation];
+    const needs = GRANT_OPERATION_NEEDS[operation];
     if (needs === "any") continue;
     if (needs === "asymmetric") {
       if (KEY_SPECS[key.keySpec].kind !== "asymmetric") throw grantOperationNotValid(key.arn, "spec", key.keySpec, operation);

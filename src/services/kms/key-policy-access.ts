@@ -1,6 +1,8 @@
 // The key policy checks CreateKey and PutKeyPolicy make with --enforce-auth: its principals exist, and it does not lock the caller out.
 import { AwsError } from "../../errors";
+import { authzRequest } from "../../iam/authorize";
 import type { Caller } from "../../iam/caller";
+import { awsPrincipalIds, principalExists } from "../../iam/known-principals";
 import { evaluate } from "../../iam/evaluate";
 import { compilePolicy, PolicyError, type CompiledPolicy } from "../../iam/policy";
 import type { Scope } from "../scope";
@@ -11,9 +13,6 @@ import { keyArn as arnOfKey } from "./key-arn";
 const invalidPrincipals = (): AwsError => new AwsError("MalformedPolicyDocumentException", "Policy contains a statement with one or more invalid principals.");
 const noPrincipal = (): AwsError => new AwsError("MalformedPolicyDocumentException", "Policy contains a statement with no principal.");
 
-const ACCOUNT_ID = /^\d{12}$/;
-const ROOT_ARN = /^arn:aws[a-z-]*:iam::\d{12}:root$/;
-const IAM_ARN = /^arn:aws[a-z-]*:(?:iam::\d{12}:(?:user|role)\/|sts::\d{12}:assumed-role\/)/;
 
 const listOf = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -26,20 +25,15 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * which secretslite has no list of. A statement with neither Principal nor NotPrincipal, or naming none, is refused.
  */
 export function assertPrincipalsExist(document: Record<string, unknown>, caller: Caller): void {
-  const knows = caller.knows;
   for (const statement of listOf(document["Statement"])) {
     if (!isObject(statement)) continue;
     const principal = statement["Principal"] ?? statement["NotPrincipal"];
     if (principal === undefined) throw noPrincipal();
     if (principal === "*") continue;
     if (!isObject(principal) || Object.keys(principal).length === 0) throw noPrincipal();
-    const ids = listOf(principal["AWS"]);
+    const ids = awsPrincipalIds(principal);
     if (ids.length === 0 && Object.values(principal).every((value) => listOf(value).length === 0)) throw noPrincipal();
-    for (const id of ids) {
-      if (typeof id !== "string") throw invalidPrincipals();
-      if (id === "*" || ACCOUNT_ID.test(id) || ROOT_ARN.test(id)) continue;
-      if (!IAM_ARN.test(id) || (knows !== undefined && !knows(id))) throw invalidPrincipals();
-    }
+    for (const id of ids) if (typeof id !== "string" || !principalExists(id, caller)) throw invalidPrincipals();
   }
 }
 
@@ -63,22 +57,13 @@ export function assertCallerKeepsControl(document: Record<string, unknown>, call
   }
   const decision = evaluate(
     { identityPolicies: caller.identityPolicies, resourcePolicyKind: "key", resourcePolicy: compiled },
-    {
-      principal: caller.principal,
+    authzRequest({ requestId: "", now, scope }, caller, {
       action: "kms:PutKeyPolicy",
       resource: keyArn ?? arnOfKey(scope, "\0".repeat(36)),
       resourceAccount: scope.account,
-      context: {
-        "kms:CallerAccount": caller.principal.account,
-        "kms:BypassPolicyLockoutSafetyCheck": false,
-        "aws:RequestedRegion": scope.region,
-        "aws:SecureTransport": caller.secureTransport,
-        "aws:SourceIp": caller.sourceIp,
-        "aws:ViaAWSService": false,
-        "aws:CurrentTime": now.toISOString(),
-        "aws:EpochTime": Math.floor(now.getTime() / 1000),
-      },
-    },
+      resourcePolicyKind: "key",
+      context: { "kms:BypassPolicyLockoutSafetyCheck": false },
+    }),
     { trace: false },
   );
   if (decision.decision !== "allow") throw policyLockout();

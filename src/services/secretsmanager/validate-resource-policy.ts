@@ -2,7 +2,8 @@
 import type { ValidateResourcePolicyRequest, ValidateResourcePolicyResponse, ValidationErrorsEntry } from "@aws-sdk/client-secrets-manager";
 import type { Operation } from "./context";
 import { secretNotFound } from "./errors";
-import { broadAccessStatements, parsePolicy } from "./resource-policy";
+import { broadAccessStatements } from "../../iam/public";
+import { compileResourcePolicy } from "./resource-policy";
 
 /**
  * AWS's check names and texts for a failing policy were not found in any capture; these are ours, named for
@@ -19,7 +20,7 @@ export const validateResourcePolicy: Operation<ValidateResourcePolicyRequest, Va
   if (input.SecretId !== undefined && (await ctx.secrets.secrets.find(ctx.scope, input.SecretId)) === undefined) {
     throw secretNotFound();
   }
-  const broad = broadAccessStatements(parsePolicy(input.ResourcePolicy ?? ""));
+  const broad = broadAccessStatements(compileResourcePolicy(input.ResourcePolicy ?? ""));
   const ValidationErrors: ValidationErrorsEntry[] =
     broad.length === 0 ? [] : [{ CheckName: BROAD_ACCESS_CHECK, ErrorMessage: BROAD_ACCESS_MESSAGE }];
   // The AWS CLI example shows a passing policy with "ValidationErrors": [].
