@@ -1,0 +1,37 @@
+// What a console page is given and gives back: the API as the signed-in user, and a title and body to lay out.
+import type { ServiceName } from "../generated";
+import type { Html } from "./html";
+
+/**
+ * A page's window on secretslite. Every figure a page shows comes from `call`, which runs the API's own operation
+ * (the service tables in src/services/*) with a context made for the console's user: the same code as the wire, so a
+ * page can never disagree with what the SDK gets, and with --enforce-auth the same authorization (the signed-in
+ * principal's) and the same audit events (a value revealed is a GetSecretValue in the audit log).
+ */
+export interface ConsoleView {
+  /** The account and region the page looks at (the query's, else the server's default account and us-east-1). */
+  readonly account: string;
+  readonly region: string;
+  /** Runs `operation` of `service` with `input` as the console's user; rejects with the AwsError the API would answer. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  call(service: ServiceName, operation: string, input: object): Promise<any>;
+  /** The session's CSRF token: every form that changes state carries it in a hidden `csrf` field. */
+  readonly csrfToken: string;
+  /** Links keep the account and region: `href("/_secretslite/ui/secret", { id })`. */
+  href(path: string, query?: Readonly<Record<string, string | undefined>>): string;
+}
+
+/** A page's answer: the layout (layout.ts) adds the frame, navigation and the account/region switch. */
+export interface ConsolePage {
+  readonly title: string;
+  readonly body: Html;
+}
+
+/** One GET page: its query (single values only) in, its page out; a thrown AwsError is shown as the API's error. */
+export type PageHandler = (view: ConsoleView, query: Readonly<Record<string, string>>) => Promise<ConsolePage>;
+
+/**
+ * One POST action (reset, apply a seed, reveal…): the router has checked the session, the same-origin rule and the
+ * CSRF token before it runs; it answers where to go next (post/redirect/get), or a page to show.
+ */
+export type ActionHandler = (view: ConsoleView, form: Readonly<Record<string, string>>) => Promise<{ readonly redirect: string } | ConsolePage>;
