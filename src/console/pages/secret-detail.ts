@@ -137,7 +137,9 @@ function replication(view: ConsoleView, secret: DescribeSecretResponse): Html {
 }
 
 function kmsKey(view: ConsoleView, keyId: string | undefined): Html {
-  // No KmsKeyId: the secret is under the account's AWS managed key aws/secretsmanager.
+  // No KmsKeyId: the secret is under the account's AWS managed key aws/secretsmanager, which ListSecretVersionIds
+  // names "DefaultEncryptionKey" (as AWS does); DescribeKey knows it by its alias.
+  if (keyId === "DefaultEncryptionKey") return html`<a class="kms-key" href="${view.href(`${UI}/key`, { id: "alias/aws/secretsmanager" })}">aws/secretsmanager (DefaultEncryptionKey)</a> `;
   const id = keyId ?? "alias/aws/secretsmanager";
   return html`<a class="kms-key" href="${view.href(`${UI}/key`, { id })}">${id}</a> `;
 }
