@@ -240,6 +240,8 @@ describe("a secret's page", () => {
     expect(rotation).toContain(described.LastRotatedDate?.toISOString().replace(".000Z", "Z"));
     expect(rotation).toContain(described.NextRotationDate?.toISOString().replace(".000Z", "Z"));
     expect(rotation).not.toContain("AWSPENDING");
+    const listed = await secretsPage(consoleView(), { name: "app/rotated" });
+    expect(listed.body.text).toMatch(new RegExp(`<td>on</td>\\s*<td><time>${described.NextRotationDate?.toISOString().replace(".000Z", "Z")}</time></td>`));
     expect(page.body.text).toMatch(new RegExp(`data-version-id="${token}">[\\s\\S]*?<span class="label awscurrent">AWSCURRENT</span>`));
     expect(page.body.text).not.toContain((await sm.send(new GetSecretValueCommand({ SecretId: rotated }))).SecretString);
   });
@@ -259,6 +261,18 @@ describe("a secret's page", () => {
     const page = await secretPage(consoleView(), { id: doomed });
     expect(page.body.text).toContain(`Scheduled for deletion since <time>${deleted?.toISOString().replace(".000Z", "Z")}</time>`);
     expect(page.body.text).toMatch(/<section class="policy"><h3>Resource policy<\/h3><p class="error" role="alert">InvalidRequestException: /);
+  });
+
+  it("shows each replica's region and status as DescribeSecret gives them", async () => {
+    const replicated = (await sm.send(new CreateSecretCommand({ Name: "app/replicated", SecretString: "v", AddReplicaRegions: [{ Region: "eu-west-1" }] }))).ARN ?? "";
+    const status = await eventually(async () => {
+      const replicas = (await sm.send(new DescribeSecretCommand({ SecretId: replicated }))).ReplicationStatus ?? [];
+      expect(replicas[0]?.Status).not.toBe("InProgress");
+      return replicas;
+    });
+    const page = await secretPage(consoleView(), { id: replicated });
+    expect(status).toHaveLength(1);
+    expect(page.body.text).toContain(`<tr><td>eu-west-1</td><td class="status ${(status[0]?.Status ?? "").toLowerCase()}">${status[0]?.Status}</td>`);
   });
 
   it("a missing secret is the API's error", async () => {
@@ -374,6 +388,18 @@ describe("KMS keys", () => {
     const page = await keyPage(consoleView(), { id: hmac.KeyId ?? "" });
     expect(page.body.text).toContain(`<dt>MAC algorithms</dt><dd>${(hmac.MacAlgorithms ?? []).join(", ")}</dd>`);
     expect(page.body.text).not.toContain(`class="public-key"`);
+  });
+
+  it("a key pending deletion shows its deletion date, and each section the API's answer for that state", async () => {
+    const doomed = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+    const deletion = (await kms.send(new kmsSdk.ScheduleKeyDeletionCommand({ KeyId: doomed, PendingWindowInDays: 7 }))).DeletionDate;
+    const page = await keyPage(consoleView(), { id: doomed });
+    expect(page.body.text).toContain(`<dt>State</dt><dd><span class="state">PendingDeletion</span></dd>`);
+    expect(page.body.text).toContain(`<span class="deleted">${deletion?.toISOString().replace(".000Z", "Z")}</span>`);
+    // PendingDeletionWindowInDays is only for a multi-Region primary waiting on its replicas (DescribeKey leaves it out here).
+    expect(page.body.text).not.toContain("Pending deletion window");
+    const list = await keysPage(consoleView(), {});
+    expect(rowOf(list, doomed)).toContain(`<td class="state">PendingDeletion</td>`);
   });
 
   it("a missing key is the API's error", async () => {
