@@ -24,7 +24,7 @@ import { revealAction, secretPage } from "../../src/console/pages/secret-detail"
 import { secretsPage } from "../../src/console/pages/secrets";
 import type { ConsolePage, ConsoleView } from "../../src/console/view";
 import { eventually, functionArn } from "../support/rotation-function";
-import { ACCOUNT, REGION, startTestServer, type TestServer } from "../support/server";
+import { ACCOUNT, credentials, REGION, startTestServer, type TestServer } from "../support/server";
 
 const BUILTIN = functionArn("console-rotate");
 const HOSTILE = `<script>alert("x")</script> it's "quoted" & <b>bold</b>`;
@@ -37,9 +37,11 @@ let workDir: string;
 const calls: Array<{ service: ServiceName; operation: string }> = [];
 
 /** The console's window on the server: each operation sent by the SDK client of its service, as a browser user's would run. */
-function consoleView(options: { refuse?: (service: ServiceName, operation: string, input: Record<string, unknown>) => boolean } = {}): ConsoleView {
+function consoleView(
+  options: { refuse?: (service: ServiceName, operation: string, input: Record<string, unknown>) => boolean; kms?: KMSClient; sm?: SecretsManagerClient; account?: string } = {},
+): ConsoleView {
   return {
-    account: ACCOUNT,
+    account: options.account ?? ACCOUNT,
     region: REGION,
     csrfToken: CSRF,
     href: (pathname, query = {}) => {
@@ -55,7 +57,7 @@ function consoleView(options: { refuse?: (service: ServiceName, operation: strin
       const sdk = (service === "kms" ? kmsSdk : smSdk) as unknown as Record<string, new (input: object) => unknown>;
       const Command = sdk[`${operation}Command`];
       if (Command === undefined) throw new Error(`no SDK command for ${operation}`);
-      const client = service === "kms" ? kms : sm;
+      const client = service === "kms" ? (options.kms ?? kms) : (options.sm ?? sm);
       const { $metadata: _metadata, ...output } = (await (client.send as (command: unknown) => Promise<Record<string, unknown>>)(new Command(input))) as Record<string, unknown>;
       return output;
     },
@@ -71,6 +73,8 @@ const linkWithRel = (page: ConsolePage, rel: string): string | undefined => {
   const match = new RegExp(`<a href="([^"]*)" rel="${rel}">`).exec(page.body.text);
   return match?.[1] === undefined ? undefined : decode(match[1]);
 };
+const rowOf = (page: ConsolePage, keyId: string): string =>
+  new RegExp(`<tr[^>]*>\\s*<td><a href="[^"]*">${keyId}</a></td>([\\s\\S]*?)</tr>`).exec(page.body.text)?.[1] ?? "";
 const queryOf = (href: string): Record<string, string> => Object.fromEntries(new URL(href, "http://console.invalid").searchParams);
 
 beforeAll(async () => {
@@ -298,9 +302,6 @@ describe("KMS keys", () => {
     grantId = (await kms.send(new CreateGrantCommand({ KeyId: symmetric.KeyId, GranteePrincipal: `arn:aws:iam::${ACCOUNT}:role/grantee`, Operations: ["Encrypt", "Decrypt"], Name: "console-grant" }))).GrantId ?? "";
   });
 
-  const rowOf = (page: ConsolePage, keyId: string): string =>
-    new RegExp(`<tr[^>]*>\\s*<td><a href="[^"]*">${keyId}</a></td>([\\s\\S]*?)</tr>`).exec(page.body.text)?.[1] ?? "";
-
   it("lists keys with their spec, usage, state, origin, aliases and description as DescribeKey gives them", async () => {
     const page = await keysPage(consoleView(), {});
     for (const key of [symmetric, rsa, ecc, hmac]) {
@@ -406,3 +407,42 @@ describe("KMS keys", () => {
     await expect(keyPage(consoleView(), { id: "alias/no-such-alias" })).rejects.toMatchObject({ name: "NotFoundException" });
   });
 });
+
+describe("KMS keys under --enforce-auth", () => {
+  const account = "111122223333";
+  const admin = { accessKeyId: "AKIACONSOLEADMIN0001", arn: `arn:aws:iam::${account}:user/admin` };
+  const viewer = { accessKeyId: "AKIACONSOLEVIEWER001", arn: `arn:aws:iam::${account}:user/viewer` };
+  let strict: TestServer;
+
+  beforeAll(async () => {
+    const file = path.join(workDir, "principals.json");
+    const allow = (Action: string[]) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action, Resource: "*" }] });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        principals: [
+          { ...admin, secretAccessKey: credentials.secretAccessKey, policies: [allow(["kms:*"])] },
+          { ...viewer, secretAccessKey: credentials.secretAccessKey, policies: [allow(["kms:ListKeys", "kms:ListAliases", "kms:DescribeKey"])] },
+        ],
+      }),
+    );
+    strict = await startTestServer({ flags: ["--enforce-auth", "--principals", file] });
+  });
+  afterAll(async () => {
+    await strict.close();
+  });
+
+  it("a key whose policy does not let the viewer describe it shows AccessDeniedException in its row; the others are listed", async () => {
+    const adminKms = strict.kms({ accessKeyId: admin.accessKeyId });
+    const open = (await adminKms.send(new CreateKeyCommand({ Description: "default policy" }))).KeyMetadata?.KeyId ?? "";
+    const closedPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: admin.arn }, Action: "kms:*", Resource: "*" }] };
+    const closed = (await adminKms.send(new CreateKeyCommand({ Description: "admin only", Policy: JSON.stringify(closedPolicy) }))).KeyMetadata?.KeyId ?? "";
+    const view = consoleView({ kms: strict.kms({ accessKeyId: viewer.accessKeyId }), account });
+    const page = await keysPage(view, {});
+    expect(rowOf(page, open)).toContain("<td>default policy</td>");
+    expect(rowOf(page, closed)).toMatch(/<td colspan="7"><p class="error" role="alert">AccessDeniedException: [^<]*kms:DescribeKey/);
+    // The key's own page needs DescribeKey: the router shows the API's refusal.
+    await expect(keyPage(view, { id: closed })).rejects.toMatchObject({ name: "AccessDeniedException" });
+  });
+});
+
