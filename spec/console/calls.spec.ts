@@ -136,6 +136,34 @@ describe("CallRing through the endpoint's onCall", () => {
       await new Promise<void>((resolve) => stream.close(() => resolve()));
     }
   });
+
+  it("replays the kept calls after Last-Event-ID to a reconnecting client, then ends every stream on closeStreams", async () => {
+    const stream = http.createServer((req, res) => streamCalls(ring, req, res, { service: "secretsmanager" }));
+    await new Promise<void>((resolve) => stream.listen(0, "127.0.0.1", resolve));
+    const { port } = stream.address() as { port: number };
+    try {
+      const sm = server.secretsClient();
+      const { DescribeSecretCommand } = await import("@aws-sdk/client-secrets-manager");
+      const seen = await sm.send(new DescribeSecretCommand({ SecretId: "ring/one" }));
+      const missedOne = await sm.send(new DescribeSecretCommand({ SecretId: "ring/one" }));
+      await server.kmsClient().send(new CreateKeyCommand({}));
+      const missedTwo = await sm.send(new GetSecretValueCommand({ SecretId: "ring/one" }));
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get({ host: "127.0.0.1", port, path: "/", headers: { "Last-Event-ID": seen.$metadata.requestId! } }, resolve).on("error", reject),
+      );
+      response.setEncoding("utf8");
+      let text = "";
+      response.on("data", (chunk: string) => (text += chunk));
+      const ended = new Promise<void>((resolve) => response.on("end", resolve));
+      await new Promise<void>((resolve) => response.once("data", () => resolve()));
+      ring.closeStreams();
+      await ended;
+      const ids = [...text.matchAll(/^id: (.+)$/gm)].map((match) => match[1]);
+      expect(ids).toEqual([missedOne.$metadata.requestId, missedTwo.$metadata.requestId]);
+    } finally {
+      await new Promise<void>((resolve) => stream.close(() => resolve()));
+    }
+  });
 });
 
 describe("CallRing alone", () => {

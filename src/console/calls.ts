@@ -45,6 +45,8 @@ export const RING_SIZE = 1000;
 /** Seconds the request-rate chart covers: the last 15 minutes. */
 export const STATS_SECONDS = 15 * 60;
 const HEARTBEAT_MS = 15_000;
+/** What a stream may have waiting for a slow browser before it is closed. */
+const MAX_UNSENT_BYTES = 1024 * 1024;
 
 /**
  * The members naming the resource a call acts on, in the order tried: the first string one is the call's resource.
@@ -257,7 +259,27 @@ export function streamCalls(ring: CallRing, req: IncomingMessage, res: ServerRes
     Connection: "keep-alive",
     "X-Content-Type-Options": "nosniff",
   });
+  let ended = false;
+  let unsubscribe: () => void = () => undefined;
+  let untrack: () => void = () => undefined;
+  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
+  heartbeat.unref();
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    clearInterval(heartbeat);
+    unsubscribe();
+    untrack();
+    if (!res.writableEnded) res.end();
+  };
   const send = (entry: CallEntry): void => {
+    if (ended) return;
+    // A browser that stopped reading (a background tab, a stalled link) must not make the server buffer without end:
+    // the stream closes, and EventSource reconnects with Last-Event-ID and gets the kept calls it missed.
+    if (res.writableLength > MAX_UNSENT_BYTES) {
+      end();
+      return;
+    }
     res.write(`event: call\nid: ${entry.requestId}\ndata: ${JSON.stringify(callEvent(entry))}\n\n`);
   };
   // The browser's EventSource waits this long before it reconnects.
@@ -273,21 +295,10 @@ export function streamCalls(ring: CallRing, req: IncomingMessage, res: ServerRes
       missed.push(entry);
     }
   }
-  const unsubscribe = ring.subscribe((entry) => {
+  unsubscribe = ring.subscribe((entry) => {
     if (matches(entry, filter)) send(entry);
   });
-  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
-  heartbeat.unref();
-  let ended = false;
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    clearInterval(heartbeat);
-    unsubscribe();
-    untrack();
-    if (!res.writableEnded) res.end();
-  };
-  const untrack = ring.trackStream(end);
+  untrack = ring.trackStream(end);
   req.on("close", end);
   res.on("close", end);
   res.on("error", end);
