@@ -3,6 +3,7 @@ import http from "node:http";
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from "@aws-sdk/client-kms";
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { CallRing, streamCalls, callFilterOf, RING_SIZE, type CallEvent } from "../../src/console/calls";
+import type { Principals } from "../../src/iam/principals-file";
 import { credentials } from "../support/server";
 import { ACCOUNT, startEndpoint, type EndpointServer } from "./endpoint-fixture";
 
@@ -162,6 +163,26 @@ describe("CallRing through the endpoint's onCall", () => {
       expect(ids).toEqual([missedOne.$metadata.requestId, missedTwo.$metadata.requestId]);
     } finally {
       await new Promise<void>((resolve) => stream.close(() => resolve()));
+    }
+  });
+});
+
+describe("CallRing with --principals", () => {
+  it("names the caller by its principal's ARN", async () => {
+    const arn = `arn:aws:iam::${ACCOUNT}:user/console-spec`;
+    const principals: Principals = {
+      byAccessKey: new Map([
+        [credentials.accessKeyId, { ...credentials, userId: "AIDACONSOLESPEC", identityPolicies: [], principal: { arn, account: ACCOUNT, kind: "user", username: "console-spec", tags: {} } }],
+      ]),
+    };
+    const ring = new CallRing();
+    const server = await startEndpoint(ring.record, { principals });
+    try {
+      await server.secretsClient().send(new GetSecretValueCommand({ SecretId: "nothing" })).catch(() => undefined);
+      expect(ring.recent()[0]).toMatchObject({ principal: arn, operation: "GetSecretValue", errorCode: "ResourceNotFoundException" });
+      expect(ring.recent({ principal: "user/console-spec" })).toHaveLength(1);
+    } finally {
+      await server.close();
     }
   });
 });

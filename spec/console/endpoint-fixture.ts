@@ -6,6 +6,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { KeyStore } from "../../src/crypto/key-store";
 import { openPkcs11KeyStore } from "../../src/crypto/pkcs11-key-store";
+import type { Principals } from "../../src/iam/principals-file";
 import { createLogger } from "../../src/logger";
 import { createAwsEndpoint, type AnsweredCall } from "../../src/protocol/json11";
 import type { Domains } from "../../src/protocol/context";
@@ -31,7 +32,7 @@ export interface EndpointServer {
   close(): Promise<void>;
 }
 
-export async function startEndpoint(onCall: (call: AnsweredCall) => void): Promise<EndpointServer> {
+export async function startEndpoint(onCall: (call: AnsweredCall) => void, extra: { readonly principals?: Principals } = {}): Promise<EndpointServer> {
   const token = await testSoftHsm();
   const store = await openMemoryStore();
   const keyStore = await openPkcs11KeyStore({ modulePath: token.modulePath, tokenLabel: token.tokenLabel, pin: token.pin, ephemeralRootKey: true });
@@ -39,7 +40,7 @@ export async function startEndpoint(onCall: (call: AnsweredCall) => void): Promi
   const kms = await startKmsDomain(store, keyStore, systemClock, logger);
   const secrets = await startSecretsDomain(store, systemClock, logger);
   const domains = { kms, secrets };
-  const endpoint = createAwsEndpoint({ maxBodyBytes: 1024 * 1024, defaultAccount: ACCOUNT, verifier: undefined, clock: systemClock, domains, logger, onCall });
+  const endpoint = createAwsEndpoint({ maxBodyBytes: 1024 * 1024, defaultAccount: ACCOUNT, verifier: undefined, clock: systemClock, domains, logger, onCall, principals: extra.principals });
   const server = http.createServer(endpoint);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

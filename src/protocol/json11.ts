@@ -95,7 +95,7 @@ export interface AnsweredCall {
   readonly service: ServiceName | undefined;
   readonly operation: string;
   readonly accessKeyId: string | undefined;
-  /** The principal's ARN when --principals lists the access key; else undefined. */
+  /** The principal's ARN when --principals lists the access key and the request got past the signature check; else undefined. */
   readonly principalArn: string | undefined;
   /** The account and region the request ran in, once its signature was read. */
   readonly account: string | undefined;
@@ -180,6 +180,8 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     operation: string,
     ctx: RequestContext | undefined,
     accessKeyId: string | undefined,
+    /** Past the signature check (when there is one): only then does the key stand for its principal. */
+    verified: boolean,
     input: unknown,
     json: unknown,
     status: number,
@@ -194,7 +196,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       service,
       operation,
       accessKeyId,
-      principalArn: accessKeyId === undefined ? undefined : options.principals?.byAccessKey.get(accessKeyId)?.principal.arn,
+      principalArn: accessKeyId === undefined || !verified ? undefined : options.principals?.byAccessKey.get(accessKeyId)?.principal.arn,
       account: ctx?.scope.account,
       region: ctx?.scope.region,
       input,
@@ -258,7 +260,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       afterAnswer(requestId, () => {
         if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
         if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output, eventId: ctx.audit.eventId });
-        if (onCall !== undefined) tellCall(onCall, requestId, started, entry.service, operationName, ctx, accessKeyId, input, json, 200, undefined);
+        if (onCall !== undefined) tellCall(onCall, requestId, started, entry.service, operationName, ctx, accessKeyId, true, input, json, 200, undefined);
       });
     } catch (thrown) {
       const error = asServiceFault(thrown, service);
@@ -266,7 +268,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       afterAnswer(requestId, () => {
         if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);
         if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error, eventId: audited.audit.eventId });
-        if (onCall !== undefined) tellCall(onCall, requestId, started, service, operationName, scoped, accessKeyId, input, json, status, error);
+        if (onCall !== undefined) tellCall(onCall, requestId, started, service, operationName, scoped, accessKeyId, audited !== undefined, input, json, status, error);
       });
     }
   };
