@@ -1,5 +1,5 @@
 // The Calls page: recent API calls from the ring (filterable, live by server-sent events), one call's detail, counts per operation.
-import { CALLS_PATH, CALLS_STREAM_PATH, callFilterOf, callFilterQuery, type CallEntry, type CallFilter, type CallRing } from "../calls";
+import { CALLS_PATH, CALLS_STREAM_PATH, callFilterOf, callFilterQuery, RING_SIZE, type CallEntry, type CallFilter, type CallRing } from "../calls";
 import { html, raw, type Html } from "../html";
 import type { ConsoleView, PageHandler } from "../view";
 
@@ -34,7 +34,7 @@ export function callsPage(ring: CallRing): PageHandler {
     const filter = callFilterOf(query);
     const calls = ring.recent(filter, CALLS_SHOWN);
     const counts = ring.countsByOperation(filter);
-    const kept = Math.min(ring.recorded, 1000);
+    const kept = Math.min(ring.recorded, RING_SIZE);
     const body = html`<section class="calls-page">
   ${filterForm(view, filter)}
   <h2>Calls per operation</h2>
