@@ -78,6 +78,35 @@ export interface AwsEndpointOptions {
   readonly logger: Logger;
   /** --audit-log: each call's CloudTrail-shaped event goes there; without it none is built. */
   readonly audit?: AuditLog | undefined;
+  /**
+   * The console's call ring: told of each answered Secrets Manager or KMS request, success or failure, after the answer
+   * is sent. Without it nothing is built or timed for it (the hot path stays as it was).
+   */
+  readonly onCall?: ((call: AnsweredCall) => void) | undefined;
+}
+
+/** What the endpoint knows of a request once answered; `input` is the decoded request (undefined when decoding failed). */
+export interface AnsweredCall {
+  readonly requestId: string;
+  /** When the request's body had arrived (epoch ms) and how long the answer took. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** Undefined when the request named no operation secretslite serves. */
+  readonly service: ServiceName | undefined;
+  readonly operation: string;
+  readonly accessKeyId: string | undefined;
+  /** The principal's ARN when --principals lists the access key and the request got past the signature check; else undefined. */
+  readonly principalArn: string | undefined;
+  /** The account and region the request ran in, once its signature was read. */
+  readonly account: string | undefined;
+  readonly region: string | undefined;
+  /** Decoded, as the audit log takes it: never kept as is (it may hold a secret value); see src/console/calls.ts. */
+  readonly input: unknown;
+  /** The parsed JSON body, for the resource a request named when it failed validation. */
+  readonly body: unknown;
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly errorMessage: string | undefined;
 }
 
 export type AwsEndpoint = (req: IncomingMessage, res: ServerResponse) => void;
@@ -94,7 +123,7 @@ const asServiceFault = (error: unknown, service: ServiceName | undefined): unkno
 export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   // A key in the principals file acts in its principal's account; any other as before (a 12-digit key is its account).
   const accountOf = (accessKeyId: string): string | undefined => options.principals?.byAccessKey.get(accessKeyId)?.principal.account;
-  const { maxBodyBytes, logger } = options;
+  const { maxBodyBytes, logger, onCall } = options;
   const debugRequests = logger.enabled("debug");
   // With debug logging, each authorization decision is explained: which statements applied, which one decided.
   const explain: Caller["explain"] = debugRequests ? (explanation) => logger.debug("authorization", { ...explanation }) : undefined;
@@ -142,9 +171,49 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
     }
   };
 
+  /** Only called when there is a listener: the one place a call's record is allocated. */
+  const tellCall = (
+    listener: (call: AnsweredCall) => void,
+    requestId: string,
+    started: number,
+    service: ServiceName | undefined,
+    operation: string,
+    ctx: RequestContext | undefined,
+    accessKeyId: string | undefined,
+    /** Past the signature check (when there is one): only then does the key stand for its principal. */
+    verified: boolean,
+    input: unknown,
+    json: unknown,
+    status: number,
+    error: unknown,
+  ): void => {
+    const durationMs = performance.now() - started;
+    const failure = error === undefined ? undefined : error instanceof AwsError ? error : internalFailure(error);
+    listener({
+      requestId,
+      startedAt: Date.now() - durationMs,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      service,
+      operation,
+      accessKeyId,
+      principalArn: accessKeyId === undefined || !verified ? undefined : options.principals?.byAccessKey.get(accessKeyId)?.principal.arn,
+      account: ctx?.scope.account,
+      region: ctx?.scope.region,
+      input,
+      body: json,
+      status,
+      errorCode: failure?.code,
+      errorMessage: failure?.message,
+    });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer, started: number): Promise<void> => {
     let service: ServiceName | undefined;
     let operationName = "";
+    // For the call listener only: who signed, in which scope, and the body as parsed (undecoded).
+    let accessKeyId: string | undefined;
+    let scoped: RequestContext | undefined;
+    let json: unknown;
     // Set once the caller is known (its signature checked in strict mode): from then on, failures are audited too.
     let audited: RequestContext | undefined;
     let input: unknown;
@@ -160,7 +229,6 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       // JSON text is UTF-8 (RFC 8259 §8.1). Decoding other bytes would put U+FFFD where they were and store a
       // value the caller never sent, so such a body is refused like any other that is not JSON.
       if (!isUtf8(body)) throw serializationError("Request body is not valid UTF-8.");
-      let json: unknown;
       try {
         json = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
       } catch {
@@ -177,6 +245,8 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       const auth = parseAuthorization(req.headers, entry.signingName);
       const audit = options.audit === undefined ? undefined : requestAudit(options.audit, req, auth.credential.accessKeyId);
       const ctx = createRequestContext(requestId, auth, options.defaultAccount, options.clock, options.domains, audit, accountOf(auth.credential.accessKeyId), callerFor(req, auth.credential.accessKeyId));
+      accessKeyId = auth.credential.accessKeyId;
+      scoped = ctx;
       options.verifier?.verify(auth, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body }, entry.signingName, ctx.now);
       audited = ctx;
 
@@ -190,6 +260,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       afterAnswer(requestId, () => {
         if (debugRequests) logRequest(requestId, started, `${entry.service}:${operationName}`, 200, undefined);
         if (ctx.audit !== undefined) recordCall(ctx, { service: entry.service, operation: operationName, input, output, eventId: ctx.audit.eventId });
+        if (onCall !== undefined) tellCall(onCall, requestId, started, entry.service, operationName, ctx, accessKeyId, true, input, json, 200, undefined);
       });
     } catch (thrown) {
       const error = asServiceFault(thrown, service);
@@ -197,13 +268,14 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
       afterAnswer(requestId, () => {
         if (debugRequests) logRequest(requestId, started, service === undefined ? undefined : `${service}:${operationName}`, status, code);
         if (audited?.audit !== undefined && service !== undefined) recordCall(audited, { service, operation: operationName, input, error, eventId: audited.audit.eventId });
+        if (onCall !== undefined) tellCall(onCall, requestId, started, service, operationName, scoped, accessKeyId, audited !== undefined, input, json, status, error);
       });
     }
   };
 
   return (req, res) => {
     const requestId = randomUUID();
-    const started = debugRequests ? performance.now() : 0;
+    const started = debugRequests || onCall !== undefined ? performance.now() : 0;
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > maxBodyBytes) {
       rejectOversized(req, res, requestId);
