@@ -81,7 +81,7 @@ describe("console without sign-in (signatures unchecked)", () => {
     expect(answer.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self';");
     expect(answer.headers["x-content-type-options"]).toBe("nosniff");
-    expect(answer.headers["referrer-policy"]).toBe("no-referrer");
+    expect(answer.headers["referrer-policy"]).toBe("same-origin");
     expect(answer.headers["x-frame-options"]).toBe("DENY");
     expect(answer.headers["cache-control"]).toBe("no-store");
     expect(answer.headers["set-cookie"]?.[0]).toMatch(/^secretslite_console=[A-Za-z0-9_-]{43}; Path=\/_secretslite\/ui; HttpOnly; SameSite=Strict$/);

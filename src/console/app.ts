@@ -25,8 +25,10 @@ export const CONTENT_SECURITY_POLICY =
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Content-Security-Policy": CONTENT_SECURITY_POLICY,
   "X-Content-Type-Options": "nosniff",
-  // Console URLs carry secret names and key ids in their query: no other site learns them from a Referer.
-  "Referrer-Policy": "no-referrer",
+  // Console URLs carry secret names and key ids in their query: no other site learns them from a Referer. Not
+  // no-referrer: under it browsers send `Origin: null` with the console's own form posts (Fetch standard, "serializing
+  // a request origin"), and the same-origin check of every POST could no longer tell the console's pages from others.
+  "Referrer-Policy": "same-origin",
   "X-Frame-Options": "DENY",
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Resource-Policy": "same-origin",

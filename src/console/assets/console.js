@@ -1,6 +1,8 @@
 // secretslite console: the one script (CSP script-src 'self'). Progressive only: every page works without it.
 "use strict";
 (function () {
+  // Says the script ran: a page (and the browser spec) can tell the CSP let the console's own script in.
+  document.documentElement.setAttribute("data-console-script", "ready");
   // <button data-copy="text">: copies the text (CLI/SDK snippets).
   document.addEventListener("click", function (event) {
     var target = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
