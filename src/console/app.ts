@@ -39,7 +39,7 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
   "console.js": "text/javascript; charset=utf-8",
 };
 
-/** Next to this module in dist/ (scripts/build.js copies them there), else the sources' (specs, ts-node). */
+/** Next to this module in dist/ (`npm run build` and scripts/build.js copy them there), else the sources' (specs, ts-node). */
 function assetsDir(): string {
   const beside = path.join(__dirname, "assets");
   return existsSync(path.join(beside, "console.js")) ? beside : path.join(__dirname, "..", "..", "src", "console", "assets");
