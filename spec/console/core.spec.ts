@@ -238,6 +238,7 @@ describe("console with --enforce-auth", () => {
     expect(adminPage.text).toContain('>enforced/app </li>');
     // The principal's account, whatever the query says.
     expect(adminPage.text).toContain('<span class="scope">111122223333/us-east-1</span>');
+    expect(adminPage.text).toContain(`href="${UI}/keys?account=111122223333&amp;region=us-east-1"`);
 
     const nobody = await signIn(NOBODY);
     const denied = await nobody.agent.get(`${UI}/spec-secrets`);

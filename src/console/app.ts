@@ -151,7 +151,7 @@ export function createConsole(services: ConsoleServices): Console {
       region,
       csrfToken: session.csrfToken,
       accessKeyId: session.signedIn?.kind === "principal" ? session.signedIn.accessKeyId : undefined,
-      href: hrefFor(account, region),
+      hrefFor,
     });
 
   const frameOf = (view: ConsoleViewWithFacts, session: Session, current: string | undefined): Frame => ({

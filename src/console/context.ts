@@ -59,7 +59,8 @@ export interface ViewRequest {
   readonly csrfToken: string;
   /** With --enforce-auth, the signed-in principal's access key; otherwise undefined. */
   readonly accessKeyId: string | undefined;
-  readonly href: (path: string, query?: Readonly<Record<string, string | undefined>>) => string;
+  /** Links for the account and region the view resolves to (under --enforce-auth, the principal's account). */
+  readonly hrefFor: (account: string, region: string) => (path: string, query?: Readonly<Record<string, string | undefined>>) => string;
 }
 
 const yyyymmdd = (date: Date): string => date.toISOString().slice(0, 10).replace(/-/g, "");
@@ -120,7 +121,7 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
     account,
     region: request.region,
     csrfToken: request.csrfToken,
-    href: request.href,
+    href: request.hrefFor(account, request.region),
     call,
     user,
     server: services.facts(),
