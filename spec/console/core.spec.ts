@@ -7,7 +7,7 @@ import request from "supertest";
 import { parseConfig } from "../../src/config";
 import { CONTENT_SECURITY_POLICY } from "../../src/console/app";
 import { html } from "../../src/console/html";
-import { actions, pages } from "../../src/console/pages";
+import { actions, pages, streams } from "../../src/console/pages";
 import { temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
 
@@ -26,11 +26,16 @@ beforeAll(() => {
 <a class="self" href="${view.href(`${UI}/spec-secrets`)}">self</a><span class="scope">${view.account}/${view.region}</span>`,
     };
   };
+  streams["spec/stream"] = (_req, res, view) => {
+    res.writeHead(200, { "Content-Type": "text/event-stream" });
+    res.end(`data: ${view.account} ${view.region}\n\n`);
+  };
   actions["spec-echo"] = async (_view, form) => ({ redirect: `${UI}/spec-secrets?echo=${encodeURIComponent(form.value ?? "")}` });
 });
 afterAll(() => {
   delete pages["spec-secrets"];
   delete actions["spec-echo"];
+  delete streams["spec/stream"];
 });
 
 const csrfOf = (text: string): string => /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? "";
@@ -137,6 +142,16 @@ describe("console without sign-in (signatures unchecked)", () => {
     expect((await agent.post(`${UI}/spec-echo`).type("form").send({ csrf }).set("Referer", `${server.url}${UI}/spec-secrets`)).status).toBe(303);
   });
 
+  it("mounts a stream handler at <segment>/stream with the view's scope and the security headers; an unknown one is 404", async () => {
+    const answer = await request(server.url).get(`${UI}/spec/stream?region=eu-west-1`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toBe("text/event-stream");
+    expect(answer.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    expect(answer.headers["cache-control"]).toBe("no-store");
+    expect(answer.text).toBe("data: 000000000000 eu-west-1\n\n");
+    expect((await request(server.url).get(`${UI}/other/stream`)).status).toBe(404);
+  });
+
   it("audits the console's calls like API calls, with the console's user agent", async () => {
     await request(server.url).get(`${UI}/spec-secrets`);
     const events = readFileSync(auditFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { eventName: string; userAgent: string; recipientAccountId: string });
@@ -160,6 +175,9 @@ describe("console with --verify-signatures", () => {
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe(`${UI}/login?next=%2F_secretslite%2Fui%2Fspec-secrets`);
     expect((await request(server.url).post(`${UI}/spec-echo`).set("Origin", server.url)).status).toBe(401);
+    expect((await request(server.url).get(`${UI}/spec/stream`)).status).toBe(303);
+    // The login page and the assets need no session.
+    expect((await request(server.url).get(`${UI}/assets/console.css`)).status).toBe(200);
 
     const agent = request.agent(server.url);
     const login = await agent.get(`${UI}/login?next=%2F_secretslite%2Fui%2Fspec-secrets`);
