@@ -3,7 +3,7 @@
 // always builds (prepack: no module of a deleted source ships). One definition of "stale" for prepare, setup and start.
 "use strict";
 const { execFileSync } = require("node:child_process");
-const { existsSync, readdirSync, rmSync, statSync } = require("node:fs");
+const { cpSync, existsSync, readdirSync, rmSync, statSync } = require("node:fs");
 const path = require("node:path");
 
 const root = path.join(__dirname, "..");
@@ -21,12 +21,18 @@ function newest(file) {
   return readdirSync(file).reduce((latest, name) => Math.max(latest, newest(path.join(file, name))), 0);
 }
 
+/** The console's stylesheet and script are served from the package: tsc copies no .css/.js, so they are copied here. */
+function copyAssets() {
+  cpSync(path.join(root, "src", "console", "assets"), path.join(root, "dist", "console", "assets"), { recursive: true });
+}
+
 const clean = process.argv.includes("--clean");
 if (clean) rmSync(path.join(root, "dist"), { recursive: true, force: true });
 // tsc rewrites every output on each build, dist/cli.js included, so its time is the time of the last build.
 const stale = !existsSync(output) || inputs.some((input) => newest(input) > statSync(output).mtimeMs);
 if (!stale) {
   if (process.argv.includes("--verbose")) process.stderr.write("secretslite: dist/ is up to date, not building\n");
+  copyAssets();
   process.exit(0);
 }
 process.stderr.write(`secretslite: building dist/${clean ? " from scratch" : ""}\n`);
@@ -34,3 +40,4 @@ execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [
   cwd: root,
   stdio: "inherit",
 });
+copyAssets();

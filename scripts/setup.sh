@@ -21,7 +21,7 @@ softhsm_module() {
 
 # softhsm2 for the token (unless SECRETSLITE_PKCS11_MODULE names another PKCS#11 library that exists); for the
 # test suite also the clients it drives: awscli (Debian's v2, /usr/bin/aws), python3-boto3 and python3-pytest (for
-# /usr/bin/python3: examples/python runs under it), and strace.
+# /usr/bin/python3: examples/python runs under it), strace, and chromium (the console's browser tests).
 # scripts/start.sh passes the server's arguments: a --pkcs11-module among them counts like the variable.
 pkcs11_module="${SECRETSLITE_PKCS11_MODULE:-}"
 while [ $# -gt 0 ]; do
@@ -45,6 +45,8 @@ if [ "${SECRETSLITE_SETUP_FOR:-}" = test ]; then
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   # The token crash tests kill secretslite at chosen writes with strace's syscall injection.
   command -v strace >/dev/null 2>&1 || missing+=(strace)
+  # The console's browser tests (spec/console/browser.spec.ts) drive Debian's chromium through playwright-core.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 
 # What to do when this script cannot install them itself: says how, for each system, and exits.

@@ -44,6 +44,8 @@ export interface Config {
   readonly tls: TlsConfig | undefined;
   /** Answer browser preflights and expose the AWS response headers (browser SDKs need both). */
   readonly cors: boolean;
+  /** The browser console at /_secretslite/ui (--no-console turns it off). */
+  readonly console: boolean;
   /**
    * Host header names served besides loopback names, IP addresses and --host (src/http-access.ts): exact
    * names, `*.suffix`, or `*` for any (unsafe: DNS-rebinding pages get in).
@@ -100,6 +102,7 @@ export const defaults: Config = Object.freeze({
   auditLogFile: undefined,
   tls: undefined,
   cors: true,
+  console: true,
   allowedHosts: Object.freeze([]),
   maxConnections: 512,
   sync: "always",
@@ -137,6 +140,7 @@ Options (each also an environment variable):
   --tls-ca FILE             SECRETSLITE_TLS_CA             require client certificates signed by this PEM CA (mutual TLS)
   --tls-groups LIST         SECRETSLITE_TLS_GROUPS         key-exchange groups, e.g. X25519MLKEM768:X25519 (OpenSSL 3.5+)
   --no-cors                 SECRETSLITE_NO_CORS=1          no CORS headers (browser SDKs then cannot call it)
+  --no-console              SECRETSLITE_NO_CONSOLE=1       no browser console at /_secretslite/ui (404 like any unknown admin path)
   --allowed-hosts LIST      SECRETSLITE_ALLOWED_HOSTS      more Host names to serve than localhost, IPs and --host: a,*.b (* = any: unsafe)
   --max-connections N       SECRETSLITE_MAX_CONNECTIONS    connections beyond this many are closed (${defaults.maxConnections})
   --sync WHEN               SECRETSLITE_SYNC               always: fsync each write, survives power loss | never (${defaults.sync})
@@ -178,6 +182,7 @@ const options = {
   "tls-ca": { type: "string" },
   "tls-groups": { type: "string" },
   "no-cors": { type: "boolean" },
+  "no-console": { type: "boolean" },
   "allowed-hosts": { type: "string" },
   "max-connections": { type: "string" },
   sync: { type: "string" },
@@ -352,6 +357,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       ? Object.freeze({ certFile: absolute(tlsCert), keyFile: absolute(tlsKey), selfSigned, caFile: absolute(tlsCa), groups: tlsGroups })
       : undefined,
     cors: !(flag("no-cors") ?? false),
+    console: !(flag("no-console") ?? false),
     allowedHosts,
     maxConnections: integer("max-connections", 1, 1_000_000) ?? defaults.maxConnections,
     sync: sync as SyncSetting,

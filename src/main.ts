@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createAdminApp } from "./admin/app";
+import { createConsole, type Console } from "./console/app";
 import { AuditLog } from "./audit/audit-log";
 import type { Config } from "./config";
 import type { KeyStore } from "./crypto/key-store";
@@ -159,11 +160,31 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   };
 
   let summary: StartSummary | undefined;
+  const adminToken = randomBytes(32).toString("base64url");
+  const health = (): ReturnType<Parameters<typeof createAdminApp>[0]["health"]> =>
+    !seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() };
+  const startedAt = clock.now();
+  const version = packageVersion();
+  // The console runs the API's own operations as its user (src/console/context.ts): it needs what the endpoint does.
+  const browserConsole: Console | undefined = !config.console
+    ? undefined
+    : createConsole({
+        defaultAccount: config.defaultAccount,
+        clock,
+        domains: () => (!seeded || kms === undefined || secrets === undefined ? undefined : { kms, secrets }),
+        principals,
+        enforceAuth: config.enforceAuth,
+        verifySignatures: config.verifySignatures,
+        audit: () => auditLog,
+        adminToken,
+        secure: config.tls !== undefined,
+        facts: () => ({ version, startedAt, startup: summary, health: health() }),
+      });
   const admin = createAdminApp({
     startup: () => summary,
-    version: packageVersion(),
+    version,
     nodeVersion: process.version,
-    health: () => (!seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() }),
+    health,
     reset,
     backup: config.inMemory
       ? undefined
@@ -171,11 +192,11 @@ export async function startSecretslite(config: Config, options: StartOptions = {
           if (store === undefined) throw new Error("secretslite is not started");
           return { records: await writeBackup(store.range(WHOLE_KEY_SPACE), config.pkcs11.tokenLabel === undefined ? path.join(config.dataDir, "token") : undefined, dir) };
         },
+    ...(browserConsole === undefined ? {} : { console: browserConsole.router }),
   });
   // Like the functions file, read before listening: a bad certificate, key or group stops the start at once.
   const tls = config.tls === undefined ? undefined : await serverTls(config.tls, config.inMemory ? undefined : config.dataDir, logger);
   // Listening first lets /_secretslite/health answer 503 while the token opens.
-  const adminToken = randomBytes(32).toString("base64url");
   const http = await listen(config.host, config.port, admin, {
     tls: tls?.options,
     cors: config.cors,
@@ -184,6 +205,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     adminCredentials: { token: adminToken, verifier, now: () => clock.now() },
     requireAdminCredentials: config.verifySignatures,
     maxConnections: config.maxConnections,
+    consoleAdmits: browserConsole?.admits,
   }).catch((error: unknown) => {
     tls?.release();
     throw error;

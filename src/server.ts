@@ -5,7 +5,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TlsOptions } from "node:tls";
 import type { Express } from "express";
-import { adminCredentialsProblem, canonicalPath, hostAllowed, hostName, isLoopbackOrigin, type AdminCredentials, type HostRule } from "./http-access";
+import { ADMIN_TOKEN_HEADER, adminCredentialsProblem, canonicalPath, hostAllowed, hostName, isLoopbackOrigin, type AdminCredentials, type HostRule } from "./http-access";
 import type { AwsEndpoint } from "./protocol/json11";
 
 export interface HttpServer {
@@ -40,6 +40,11 @@ export interface ListenOptions {
   readonly requireAdminCredentials?: boolean;
   /** Connections beyond this many are closed at once (--max-connections). */
   readonly maxConnections?: number;
+  /**
+   * The console's own check (src/console/app.ts): when admin credentials are required, a console request passes
+   * with a signed-in console session (or to the login page and assets) instead of the admin token.
+   */
+  readonly consoleAdmits?: (req: http.IncomingMessage) => boolean;
 }
 
 /**
@@ -61,6 +66,19 @@ const foreignPage = (req: http.IncomingMessage, anyOrigin: boolean): boolean =>
   req.headers.origin !== undefined && !anyOrigin && !isLoopbackOrigin(req.headers.origin);
 
 const HEALTH_PATH = "/_secretslite/health";
+const CONSOLE_PATH = "/_secretslite/ui";
+
+/** The console's paths (whether or not it is on): same-origin only, never CORS. */
+const isConsoleUrl = (url: string | undefined): boolean =>
+  url === CONSOLE_PATH || url?.startsWith(`${CONSOLE_PATH}/`) === true || url?.startsWith(`${CONSOLE_PATH}?`) === true;
+
+/** Origin names the page that sent the request; the console answers its own origin only (another port is another origin). */
+const foreignToConsole = (req: http.IncomingMessage): boolean => {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http";
+  return origin.toLowerCase() !== `${scheme}://${(req.headers.host ?? "").toLowerCase()}`;
+};
 
 const refuse = (res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => {
   const body = JSON.stringify({ message });
@@ -145,7 +163,9 @@ export async function listen(host: string, port: number, admin: Express, options
       if (awsCall) return refuseAwsCall(req, res, message);
       return refuse(res, 403, message);
     }
-    if (cors && applyCors(req, res, anyOrigin)) return;
+    // The console is a browser UI holding secrets: no CORS answer at all, whatever --verify-signatures allows the API.
+    const consoleUrl = isConsoleUrl(req.url);
+    if (cors && !consoleUrl && applyCors(req, res, anyOrigin)) return;
     if (awsCall) {
       if (aws !== undefined) return aws(req, res);
       res.writeHead(503, {
@@ -162,10 +182,17 @@ export async function listen(host: string, port: number, admin: Express, options
       return refuse(res, 404, `No route for ${req.method} ${req.url}. Admin routes have one spelling (lowercase, no trailing slash); the AWS endpoint is POST /.`);
     }
     // A bodiless POST is a "simple" request browsers send without asking: no other site's page may reach any admin route.
-    if (foreignPage(req, anyOrigin)) return refuse(res, 403, `Admin routes refuse requests from pages on ${req.headers.origin ?? ""}.`);
+    if (foreignPage(req, anyOrigin) || (consoleUrl && foreignToConsole(req))) return refuse(res, 403, `Admin routes refuse requests from pages on ${req.headers.origin ?? ""}.`);
     // Orchestrators probe health without credentials; it tells nothing but versions and readiness.
     const healthProbe = (req.method === "GET" || req.method === "HEAD") && path === HEALTH_PATH;
-    if (requireAdminCredentials && !healthProbe) {
+    // The console signs its users in itself (a session cookie made by its login page), and sends a browser there.
+    const consoleAdmitted = consoleUrl && options.consoleAdmits?.(req) === true;
+    if (requireAdminCredentials && !healthProbe && !consoleAdmitted) {
+      if (consoleUrl && options.consoleAdmits !== undefined && (req.method === "GET" || req.method === "HEAD") && req.headers[ADMIN_TOKEN_HEADER] === undefined && req.headers.authorization === undefined) {
+        res.writeHead(303, { Location: `${CONSOLE_PATH}/login?${new URLSearchParams({ next: req.url ?? CONSOLE_PATH }).toString()}`, "Content-Length": 0, "Cache-Control": "no-store" });
+        res.end();
+        return;
+      }
       const problem = options.adminCredentials === undefined ? "No admin credentials are configured." : adminCredentialsProblem(req, options.adminCredentials);
       if (problem !== undefined) return refuse(res, 401, problem, { "WWW-Authenticate": 'Bearer realm="secretslite"' });
     }

@@ -63,7 +63,7 @@ afterAll(() => {
 describe("npm pack", () => {
   it("packs package.json, README, LICENSE, CHANGELOG, bin and dist, and no sources, specs, scripts, fixtures or local state", () => {
     expect(packed).toEqual(
-      expect.arrayContaining(["package.json", "README.md", "LICENSE", "CHANGELOG.md", manifest.bin.secretslite!, "dist/cli.js", "dist/index.js", "dist/index.d.ts"]),
+      expect.arrayContaining(["package.json", "README.md", "LICENSE", "CHANGELOG.md", manifest.bin.secretslite!, "dist/cli.js", "dist/index.js", "dist/index.d.ts", "dist/console/assets/console.js", "dist/console/assets/console.css"]),
     );
     const strays = packed.filter((file) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+|dist\/.+)$/.test(file));
     expect(strays).toEqual([]);

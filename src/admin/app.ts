@@ -1,6 +1,6 @@
-// The express app behind the AWS endpoint: /_secretslite/health and /_secretslite/reset.
+// The express app behind the AWS endpoint: /_secretslite/health, /_secretslite/reset, /_secretslite/backup and the console (/_secretslite/ui).
 import path from "node:path";
-import express, { type Express, type Request } from "express";
+import express, { type Express, type Request, type Router } from "express";
 
 /** One account, one region, or one account's region; neither means everything. */
 export interface ResetPartition {
@@ -19,6 +19,8 @@ export interface AdminState {
   readonly startup?: () => object | undefined;
   /** Writes a consistent copy of the data dir (one LevelDB snapshot + the token's files) to `dir`; undefined --in-memory. */
   readonly backup?: (dir: string) => Promise<{ records: number }>;
+  /** The browser console's router (src/console/app.ts), mounted at /_secretslite/ui; absent with --no-console. */
+  readonly console?: Router;
 }
 
 export function createAdminApp(state: AdminState): Express {
@@ -87,6 +89,8 @@ export function createAdminApp(state: AdminState): Express {
       res.status(500).json({ status: "failed", message: error instanceof Error ? error.message : String(error) });
     }
   });
+
+  if (state.console !== undefined) app.use("/_secretslite/ui", state.console);
 
   app.use((req, res) => {
     res.status(404).json({ message: `No route for ${req.method} ${req.path}. The AWS endpoint is POST /.` });

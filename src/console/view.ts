@@ -35,3 +35,23 @@ export type PageHandler = (view: ConsoleView, query: Readonly<Record<string, str
  * CSRF token before it runs; it answers where to go next (post/redirect/get), or a page to show.
  */
 export type ActionHandler = (view: ConsoleView, form: Readonly<Record<string, string>>) => Promise<{ readonly redirect: string } | ConsolePage>;
+
+/** What the server says about itself (health's facts), for the overview: never a secret, never the admin token. */
+export interface ServerFacts {
+  readonly version: string;
+  /** When this process started serving. */
+  readonly startedAt: Date;
+  /** The start's summary (src/main.ts StartSummary: data dir, token, key specs outside it…); undefined while starting. */
+  readonly startup: object | undefined;
+  /** Storage and key store health; undefined while starting. */
+  readonly health: { storage: string; keyStore: { ok: boolean; kind: string; detail: string } } | undefined;
+}
+
+/** Who the console's user is, as the layout shows it. */
+export type ConsoleUser = { readonly kind: "open" } | { readonly kind: "admin" } | { readonly kind: "principal"; readonly arn: string; readonly accessKeyId: string };
+
+/** A view with what the router knows besides the API: the user and the server's facts. */
+export interface ConsoleViewWithFacts extends ConsoleView {
+  readonly user: ConsoleUser;
+  readonly server: ServerFacts;
+}

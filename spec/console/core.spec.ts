@@ -1,0 +1,289 @@
+// The console's router over HTTP against a started server: layout, security headers, same-origin and CSRF rules,
+// sign-in with --verify-signatures and --enforce-auth (views run as the principal), audit, and --no-console.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import request from "supertest";
+import { parseConfig } from "../../src/config";
+import { CONTENT_SECURITY_POLICY } from "../../src/console/app";
+import { html } from "../../src/console/html";
+import { actions, pages, streams } from "../../src/console/pages";
+import { temporaryDirs } from "../support/files";
+import { startTestServer, type TestServer } from "../support/server";
+
+const newDir = temporaryDirs("secretslite-console-spec-");
+const UI = "/_secretslite/ui";
+
+// Spec-only entries in the tables: a page listing secrets through view.call, and an action that echoes its form.
+// (The real pages are other modules'; these exercise the router and the view exactly as they do.)
+beforeAll(() => {
+  pages["spec-secrets"] = async (view) => {
+    const listed = (await view.call("secretsmanager", "ListSecrets", { MaxResults: 100 })) as { SecretList: Array<{ Name: string; Description?: string; CreatedDate: number }> };
+    return {
+      title: "Spec secrets",
+      body: html`<ul>${listed.SecretList.map((s) => html`<li class="secret" data-created="${typeof s.CreatedDate}">${s.Name} ${s.Description}</li>`)}</ul>
+<form method="post" action="${UI}/spec-echo"><input type="hidden" name="csrf" value="${view.csrfToken}"><button>go</button></form>
+<a class="self" href="${view.href(`${UI}/spec-secrets`)}">self</a><span class="scope">${view.account}/${view.region}</span>`,
+    };
+  };
+  streams["spec/stream"] = (_req, res, view) => {
+    res.writeHead(200, { "Content-Type": "text/event-stream" });
+    res.end(`data: ${view.account} ${view.region}\n\n`);
+  };
+  actions["spec-echo"] = async (_view, form) => ({ redirect: `${UI}/spec-secrets?echo=${encodeURIComponent(form.value ?? "")}` });
+});
+afterAll(() => {
+  delete pages["spec-secrets"];
+  delete actions["spec-echo"];
+  delete streams["spec/stream"];
+});
+
+const csrfOf = (text: string): string => /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? "";
+
+describe("console without sign-in (signatures unchecked)", () => {
+  let server: TestServer;
+  const auditFile = path.join(newDir(), "audit.jsonl");
+  beforeAll(async () => {
+    server = await startTestServer({ flags: ["--audit-log", auditFile] });
+    await server.secretsManager().send(new CreateSecretCommand({ Name: "console/app", Description: "<b>bold</b> & 'q'", SecretString: "v" }));
+  });
+  afterAll(() => server.close());
+
+  it("redirects /_secretslite/ui to the overview, keeping the account and region", async () => {
+    const answer = await request(server.url).get(`${UI}?account=111122223333&region=eu-west-1`);
+    expect(answer.status).toBe(303);
+    expect(answer.headers.location).toBe(`${UI}/overview?account=111122223333&region=eu-west-1`);
+  });
+
+  it("renders a page in the layout through view.call, escaped, with the API's wire shapes and the scope kept in links", async () => {
+    const answer = await request(server.url).get(`${UI}/spec-secrets`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(answer.text).toContain("<nav>");
+    for (const label of ["Overview", "Secrets", "KMS keys", "Calls"]) expect(answer.text).toContain(`>${label}</a>`);
+    expect(answer.text).toContain('<li class="secret" data-created="number">console/app &lt;b&gt;bold&lt;/b&gt; &amp; &#39;q&#39;</li>');
+    expect(answer.text).toContain('<script src="/_secretslite/ui/assets/console.js" defer></script>');
+    expect(answer.text).toContain(`href="${UI}/spec-secrets?account=000000000000&amp;region=us-east-1"`);
+    const other = await request(server.url).get(`${UI}/spec-secrets?account=111122223333&region=eu-west-1`);
+    expect(other.text).toContain('<span class="scope">111122223333/eu-west-1</span>');
+    expect(other.text).toContain(`href="${UI}/keys?account=111122223333&amp;region=eu-west-1"`);
+    // Another account holds no secrets: the view ran in the account the query names.
+    expect(other.text).not.toContain('class="secret"');
+  });
+
+  it("answers an unknown page 404 inside the layout, and a bad account 400", async () => {
+    const answer = await request(server.url).get(`${UI}/no-such-page`);
+    expect(answer.status).toBe(404);
+    expect(answer.text).toContain("<nav>");
+    expect(answer.text).toContain("The console has no page no-such-page.");
+    const bad = await request(server.url).get(`${UI}/spec-secrets?account=12`);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("account must be a 12-digit account id");
+  });
+
+  it("sets the CSP and the other security headers, no-store on pages, and makes an HttpOnly SameSite=Strict session cookie", async () => {
+    const answer = await request(server.url).get(`${UI}/spec-secrets`);
+    expect(answer.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self';");
+    expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+    expect(answer.headers["referrer-policy"]).toBe("same-origin");
+    expect(answer.headers["x-frame-options"]).toBe("DENY");
+    expect(answer.headers["cache-control"]).toBe("no-store");
+    expect(answer.headers["set-cookie"]?.[0]).toMatch(/^secretslite_console=[A-Za-z0-9_-]{43}; Path=\/_secretslite\/ui; HttpOnly; SameSite=Strict$/);
+  });
+
+  it("serves the assets from the package with their types and nosniff", async () => {
+    const css = await request(server.url).get(`${UI}/assets/console.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
+    expect(css.text).toBe(readFileSync(path.join(__dirname, "../../src/console/assets/console.css"), "utf8"));
+    const js = await request(server.url).get(`${UI}/assets/console.js`);
+    expect(js.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect(js.headers["x-content-type-options"]).toBe("nosniff");
+    expect((await request(server.url).get(`${UI}/assets/other.js`)).status).toBe(404);
+  });
+
+  it("refuses pages of other origins (another port of this machine included) and gives them no CORS answer", async () => {
+    for (const origin of ["http://evil.example", "http://127.0.0.1:1", "http://localhost:3000"]) {
+      const answer = await request(server.url).get(`${UI}/spec-secrets`).set("Origin", origin);
+      expect(answer.status).toBe(403);
+      expect(answer.headers["access-control-allow-origin"]).toBeUndefined();
+      const preflight = await request(server.url).options(`${UI}/spec-echo`).set("Origin", origin).set("Access-Control-Request-Method", "POST");
+      expect(preflight.headers["access-control-allow-origin"]).toBeUndefined();
+    }
+    // Fetch metadata without Origin: a cross-site subresource is refused, a navigation from elsewhere is not.
+    expect((await request(server.url).get(`${UI}/spec-secrets`).set("Sec-Fetch-Site", "same-site").set("Sec-Fetch-Mode", "no-cors")).status).toBe(403);
+    expect((await request(server.url).get(`${UI}/spec-secrets`).set("Sec-Fetch-Site", "cross-site").set("Sec-Fetch-Mode", "navigate")).status).toBe(200);
+    // Its own origin is answered, still without CORS headers.
+    const own = await request(server.url).get(`${UI}/spec-secrets`).set("Origin", server.url);
+    expect(own.status).toBe(200);
+    expect(own.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
+  it("runs an action only with the session's CSRF token and this origin; 403 otherwise", async () => {
+    const agent = request.agent(server.url);
+    const page = await agent.get(`${UI}/spec-secrets`);
+    const csrf = csrfOf(page.text);
+    expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const post = (fields: Record<string, string>, origin?: string) => {
+      const req = agent.post(`${UI}/spec-echo`).type("form").send(fields);
+      return origin === undefined ? req : req.set("Origin", origin);
+    };
+    expect((await post({ value: "x" }, server.url)).status).toBe(403);
+    expect((await post({ value: "x", csrf: "wrong" }, server.url)).status).toBe(403);
+    expect((await post({ value: "x", csrf }, undefined)).status).toBe(403);
+    // Another session's token is not this one's.
+    const otherCsrf = csrfOf((await request(server.url).get(`${UI}/spec-secrets`)).text);
+    expect((await post({ value: "x", csrf: otherCsrf }, server.url)).status).toBe(403);
+    const ok = await post({ value: "x", csrf }, server.url);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toBe(`${UI}/spec-secrets?echo=x`);
+    // A Referer of this origin stands in for a missing Origin.
+    expect((await agent.post(`${UI}/spec-echo`).type("form").send({ csrf }).set("Referer", `${server.url}${UI}/spec-secrets`)).status).toBe(303);
+  });
+
+  it("mounts a stream handler at <segment>/stream with the view's scope and the security headers; an unknown one is 404", async () => {
+    const answer = await request(server.url).get(`${UI}/spec/stream?region=eu-west-1`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toBe("text/event-stream");
+    expect(answer.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    expect(answer.headers["cache-control"]).toBe("no-store");
+    expect(answer.text).toBe("data: 000000000000 eu-west-1\n\n");
+    expect((await request(server.url).get(`${UI}/other/stream`)).status).toBe(404);
+  });
+
+  it("audits the console's calls like API calls, with the console's user agent", async () => {
+    await request(server.url).get(`${UI}/spec-secrets`);
+    const events = readFileSync(auditFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { eventName: string; userAgent: string; recipientAccountId: string });
+    const listed = events.filter((event) => event.eventName === "ListSecrets");
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.every((event) => event.userAgent === "secretslite-console")).toBe(true);
+  });
+});
+
+describe("console with --verify-signatures", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const credentials = path.join(newDir(), "credentials");
+    writeFileSync(credentials, "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+    server = await startTestServer({ flags: ["--verify-signatures", "--credentials-file", credentials] });
+  });
+  afterAll(() => server.close());
+
+  it("sends a browser without a session to the login page, refuses a wrong admin token, and signs in with the right one", async () => {
+    const first = await request(server.url).get(`${UI}/spec-secrets`);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe(`${UI}/login?next=%2F_secretslite%2Fui%2Fspec-secrets`);
+    expect((await request(server.url).post(`${UI}/spec-echo`).set("Origin", server.url)).status).toBe(401);
+    expect((await request(server.url).get(`${UI}/spec/stream`)).status).toBe(303);
+    // The login page and the assets need no session.
+    expect((await request(server.url).get(`${UI}/assets/console.css`)).status).toBe(200);
+
+    const agent = request.agent(server.url);
+    const login = await agent.get(`${UI}/login?next=%2F_secretslite%2Fui%2Fspec-secrets`);
+    expect(login.status).toBe(200);
+    expect(login.text).toContain('name="token"');
+    const csrf = csrfOf(login.text);
+    const wrong = await agent.post(`${UI}/login`).type("form").set("Origin", server.url).send({ csrf, token: "not-the-token", next: `${UI}/spec-secrets` });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain("That is not this server&#39;s admin token.");
+    expect((await agent.get(`${UI}/spec-secrets`)).status).toBe(303);
+    // No CSRF token: even the right admin token is refused (login CSRF).
+    expect((await agent.post(`${UI}/login`).type("form").set("Origin", server.url).send({ token: server.adminToken })).status).toBe(403);
+    const right = await agent.post(`${UI}/login`).type("form").set("Origin", server.url).send({ csrf, token: server.adminToken, next: `${UI}/spec-secrets` });
+    expect(right.status).toBe(303);
+    expect(right.headers.location).toBe(`${UI}/spec-secrets`);
+    const page = await agent.get(`${UI}/spec-secrets`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("admin token holder");
+
+    // Logout ends the session: the same cookie is sent to the login page again.
+    const logout = await agent.post(`${UI}/logout`).type("form").set("Origin", server.url).send({ csrf: csrfOf(page.text) });
+    expect(logout.status).toBe(303);
+    expect((await agent.get(`${UI}/spec-secrets`)).status).toBe(303);
+  });
+});
+
+describe("console with --enforce-auth", () => {
+  const ADMIN = { accessKeyId: "AKIACONSOLEADMIN0001", secretAccessKey: "console-admin-secret-key-000000000000000" };
+  const NOBODY = { accessKeyId: "AKIACONSOLENOBODY001", secretAccessKey: "console-nobody-secret-key-00000000000000" };
+  let server: TestServer;
+  beforeAll(async () => {
+    const file = path.join(newDir(), "principals.yaml");
+    writeFileSync(
+      file,
+      [
+        "policies:",
+        "  admin:",
+        '    Version: "2012-10-17"',
+        "    Statement:",
+        "      - { Effect: Allow, Action: ['secretsmanager:*', 'kms:*'], Resource: '*' }",
+        "principals:",
+        `  - { accessKeyId: ${ADMIN.accessKeyId}, secretAccessKey: ${ADMIN.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/admin", policies: [admin] }`,
+        `  - { accessKeyId: ${NOBODY.accessKeyId}, secretAccessKey: ${NOBODY.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/nobody" }`,
+        "",
+      ].join("\n"),
+    );
+    server = await startTestServer({ flags: ["--enforce-auth", "--principals", file] });
+    const client = new SecretsManagerClient({ endpoint: server.url, region: "us-east-1", credentials: ADMIN, maxAttempts: 1 });
+    await client.send(new CreateSecretCommand({ Name: "enforced/app", SecretString: "v" }));
+    client.destroy();
+  });
+  afterAll(() => server.close());
+
+  const signIn = async (keys: { accessKeyId: string; secretAccessKey: string }) => {
+    const agent = request.agent(server.url);
+    const csrf = csrfOf((await agent.get(`${UI}/login`)).text);
+    const answer = await agent.post(`${UI}/login`).type("form").set("Origin", server.url).send({ csrf, ...keys, next: `${UI}/spec-secrets` });
+    return { agent, answer };
+  };
+
+  it("refuses the admin token's form and a wrong secret key; a principal's keys sign in", async () => {
+    const { answer } = await signIn({ accessKeyId: ADMIN.accessKeyId, secretAccessKey: "wrong" });
+    expect(answer.status).toBe(401);
+    expect(answer.text).toContain("not a pair the principals file holds");
+    const unknown = await signIn({ accessKeyId: "AKIANOTINTHEFILE0001", secretAccessKey: ADMIN.secretAccessKey });
+    expect(unknown.answer.status).toBe(401);
+    const ok = await signIn(ADMIN);
+    expect(ok.answer.status).toBe(303);
+  });
+
+  it("runs each view as the signed-in principal: AccessDeniedException for one, the list for the other", async () => {
+    const admin = await signIn(ADMIN);
+    const adminPage = await admin.agent.get(`${UI}/spec-secrets`);
+    expect(adminPage.status).toBe(200);
+    expect(adminPage.text).toContain('<span class="principal" title="AKIACONSOLEADMIN0001">arn:aws:iam::111122223333:user/admin</span>');
+    expect(adminPage.text).toContain('>enforced/app </li>');
+    // The principal's account, whatever the query says.
+    expect(adminPage.text).toContain('<span class="scope">111122223333/us-east-1</span>');
+    expect(adminPage.text).toContain(`href="${UI}/keys?account=111122223333&amp;region=us-east-1"`);
+
+    const nobody = await signIn(NOBODY);
+    const denied = await nobody.agent.get(`${UI}/spec-secrets`);
+    expect(denied.status).toBe(400);
+    expect(denied.text).toContain('<code class="error-type">AccessDeniedException</code>');
+    expect(denied.text).toContain("User: arn:aws:iam::111122223333:user/nobody is not authorized to perform: secretsmanager:ListSecrets");
+    expect(denied.text).toContain("<nav>");
+  });
+});
+
+describe("--no-console", () => {
+  it("parses the flag and its variable", () => {
+    expect(parseConfig(["--no-console"], {})?.console).toBe(false);
+    expect(parseConfig([], { SECRETSLITE_NO_CONSOLE: "1" })?.console).toBe(false);
+    expect(parseConfig([], {})?.console).toBe(true);
+  });
+
+  it("answers the console's paths 404 like any unknown admin path", async () => {
+    const server = await startTestServer({ flags: ["--no-console"] });
+    try {
+      for (const route of [UI, `${UI}/overview`, `${UI}/login`, `${UI}/assets/console.js`]) {
+        const answer = await request(server.url).get(route);
+        expect(answer.status).toBe(404);
+        expect(answer.headers["content-security-policy"]).toBeUndefined();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
