@@ -4,6 +4,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createAdminApp } from "./admin/app";
 import { createConsole, type Console } from "./console/app";
+import { CallRing } from "./console/calls";
+import type { ConsoleActions } from "./console/pages/actions";
+import type { OverviewFacts, PartitionCounts } from "./console/pages/overview";
 import { AuditLog } from "./audit/audit-log";
 import type { Config } from "./config";
 import type { KeyStore } from "./crypto/key-store";
@@ -24,7 +27,7 @@ import { Replicas } from "./services/secretsmanager/replication";
 import { Rotations } from "./services/secretsmanager/rotation";
 import { loadRotationFunctions, RotationFunctions, urlTarget } from "./services/secretsmanager/rotation-functions";
 import { applySeed, checkSeed, concatPlans, readSeedFile, selects, wipePartitions, type PartitionSelector, type SeedPlan } from "./seed";
-import { everything, kindOfKey } from "./storage/keys";
+import { everything, kindOfKey, partitionOfKey } from "./storage/keys";
 import { openLevelStore, openMemoryStore } from "./storage/level-store";
 import { makePrivate } from "./storage/private-dir";
 import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
@@ -165,6 +168,28 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     !seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() };
   const startedAt = clock.now();
   const version = packageVersion();
+  // The last calls, whatever the audit-log setting: the console's Calls page and its live list (src/console/calls.ts).
+  const calls = config.console ? new CallRing() : undefined;
+  const overview: OverviewFacts = {
+    health,
+    version,
+    nodeVersion: process.version,
+    dataLocation: config.inMemory ? "in memory" : config.dataDir,
+    startedAt,
+    token: {
+      label: config.pkcs11.tokenLabel ?? (config.inMemory ? "a SoftHSM2 token in a temporary directory" : `the SoftHSM2 token in ${path.join(config.dataDir, "token")}`),
+      supports: (spec) => keyStore?.supports(spec),
+    },
+    partitions: async () => (store === undefined ? [] : countPartitions(store)),
+  };
+  const consoleActions: ConsoleActions = {
+    reset,
+    applySeed: async (plan) => {
+      if (kms === undefined || secrets === undefined) throw new Error("secretslite is not started");
+      await applySeed(plan, { kms, secrets }, clock);
+      await secrets.replicas?.sweep();
+    },
+  };
   // The console runs the API's own operations as its user (src/console/context.ts): it needs what the endpoint does.
   const browserConsole: Console | undefined = !config.console
     ? undefined
@@ -179,6 +204,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
         adminToken,
         secure: config.tls !== undefined,
         facts: () => ({ version, startedAt, startup: summary, health: health() }),
+        server: { ring: calls as CallRing, overview, actions: consoleActions },
       });
   const admin = createAdminApp({
     startup: () => summary,
@@ -214,6 +240,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   const url = `${tls === undefined ? "http" : "https"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${http.port}`;
 
   const closeResources = async (): Promise<void> => {
+    // Open live lists would keep the listener from closing.
+    calls?.closeStreams();
     await rotations?.close();
     await replicas?.close();
     await secrets?.close();
@@ -292,6 +320,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       verifier,
       principals,
       enforceAuth: config.enforceAuth,
+      ...(calls === undefined ? {} : { onCall: calls.record }),
       clock,
       domains: { kms, secrets },
       logger,
@@ -329,6 +358,25 @@ export async function startSecretslite(config: Config, options: StartOptions = {
       return closing;
     },
   };
+}
+
+/** KMS keys and secrets per account and region (the console's overview): one pass over the keys, no value read. */
+async function countPartitions(store: Store): Promise<PartitionCounts[]> {
+  const byPartition = new Map<string, { account: string; region: string; kmsKeys: number; secrets: number }>();
+  for await (const [key] of store.range({ ...everything, values: false })) {
+    const kind = kindOfKey(key);
+    if (kind !== "kms-key" && kind !== "secret") continue;
+    const { account, region } = partitionOfKey(key);
+    const id = `${account}/${region}`;
+    let counts = byPartition.get(id);
+    if (counts === undefined) {
+      counts = { account, region, kmsKeys: 0, secrets: 0 };
+      byPartition.set(id, counts);
+    }
+    if (kind === "kms-key") counts.kmsKeys++;
+    else counts.secrets++;
+  }
+  return [...byPartition.values()];
 }
 
 /** KMS keys and secrets in storage, in every account and region: one pass over the keys. */

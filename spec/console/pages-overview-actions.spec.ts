@@ -229,8 +229,8 @@ describe("console pages: calls, overview, actions", () => {
     it("renders the forms with the session's CSRF token", async () => {
       const body = bodyOf(await actionsPage(viewOf(server), {}));
       expect(body.match(/<input type="hidden" name="csrf" value="csrf-token-of-the-spec">/g)).toHaveLength(2);
-      expect(body).toContain('<form class="reset" method="post" action="/_secretslite/ui/actions/reset">');
-      expect(body).toContain('<form class="seed" method="post" action="/_secretslite/ui/actions/seed">');
+      expect(body).toContain('<form class="reset" method="post" data-confirm="Reset the chosen keys and secrets? Their values and key material are gone for good." action="/_secretslite/ui/reset">');
+      expect(body).toContain('<form class="seed" method="post" action="/_secretslite/ui/seed">');
     });
   });
 

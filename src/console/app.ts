@@ -10,7 +10,7 @@ import { models } from "../generated";
 import { createConsoleView, type ConsoleServices } from "./context";
 import { html, type Html } from "./html";
 import { bare, layout, type Frame } from "./layout";
-import { actions, pages, streams } from "./pages";
+import { consoleTables } from "./pages";
 import { clearedCookie, CONSOLE_PATH, sameSecret, sessionCookie, Sessions, type Session } from "./session";
 import type { ConsolePage, ConsoleUser, ConsoleViewWithFacts } from "./view";
 
@@ -84,6 +84,7 @@ export interface Console {
 }
 
 export function createConsole(services: ConsoleServices): Console {
+  const { pages, actions, streams } = consoleTables(services.server);
   const sessions = new Sessions();
   const needsLogin = services.verifySignatures;
   const assets = new Map<string, Buffer>();

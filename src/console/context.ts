@@ -1,6 +1,7 @@
 // The ConsoleView: each call is the wire's own path after the HTTP layer — the same request context, the same model
 // validation, the same operation tables, the same audit event and the same wire encoding — as the console's user.
 import { randomUUID } from "node:crypto";
+import type { ServerParts } from "./pages";
 import type { IncomingMessage } from "node:http";
 import type { AuditLog } from "../audit/audit-log";
 import { recordCall, requestAudit } from "../audit/events";
@@ -50,6 +51,8 @@ export interface ConsoleServices {
   /** Served over TLS: the session cookie is Secure. */
   readonly secure: boolean;
   readonly facts: () => ServerFacts;
+  /** The calls ring, the overview's facts and the admin actions (pages/index.ts). */
+  readonly server: ServerParts;
 }
 
 export interface ViewRequest {
@@ -95,6 +98,28 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
     }
     const ctx = createRequestContext(randomUUID(), auth, services.defaultAccount, services.clock, domains, audit, entry?.principal.account, caller);
     let decoded: Record<string, unknown> | undefined;
+    const started = performance.now();
+    // An action's calls (a reveal is a GetSecretValue) show in the Calls page like the wire's; a page's reads do not,
+    // or every look at the console would push the calls being debugged out of the ring.
+    const answered = (status: number, error: AwsError | undefined): void => {
+      if (request.req.method !== "POST") return;
+      services.server.ring.record({
+        requestId: ctx.requestId,
+        startedAt: now.getTime(),
+        durationMs: performance.now() - started,
+        service,
+        operation: operationName,
+        accessKeyId,
+        principalArn: entry?.principal.arn,
+        account: ctx.scope.account,
+        region: ctx.scope.region,
+        input: decoded,
+        body: undefined,
+        status,
+        errorCode: error?.code,
+        errorMessage: error?.message,
+      });
+    };
     try {
       if (!MODELLED[service].has(operationName)) throw unknownOperation(`${service} has no operation ${operationName}`);
       // Exactly as json11.ts: the model's validation, then the operation table.
@@ -103,6 +128,7 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
       if (operation === undefined) throw unknownOperation(`${service} ${operationName} is not implemented`);
       const output = await operation(decoded, ctx);
       if (ctx.audit !== undefined) recordCall(ctx, { service, operation: operationName, input: decoded, output, eventId: ctx.audit.eventId });
+      answered(200, undefined);
       // Through JSON, as the SDK receives it: dates as epoch seconds, bytes as base64, absent members gone.
       return JSON.parse(JSON.stringify(toWire(output ?? {}))) as unknown;
     } catch (thrown) {
@@ -113,6 +139,7 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
             ? thrown
             : internalFailure(thrown);
       if (ctx.audit !== undefined) recordCall(ctx, { service, operation: operationName, input: decoded, error, eventId: ctx.audit.eventId });
+      answered(error.status ?? 400, error);
       throw error;
     }
   };

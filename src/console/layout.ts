@@ -20,6 +20,7 @@ const NAV: ReadonlyArray<readonly [segment: string, label: string]> = [
   ["secrets", "Secrets"],
   ["keys", "KMS keys"],
   ["calls", "Calls"],
+  ["actions", "Actions"],
 ];
 
 function who(user: ConsoleUser | undefined): Html | string {
@@ -41,6 +42,17 @@ export function layout(page: ConsolePage, frame: Frame): string {
   const nav = NAV.map(
     ([segment, label]) => html`<a href="${frame.href(`${CONSOLE_PATH}/${segment}`)}"${segment === frame.current ? html` aria-current="page"` : ""}>${label}</a>`,
   );
+  const header = html`<header>
+  <a class="brand" href="${frame.href(`${CONSOLE_PATH}/overview`)}">secretslite</a>
+  <nav>${nav}</nav>
+  ${switcher}
+  <div class="user">Signed in: ${who(frame.user)} ${logout}</div>
+</header>`;
+  return documentOf(page, { script: true, bodyClass: undefined, header });
+}
+
+/** The one HTML document every console page is: head (stylesheet, and the script unless bare), the page's title and body. */
+function documentOf(page: ConsolePage, parts: { readonly script: boolean; readonly bodyClass: string | undefined; readonly header: Html | undefined }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -48,15 +60,10 @@ export function layout(page: ConsolePage, frame: Frame): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${page.title} · secretslite</title>
 <link rel="stylesheet" href="${CONSOLE_PATH}/assets/console.css">
-<script src="${CONSOLE_PATH}/assets/console.js" defer></script>
+${parts.script ? html`<script src="${CONSOLE_PATH}/assets/console.js" defer></script>` : ""}
 </head>
-<body>
-<header>
-  <a class="brand" href="${frame.href(`${CONSOLE_PATH}/overview`)}">secretslite</a>
-  <nav>${nav}</nav>
-  ${switcher}
-  <div class="user">Signed in: ${who(frame.user)} ${logout}</div>
-</header>
+<body${parts.bodyClass === undefined ? "" : html` class="${parts.bodyClass}"`}>
+${parts.header ?? ""}
 <main>
 <h1>${page.title}</h1>
 ${page.body}
@@ -68,20 +75,5 @@ ${page.body}
 
 /** A page outside the frame (the login page): no navigation, nothing the user may not see yet. */
 export function bare(page: ConsolePage): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${page.title} · secretslite</title>
-<link rel="stylesheet" href="${CONSOLE_PATH}/assets/console.css">
-</head>
-<body class="bare">
-<main>
-<h1>${page.title}</h1>
-${page.body}
-</main>
-</body>
-</html>
-`.text;
+  return documentOf(page, { script: false, bodyClass: "bare", header: undefined });
 }

@@ -14,8 +14,8 @@ export interface ConsoleActions {
 }
 
 export const ACTIONS_PATH = "/_secretslite/ui/actions";
-export const RESET_PATH = "/_secretslite/ui/actions/reset";
-export const SEED_PATH = "/_secretslite/ui/actions/seed";
+export const RESET_PATH = "/_secretslite/ui/reset";
+export const SEED_PATH = "/_secretslite/ui/seed";
 
 /** As the admin route checks them (src/admin/app.ts). */
 const ACCOUNT = /^\d{12}$/;
@@ -47,7 +47,7 @@ function actionsBody(view: ConsoleView, notice: { done?: string; problem?: strin
   ${notice.problem === undefined ? "" : html`<div class="notice notice-error" role="alert"><p>The action failed:</p><pre>${notice.problem}</pre></div>`}
   <h2>Reset</h2>
   <p>Wipes KMS keys and secrets (backing keys included) and applies the start's seed again, as <code>POST /_secretslite/reset</code> does.</p>
-  <form class="reset" method="post" action="${RESET_PATH}">
+  <form class="reset" method="post" data-confirm="Reset the chosen keys and secrets? Their values and key material are gone for good." action="${RESET_PATH}">
     ${csrfField(view)}
     <label>Account <input type="text" name="account" value="${view.account}" pattern="\\d{12}" inputmode="numeric"></label>
     <label>Region <input type="text" name="region" value="${view.region}"></label>
@@ -87,7 +87,7 @@ export function resetPartitionOf(form: Readonly<Record<string, string>>): ResetP
   return { ...(needsAccount ? { account } : {}), ...(needsRegion ? { region } : {}) };
 }
 
-/** POST /_secretslite/ui/actions/reset: the admin route's reset of the chosen partition, then back to the actions page. */
+/** POST /_secretslite/ui/reset: the admin route's reset of the chosen partition, then back to the actions page. */
 export function resetAction(actions: ConsoleActions): ActionHandler {
   return async (view, form) => {
     const partition = resetPartitionOf(form);
@@ -117,7 +117,7 @@ export function seedPlanOf(text: string, defaultAccount: string): SeedPlan {
   return checkSeed(document, source, defaultAccount);
 }
 
-/** POST /_secretslite/ui/actions/seed: checks and applies the pasted seed; a mistake is shown with the text kept. */
+/** POST /_secretslite/ui/seed: checks and applies the pasted seed; a mistake is shown with the text kept. */
 export function seedAction(actions: ConsoleActions): ActionHandler {
   return async (view, form): Promise<{ redirect: string } | ConsolePage> => {
     const text = form.seed ?? "";

@@ -1,4 +1,5 @@
 // A KMS key's page: metadata, aliases, rotations, key policy, grants, last usage, and the public key (PEM) of an asymmetric key.
+import { snippets, snippetsBlock } from "./actions";
 import type {
   DescribeKeyResponse,
   GetKeyLastUsageResponse,
@@ -43,7 +44,8 @@ export const keyPage: PageHandler = async (view, query) => {
       <section class="grants"><h3>Grants</h3>${grants.ok ? grantTable(grants.value) : sectionError(grants.error)}</section>
       <section class="last-usage"><h3>Last usage</h3>${usage.ok ? lastUsage(usage.value) : sectionError(usage.error)}</section>
       <section class="tags"><h3>Tags</h3>${tags.ok ? tagList(tags.value) : sectionError(tags.error)}</section>
-      ${publicKey === undefined ? "" : html`<section class="public-key"><h3>Public key</h3>${publicKey.ok ? pem(keyId, publicKey.value) : sectionError(publicKey.error)}</section>`}`,
+      ${publicKey === undefined ? "" : html`<section class="public-key"><h3>Public key</h3>${publicKey.ok ? pem(keyId, publicKey.value) : sectionError(publicKey.error)}</section>`}
+      <section class="snippets"><h3>Use it</h3>${snippetsBlock(snippets("key", arn, view.account, view.region))}</section>`,
   };
 };
 

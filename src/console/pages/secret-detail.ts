@@ -1,4 +1,5 @@
 // A secret's page (versions as a timeline with their labels, rotation, replication, tags, policy, key) and its Reveal action.
+import { snippets, snippetsBlock } from "./actions";
 import type {
   DescribeSecretResponse,
   GetResourcePolicyResponse,
@@ -24,6 +25,7 @@ export const secretPage: PageHandler = async (view, query) => {
     title: `Secret ${secret.Name ?? id}`,
     body: html`<section class="summary">
         <h2>${secret.Name}</h2>
+        ${snippetsBlock(snippets("secret", arn, view.account, view.region))}
         <dl>
           <dt>ARN</dt><dd><code>${arn}</code></dd>
           <dt>Description</dt><dd>${secret.Description ?? html`<span class="muted">—</span>`}</dd>
@@ -73,7 +75,8 @@ async function allVersions(view: ConsoleView, arn: string): Promise<SecretVersio
   return versions;
 }
 
-const time = (value: unknown): number => (value instanceof Date ? value.getTime() : 0);
+/** A date as view.call answers it (the wire's epoch seconds), or as a Date: milliseconds for ordering. */
+const time = (value: unknown): number => (value instanceof Date ? value.getTime() : typeof value === "number" ? value * 1000 : 0);
 
 function timeline(view: ConsoleView, arn: string, versions: readonly SecretVersionsListEntry[]): Html {
   if (versions.length === 0) return html`<p class="muted">No versions.</p>`;
