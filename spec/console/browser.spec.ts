@@ -31,6 +31,7 @@ import { launchBrowser } from "../support/browser";
 import { temporaryDirs } from "../support/files";
 import { eventually, functionArn } from "../support/rotation-function";
 import { startTestServer, type TestServer } from "../support/server";
+import { writePrincipalsFile } from "../support/principals";
 
 // Run in the page by playwright (the spec's tsconfig has no DOM library).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -292,20 +293,7 @@ describe("the console in Chromium under --enforce-auth: sign-in, the CSP, other 
   };
 
   beforeAll(async () => {
-    const file = path.join(newDir(), "principals.yaml");
-    writeFileSync(
-      file,
-      [
-        "policies:",
-        "  admin:",
-        '    Version: "2012-10-17"',
-        "    Statement:",
-        "      - { Effect: Allow, Action: ['secretsmanager:*', 'kms:*'], Resource: '*' }",
-        "principals:",
-        `  - { accessKeyId: ${ADMIN.accessKeyId}, secretAccessKey: ${ADMIN.secretAccessKey}, arn: "arn:aws:iam::${PRINCIPAL_ACCOUNT}:user/browser-admin", policies: [admin] }`,
-        "",
-      ].join("\n"),
-    );
+    const file = writePrincipalsFile(newDir(), [{ ...ADMIN, arn: `arn:aws:iam::${PRINCIPAL_ACCOUNT}:user/browser-admin`, policies: ["admin"] }]);
     server = await startTestServer({ flags: ["--enforce-auth", "--principals", file] });
     sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
     await sm.send(new CreateSecretCommand({ Name: "browser/visible-only-here", SecretString: "v" }));

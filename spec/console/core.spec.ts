@@ -9,6 +9,7 @@ import { parseConfig } from "../../src/config";
 import { CONTENT_SECURITY_POLICY } from "../../src/console/app";
 import { temporaryDirs } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
+import { writePrincipalsFile } from "../support/principals";
 
 const newDir = temporaryDirs("secretslite-console-spec-");
 const UI = "/_secretslite/ui";
@@ -242,21 +243,10 @@ describe("console with --enforce-auth", () => {
   const NOBODY = { accessKeyId: "AKIACONSOLENOBODY001", secretAccessKey: "console-nobody-secret-key-00000000000000" };
   let server: TestServer;
   beforeAll(async () => {
-    const file = path.join(newDir(), "principals.yaml");
-    writeFileSync(
-      file,
-      [
-        "policies:",
-        "  admin:",
-        '    Version: "2012-10-17"',
-        "    Statement:",
-        "      - { Effect: Allow, Action: ['secretsmanager:*', 'kms:*'], Resource: '*' }",
-        "principals:",
-        `  - { accessKeyId: ${ADMIN.accessKeyId}, secretAccessKey: ${ADMIN.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/admin", policies: [admin] }`,
-        `  - { accessKeyId: ${NOBODY.accessKeyId}, secretAccessKey: ${NOBODY.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/nobody" }`,
-        "",
-      ].join("\n"),
-    );
+    const file = writePrincipalsFile(newDir(), [
+      { ...ADMIN, arn: "arn:aws:iam::111122223333:user/admin", policies: ["admin"] },
+      { ...NOBODY, arn: "arn:aws:iam::111122223333:user/nobody" },
+    ]);
     server = await startTestServer({ flags: ["--enforce-auth", "--principals", file] });
     const client = new SecretsManagerClient({ endpoint: server.url, region: "us-east-1", credentials: ADMIN, maxAttempts: 1 });
     await client.send(new CreateSecretCommand({ Name: "enforced/app", SecretString: "v" }));

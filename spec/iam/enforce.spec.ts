@@ -1,12 +1,11 @@
 // --enforce-auth: each request authorized as AWS would, through the SDK with different principals on a started server.
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { parseConfig } from "../../src/config";
 import { temporaryDirs } from "../support/files";
 import { REGION, startTestServer, type TestServer } from "../support/server";
 import { errorOf } from "../support/errors";
+import { writePrincipalsFile } from "../support/principals";
 
 const newDir = temporaryDirs("secretslite-enforce-spec-");
 
@@ -19,27 +18,20 @@ const READER: Keys = { accessKeyId: "AKIAREADER0000000001", secretAccessKey: "re
 const NOBODY: Keys = { accessKeyId: "AKIANOBODY0000000001", secretAccessKey: "nobody-secret-access-key-00000000000000" };
 
 function principalsFile(): string {
-  const file = path.join(newDir(), "principals.yaml");
-  writeFileSync(
-    file,
+  return writePrincipalsFile(
+    newDir(),
     [
-      "policies:",
-      "  admin:",
-      '    Version: "2012-10-17"',
-      "    Statement:",
-      "      - { Effect: Allow, Action: ['secretsmanager:*', 'kms:*'], Resource: '*' }",
-      "  read-app:",
-      '    Version: "2012-10-17"',
-      "    Statement:",
-      "      - { Sid: ReadApp, Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: 'arn:aws:secretsmanager:*:111122223333:secret:app/*' }",
-      "principals:",
-      `  - { accessKeyId: ${ADMIN.accessKeyId}, secretAccessKey: ${ADMIN.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/admin", policies: [admin] }`,
-      `  - { accessKeyId: ${READER.accessKeyId}, secretAccessKey: ${READER.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/reader", policies: [read-app] }`,
-      `  - { accessKeyId: ${NOBODY.accessKeyId}, secretAccessKey: ${NOBODY.secretAccessKey}, arn: "arn:aws:iam::111122223333:user/nobody" }`,
-      "",
-    ].join("\n"),
+      { ...ADMIN, arn: "arn:aws:iam::111122223333:user/admin", policies: ["admin"] },
+      { ...READER, arn: "arn:aws:iam::111122223333:user/reader", policies: ["read-app"] },
+      { ...NOBODY, arn: "arn:aws:iam::111122223333:user/nobody" },
+    ],
+    {
+      "read-app": {
+        Version: "2012-10-17",
+        Statement: [{ Sid: "ReadApp", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:*:111122223333:secret:app/*" }],
+      },
+    },
   );
-  return file;
 }
 
 describe("--enforce-auth", () => {
