@@ -10,6 +10,10 @@
 //   node:http and secretslite under each, back to back, and what each generator lets the server reach.
 //   Each row also shows each server's CPU µs per request (Linux /proc); scripts/bench/profile-summary.js reads
 //   what --profile writes.
+//   --console runs only the console section: each console page (overview, secrets list pages, a secret, keys, a key,
+//   calls) with --console-secrets secrets (default 10,000) and 50 KMS keys, --console-loads sequential loads each
+//   (default 30), median and p95 beside the bare node:http floor; the full run ends with it ("console pages" in
+//   --operations names it).
 //   --scale also compares GetSecretValue with 1,000 and with 100,000 stored secrets (takes a few minutes).
 //   --sync also runs the write operations (CreateKey, CreateSecret, PutSecretValue) on two servers, --sync never
 //   and --sync always (fsync before each acknowledged write), alternately, and prints what the fsync costs.
@@ -30,6 +34,7 @@ const autocannon = require("autocannon");
 const aws4 = require("aws4");
 const { findWrk, runWrk } = require("./bench/wrk");
 const { findMoto, startMoto } = require("./bench/moto");
+const { consolePages } = require("./bench/console");
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +46,9 @@ const { values } = parseArgs({
     operations: { type: "string" },
     generator: { type: "string" },
     compare: { type: "boolean", default: false },
+    console: { type: "boolean", default: false },
+    "console-secrets": { type: "string", default: "10000" },
+    "console-loads": { type: "string", default: "30" },
   },
 });
 const WRK = findWrk();
@@ -563,6 +571,20 @@ async function enforceCost(work, credentialsFile, principalsFile) {
 const fmtCpu = (us) => (us === undefined ? "-" : Math.round(us));
 const fmt = (n) => (n < 10 ? n.toFixed(2) : Math.round(n).toString());
 
+/** The console section: its own server, seeded at scale, each page timed beside the bare server (scripts/bench/console.js). */
+async function consoleSection(work, bare) {
+  const server = await startSecretslite(path.join(work, "console"), []);
+  try {
+    await consolePages(server, bare, { call, signed, templated, load, token, fmt }, {
+      secrets: Number(values["console-secrets"]),
+      keys: 50,
+      loads: Number(values["console-loads"]),
+    });
+  } finally {
+    await stopProcess(server);
+  }
+}
+
 async function main() {
   const work = mkdtempSync(path.join(os.tmpdir(), "secretslite-bench-"));
   const credentialsFile = path.join(work, "credentials");
@@ -574,6 +596,15 @@ async function main() {
   console.log(`secretslite bench: ${SECONDS}s per run, node ${process.version}, ${os.cpus().length} cores; c = concurrent connections`);
 
   const bare = await startProcess([bareScript], "bare node:http");
+  if (values.console) {
+    try {
+      await consoleSection(work, bare);
+    } finally {
+      await stopProcess(bare);
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   const floorScript = path.join(work, "token-floor.js");
   writeFileSync(floorScript, TOKEN_FLOOR_SERVER);
   const { ensureSoftHsmToken } = require("../dist/crypto/softhsm-bootstrap");
@@ -686,6 +717,7 @@ async function main() {
       console.log(`100,000 / 1,000 secrets: ${(large.rps / small.rps).toFixed(2)}× the throughput`);
     }
     if (values.sync) await syncCost(work);
+    if (ONLY === undefined || ONLY.has("console pages")) await consoleSection(work, bare);
   } finally {
     if (moto !== undefined) await stopProcess(moto);
     await stopProcess(bare);
