@@ -27,7 +27,7 @@ import { Replicas } from "./services/secretsmanager/replication";
 import { Rotations } from "./services/secretsmanager/rotation";
 import { loadRotationFunctions, RotationFunctions, urlTarget } from "./services/secretsmanager/rotation-functions";
 import { applySeed, checkSeed, concatPlans, readSeedFile, selects, wipePartitions, type PartitionSelector, type SeedPlan } from "./seed";
-import { everything, kindOfKey, partitionOfKey } from "./storage/keys";
+import { everything, GLOBAL, kindRange, partitionOfKey, scopeRange, type Partition } from "./storage/keys";
 import { openLevelStore, openMemoryStore } from "./storage/level-store";
 import { makePrivate } from "./storage/private-dir";
 import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
@@ -360,34 +360,43 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   };
 }
 
-/** KMS keys and secrets per account and region (the console's overview): one pass over the keys, no value read. */
+/**
+ * KMS keys and secrets per account and region (the console's overview, on every load). It reads keys only, and only
+ * those two kinds: a partition is found with one one-key seek, then its "kms-key" and "secret" ranges are counted,
+ * and the next seek starts past the partition. The versions, the ListSecrets indexes, grants and aliases (five or
+ * more records per secret) are never walked, so the cost grows with the keys and secrets alone; scanning every
+ * stored key took 190 ms with 10,000 secrets (npm run bench -- --console).
+ */
 async function countPartitions(store: Store): Promise<PartitionCounts[]> {
-  const byPartition = new Map<string, { account: string; region: string; kmsKeys: number; secrets: number }>();
-  for await (const [key] of store.range({ ...everything, values: false })) {
-    const kind = kindOfKey(key);
-    if (kind !== "kms-key" && kind !== "secret") continue;
-    const { account, region } = partitionOfKey(key);
-    const id = `${account}/${region}`;
-    let counts = byPartition.get(id);
-    if (counts === undefined) {
-      counts = { account, region, kmsKeys: 0, secrets: 0 };
-      byPartition.set(id, counts);
-    }
-    if (kind === "kms-key") counts.kmsKeys++;
-    else counts.secrets++;
+  const partitions: PartitionCounts[] = [];
+  let from: string = everything.gte;
+  for (;;) {
+    let found: Partition | undefined;
+    for await (const [key] of store.range({ gte: from, lt: everything.lt, limit: 1, values: false })) found = partitionOfKey(key);
+    // GLOBAL's records (schedules, custom key stores) belong to no partition; "_" sorts after every account id.
+    if (found === undefined || found.account === GLOBAL.account) break;
+    const [kmsKeys, secrets] = await Promise.all([countKeys(store, kindRange(found, "kms", "kms-key")), countKeys(store, kindRange(found, "secretsmanager", "secret"))]);
+    // A partition holding only other records (aliases of keys since deleted, say) is not "in use".
+    if (kmsKeys + secrets > 0) partitions.push({ account: found.account, region: found.region, kmsKeys, secrets });
+    from = scopeRange(found.account, found.region).lt;
   }
-  return [...byPartition.values()];
+  return partitions;
 }
 
-/** KMS keys and secrets in storage, in every account and region: one pass over the keys. */
+/** How many keys lie in one range: keys only, no value read or decoded. */
+async function countKeys(store: Store, range: { gte: string; lt: string }): Promise<number> {
+  let count = 0;
+  for await (const _ of store.range({ ...range, values: false })) count++;
+  return count;
+}
+
+/** KMS keys and secrets in storage, in every account and region (the start-up summary): the overview's count, summed. */
 async function countRecords(store: Store): Promise<{ kmsKeys: number; secrets: number }> {
   let kmsKeys = 0;
   let secrets = 0;
-  // Keys only: the start-up summary must not read and decode every value of a large store.
-  for await (const [key] of store.range({ ...everything, values: false })) {
-    const kind = kindOfKey(key);
-    if (kind === "kms-key") kmsKeys++;
-    else if (kind === "secret") secrets++;
+  for (const partition of await countPartitions(store)) {
+    kmsKeys += partition.kmsKeys;
+    secrets += partition.secrets;
   }
   return { kmsKeys, secrets };
 }

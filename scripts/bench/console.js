@@ -59,29 +59,36 @@ async function consolePages(server, bare, bench, { secrets, keys, loads }) {
   const seedSeconds = (Date.now() - seededAt) / 1000;
   // A page deep in the list: the NextToken after 50 pages of 100, taken from the API itself.
   let deep;
-  for (let i = 0; i < 50; i++) {
+  let deepName;
+  for (let i = 0; i < 51; i++) {
     const page = await sm("ListSecrets", { MaxResults: 100, ...(deep === undefined ? {} : { NextToken: deep }) });
-    deep = page.NextToken;
+    if (i === 50) deepName = page.SecretList[0].Name;
+    else deep = page.NextToken;
   }
   // A first visit makes the session cookie (default mode signs it in at once).
   const first = await get(server, "/_secretslite/ui/overview");
   const cookie = String(first.headers["set-cookie"] ?? "").split(";")[0];
   const q = (params) => new URLSearchParams(params).toString();
+  // Each page with a text its answer must hold, so a page answering an error in its frame is not timed as a page.
   const pages = [
-    ["overview", "/_secretslite/ui/overview"],
-    ["secrets, first page", "/_secretslite/ui/secrets"],
-    ["secrets, page 51 (NextToken)", `/_secretslite/ui/secrets?${q({ next: deep })}`],
-    ["secrets, name filter", `/_secretslite/ui/secrets?${q({ name: "bench/console/000042" })}`],
-    ["secrets, sorted by name desc", `/_secretslite/ui/secrets?${q({ "sort-by": "name", sort: "desc" })}`],
-    ["secrets, sorted by created asc", `/_secretslite/ui/secrets?${q({ "sort-by": "created-date", sort: "asc" })}`],
-    ["secret page", `/_secretslite/ui/secret?${q({ id: shown.ARN })}`],
-    ["keys", "/_secretslite/ui/keys"],
-    ["key page", `/_secretslite/ui/key?${q({ id: firstKey })}`],
-    ["calls", "/_secretslite/ui/calls"],
+    ["overview", "/_secretslite/ui/overview", `>${secrets}<`],
+    ["secrets, first page", "/_secretslite/ui/secrets", "100 secrets on this page"],
+    ["secrets, page 51 (NextToken)", `/_secretslite/ui/secrets?${q({ next: deep })}`, deepName],
+    ["secrets, name filter (one match)", `/_secretslite/ui/secrets?${q({ name: deepName })}`, "1 secret on this page"],
+    // Matching no secret: ListSecrets reads every one of them to say so, the worst case of a filter.
+    ["secrets, tag-key filter, no match", `/_secretslite/ui/secrets?${q({ "tag-key": "absent" })}`, "No secrets match."],
+    ["secrets, sorted by name desc", `/_secretslite/ui/secrets?${q({ "sort-by": "name", sort: "desc" })}`, "bench/console/shown"],
+    ["secrets, sorted by created asc", `/_secretslite/ui/secrets?${q({ "sort-by": "created-date", sort: "asc" })}`, "bench/console/shown"],
+    ["secret page", `/_secretslite/ui/secret?${q({ id: shown.ARN })}`, "AWSPREVIOUS"],
+    ["keys", "/_secretslite/ui/keys", "alias/console-0"],
+    ["key page", `/_secretslite/ui/key?${q({ id: firstKey })}`, "alias/console-0"],
+    ["calls", "/_secretslite/ui/calls", "ListSecrets"],
   ];
   const floor = await timePage(bare, "/", undefined, loads);
   const rows = [];
-  for (const [name, path] of pages) {
+  for (const [name, path, expected] of pages) {
+    const shownPage = await get(server, path, cookie);
+    if (shownPage.status !== 200 || !shownPage.body.includes(expected)) throw new Error(`${name} (${path}): ${shownPage.status}, no "${expected}" in ${shownPage.body.slice(0, 2000)}`);
     const t = await timePage(server, path, cookie, loads);
     const row = { page: name, "median ms": fmt(t.median), "p95 ms": fmt(t.p95), "max ms": fmt(t.max), "bare median ms": fmt(floor.median), "bare p95 ms": fmt(floor.p95), "under 100 ms (p95)": t.p95 < 100 ? "yes" : "NO" };
     rows.push(row);
