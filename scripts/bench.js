@@ -5,7 +5,7 @@
 // server can reach here. Each server runs in its own child process. The load comes from wrk when it is on PATH
 // (a C event loop: it leaves the cores to the server), else from autocannon in this Node process; each row
 // names the generator that produced it. moto_server, when on PATH, runs the same operations for comparison.
-// Usage: npm run bench [-- --seconds 5 --profile --scale --sync --operations PutSecretValue,CreateSecret]
+// Usage: npm run bench [-- --seconds 5 --profile --scale --sync --console --operations PutSecretValue,CreateSecret]
 //   --generator wrk|autocannon forces one generator; --compare also runs the two generators side by side: bare
 //   node:http and secretslite under each, back to back, and what each generator lets the server reach.
 //   Each row also shows each server's CPU µs per request (Linux /proc); scripts/bench/profile-summary.js reads
