@@ -1,7 +1,7 @@
 // `secretslite token clone DIR`, as an operator provisioning one more cluster node runs it: the clone starts with the same root key.
 // Runs the built CLI (dist/), which `npm test` builds first.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { startCli, type RunningCli } from "../support/cli-process";
@@ -141,6 +141,22 @@ describe("behaviour: secretslite token clone", () => {
       expect(existsSync(target)).toBe(false);
     }
   });
+
+  it("fails on a damaged token and leaves no half-made clone behind", async () => {
+    const dataDir = await startedOnce();
+    const tokenHome = path.join(dataDir, "token");
+    // No verified copy to fall back on, and the live token record emptied (a kill mid-login, before copies existed).
+    rmSync(path.join(tokenHome, "backups"), { recursive: true });
+    const tokenDir = readdirSync(path.join(tokenHome, "tokens"))[0]!;
+    writeFileSync(path.join(tokenHome, "tokens", tokenDir, "token.object"), "");
+    const parent = path.join(tempDir(), "made");
+    const target = path.join(parent, "node-b");
+    const result = await run(["token", "clone", target, "--data-dir", dataDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^secretslite token clone: The token file .*token\.object is damaged; not copying it\n$/);
+    // Both directories the command made are gone again; a retry after the repair is not refused as "not empty".
+    expect(existsSync(parent)).toBe(false);
+  }, 60_000);
 
   it("refuses a data dir that never started (no token to clone), creating nothing", async () => {
     const empty = tempDir();

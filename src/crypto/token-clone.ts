@@ -1,5 +1,5 @@
 // `secretslite token clone DIR`: a data dir holding nothing but a copy of another's token, for one more node of a cluster.
-import { chmod, lstat, mkdir, readdir } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { copyTokenFiles, tokenDirectories } from "./token-files";
 
@@ -40,7 +40,8 @@ export async function cloneToken(dataDir: string, dir: string): Promise<TokenClo
       `${dataDir} holds no token secretslite made (${tokenHome} has no token or no PIN file): start secretslite on it once, then clone it`,
     );
   }
-  await mkdir(destination, { recursive: true, mode: 0o700 });
+  // The first directory mkdir made (undefined when DIR existed): removed again should the copy fail.
+  const made = await mkdir(destination, { recursive: true, mode: 0o700 });
   const present = await readdir(destination);
   // A clone over another data dir would mix two tokens: the older token's keys would be lost to that node.
   if (present.length > 0) {
@@ -50,9 +51,23 @@ export async function cloneToken(dataDir: string, dir: string): Promise<TokenClo
   await chmod(destination, 0o700);
   const target = path.join(destination, "token");
   await mkdir(target, { mode: 0o700 });
-  await copyTokenFiles(tokenHome, target);
-  const files = await privateTree(target);
-  return { dir: destination, files: files.sort() };
+  try {
+    await copyTokenFiles(tokenHome, target);
+    const files = await privateTree(target);
+    return { dir: destination, files: files.sort() };
+  } catch (error) {
+    // A half-made clone must not stay: it would start as a node whose token lacks files, and block a retry (not empty).
+    await rm(target, { recursive: true, force: true });
+    if (made !== undefined) await removeMadeDirs(made, destination);
+    throw error;
+  }
+}
+
+/** Removes `destination` and its parents up to `made`, the first one mkdir created, each only if empty. */
+async function removeMadeDirs(made: string, destination: string): Promise<void> {
+  for (let dir = destination; dir.length >= made.length; dir = path.dirname(dir)) {
+    if (!(await rmdir(dir).then(() => true, () => false))) return;
+  }
 }
 
 /** Sets every directory under `root` 0700 and every file 0600 (copyTokenFiles leaves modes to the umask); returns the files. */
