@@ -2,7 +2,7 @@
 // Never the package's default cluster (5432). initdb and postgres refuse root: as root they run as `postgres`.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +17,8 @@ export interface PostgresCluster {
   createDatabase(): Promise<string>;
   /** Runs SQL as the superuser in a database (default "postgres"). */
   sql(text: string, params?: unknown[], database?: string): Promise<pg.QueryResult>;
+  /** Password (SCRAM) authentication on TCP for one role from now on (the others stay trusted); restarts the server. */
+  enforcePassword(role: string): Promise<void>;
   /** Stops the server (fast: clients are disconnected), keeping the data. */
   halt(): Promise<void>;
   /** Starts a halted (or killed) server again on the same port. */
@@ -86,6 +88,13 @@ function clusterAt(port: number, dir: string, owned: boolean): PostgresCluster {
       const name = `secretslite_${randomBytes(6).toString("hex")}`;
       await sql(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'`);
       return url(name);
+    },
+    async enforcePassword(role: string) {
+      // Restarted rather than reloaded: a reload is applied asynchronously, a restart is done when pg_ctl returns.
+      await cluster.halt();
+      const hba = path.join(data, "pg_hba.conf");
+      writeFileSync(hba, `host all ${role} 127.0.0.1/32 scram-sha-256\n` + readFileSync(hba, "utf8"));
+      await cluster.start();
     },
     async halt() {
       pgCtl("stop", "-m", "fast", "-w");
