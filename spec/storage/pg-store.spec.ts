@@ -153,6 +153,34 @@ describe("PgStore on the run's cluster", () => {
       expect(order).toEqual(["a done", "b ran"]);
     });
 
+    it("never deadlocks a nested lock behind a change waiting for the last pooled connection", async () => {
+      const url = await cluster.createDatabase();
+      const single = await openPgStore({ connectionString: url, poolSize: 1 });
+      opened.push(single);
+      let entered!: () => void;
+      const inA = new Promise<void>((resolve) => (entered = resolve));
+      let queued!: () => void;
+      const topLevelQueued = new Promise<void>((resolve) => (queued = resolve));
+      const outer = single.withLock("A", async () => {
+        // Holding the pool's only connection, while a top-level change of B waits for it, first in line for B...
+        entered();
+        await topLevelQueued;
+        // ...this nested lock of B must not queue behind it.
+        return single.withLock("B", async () => {
+          await single.batch([{ type: "put", key: "B", value: value(1) }]);
+          return "nested B";
+        });
+      });
+      await inA;
+      // Called here, outside A's transaction: a top-level change.
+      const topLevel = single.withLock("B", async () => "top-level B");
+      await new Promise((resolve) => setImmediate(resolve));
+      queued();
+      await expect(outer).resolves.toBe("nested B");
+      await expect(topLevel).resolves.toBe("top-level B");
+      expect(await single.get("B")).toEqual(value(1));
+    });
+
     it("writes nothing of a change that throws, and rethrows its error", async () => {
       await a.batch([{ type: "put", key: "x", value: value(1) }]);
       await expect(

@@ -22,6 +22,7 @@ export interface PgStoreOptions {
 
 const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_PROBE = { firstMs: 100, maxMs: 2_000 };
+const CONNECT_TIMEOUT_MS = 10_000;
 /** Rows per range query: big enough that a listing costs few round trips, small enough to bound memory. */
 const PAGE_SIZE = 256;
 
@@ -30,6 +31,8 @@ interface LockContext {
   readonly client: pg.PoolClient;
   /** Set once COMMIT or ROLLBACK was sent: work the change left running falls back to the read pool. */
   done: boolean;
+  /** Orders nested changes of one resource within this transaction (PostgreSQL lets a session re-take its lock). */
+  readonly nested: ResourceLocks;
 }
 
 /** A chain of pending changes per resource: each waits for the one before it (as in level-store.ts). */
@@ -170,11 +173,17 @@ export class PgStore implements Store {
    * Its reads see every write committed by earlier holders, and its writes land together at COMMIT, which must
    * succeed before the change's result is returned. Nested calls (several resources) take one more advisory
    * lock in the same transaction, in the order they nest.
+   *
+   * A nested call waits in PostgreSQL only, not in this node's per-resource chain: it holds a connection already,
+   * and the chain's head may be a top-level change still waiting for a connection from the pool, which would
+   * never come if every connection were held by changes waiting so (pool exhaustion: a deadlock no database
+   * sees). Waiting in PostgreSQL, lock-order cycles are at worst PostgreSQL deadlocks, which it detects and
+   * breaks with an error.
    */
   withLock<R>(resource: string, change: () => Promise<R>): Promise<R> {
     const outer = this.context.getStore();
     if (outer !== undefined && !outer.done) {
-      return this.locks.run(resource, async () => {
+      return outer.nested.run(resource, async () => {
         await this.run(outer.client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [resource]);
         return change();
       });
@@ -191,7 +200,7 @@ export class PgStore implements Store {
     } catch (error) {
       throw this.failed(error);
     }
-    const context: LockContext = { client, done: false };
+    const context: LockContext = { client, done: false, nested: new ResourceLocks() };
     let broken: Error | undefined;
     try {
       await this.run(client, "BEGIN");
@@ -312,6 +321,10 @@ export async function openPgStore(options: PgStoreOptions): Promise<PgStore> {
     host: parsed.host ?? undefined,
     application_name: options.applicationName ?? "secretslite",
     max: poolSize,
+    // A server that stops answering (host down, network cut) must turn into a fault, not a request that hangs:
+    // connecting gives up after this, and TCP keepalive finds dead connections the pool holds.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
   };
   // An empty password in the URL would stop node-postgres from reading PGPASSWORD and ~/.pgpass.
   if (options.password !== undefined) base.password = options.password;
