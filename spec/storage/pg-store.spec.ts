@@ -1,5 +1,5 @@
 // The PostgreSQL store beyond the contract: its schema migrations, locks across nodes, key order, and faults.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { compactionBounds } from "../../src/storage/keys";
@@ -329,7 +329,7 @@ describe("PgStore when PostgreSQL goes away", () => {
     expect(await s.get("uncommitted")).toBeUndefined();
   });
 
-  it("takes the password from the option or PGPASSWORD, never needing it in the URL", async () => {
+  it("takes the password from the option, PGPASSWORD or a password file, never needing it in the URL", async () => {
     const database = new URL(url).pathname.slice(1);
     await cluster.sql("CREATE ROLE secretslite_pw LOGIN PASSWORD 'correct horse'");
     await cluster.sql(`GRANT ALL ON DATABASE ${database} TO secretslite_pw`);
@@ -352,6 +352,21 @@ describe("PgStore when PostgreSQL goes away", () => {
     } finally {
       if (saved === undefined) delete process.env.PGPASSWORD;
       else process.env.PGPASSWORD = saved;
+    }
+    // And a password file (~/.pgpass, or where PGPASSFILE points), private to its owner as libpq requires.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-pgpass-"));
+    const savedFile = process.env.PGPASSFILE;
+    try {
+      const file = path.join(dir, "pgpass");
+      writeFileSync(file, `127.0.0.1:${cluster.port}:${database}:secretslite_pw:correct horse\n`, { mode: 0o600 });
+      process.env.PGPASSFILE = file;
+      const fromFile = await openPgStore({ connectionString: roleUrl });
+      expect(await fromFile.get("pw")).toEqual(value(1));
+      await fromFile.close();
+    } finally {
+      if (savedFile === undefined) delete process.env.PGPASSFILE;
+      else process.env.PGPASSFILE = savedFile;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
