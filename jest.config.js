@@ -45,6 +45,14 @@ module.exports = {
   testTimeout: 30000,
   projects: [
     { ...shared, displayName: "unit", testMatch: UNIT_SPECS.map((file) => `<rootDir>/${file}`) },
-    { ...shared, displayName: "e2e", testMatch: ["**/*.spec.ts"], testPathIgnorePatterns: ["/node_modules/", ...unitPathPatterns] },
+    {
+      ...shared,
+      displayName: "e2e",
+      // One throwaway PostgreSQL cluster per run for the PostgreSQL store's specs (spec/support/postgres.ts).
+      globalSetup: "<rootDir>/spec/support/postgres-global-setup.js",
+      globalTeardown: "<rootDir>/spec/support/postgres-global-teardown.js",
+      testMatch: ["**/*.spec.ts"],
+      testPathIgnorePatterns: ["/node_modules/", ...unitPathPatterns],
+    },
   ],
 };

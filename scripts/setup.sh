@@ -47,6 +47,10 @@ if [ "${SECRETSLITE_SETUP_FOR:-}" = test ]; then
   command -v strace >/dev/null 2>&1 || missing+=(strace)
   # The console's browser tests (spec/console/browser.spec.ts) drive Debian's chromium through playwright-core.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The PostgreSQL store's specs start throwaway clusters with Debian's binaries, which live under
+  # /usr/lib/postgresql/<version>/bin (not on PATH). Only the binaries are used: the package's default cluster
+  # (port 5432) is never started by the specs.
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 fi
 
 # What to do when this script cannot install them itself: says how, for each system, and exits.
@@ -73,6 +77,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || cannot_install "this is not a Debian system (no apt-get)"
   echo "secretslite setup: installing Debian's ${missing[*]}" >&2
   $SUDO apt-get update -qq
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    # Installing `postgresql` would make and start a default cluster on port 5432; secretslite's specs need only
+    # the binaries. postgresql-common first, told not to make one, then the rest.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql-common >/dev/null
+    $SUDO sed -i 's/^#\? *create_main_cluster *=.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 

@@ -391,6 +391,7 @@ function counting(store: Store): { store: Store; counts: Counts } {
   const counts: Counts = { gets: 0, entries: 0 };
   const wrapped: Store = {
     kind: store.kind,
+    shared: store.shared,
     status: () => store.status(),
     get: <T extends StoredValue>(key: string) => {
       counts.gets++;

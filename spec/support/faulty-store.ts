@@ -18,6 +18,9 @@ export class FaultyStore implements RecoverableStore {
   get kind(): RecoverableStore["kind"] {
     return this.inner.kind;
   }
+  get shared(): boolean {
+    return this.inner.shared;
+  }
 
   readonly status = (): string => this.inner.status();
 

@@ -67,6 +67,7 @@ interface Backend {
 
 class AbstractLevelStore implements RecoverableStore {
   private readonly locks = new ResourceLocks();
+  readonly shared = false;
 
   constructor(
     private readonly db: LevelLike,

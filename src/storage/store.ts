@@ -27,7 +27,9 @@ export interface Store {
   compact(gte: string, lt: string): Promise<void>;
   /** Removes everything. */
   clear(): Promise<void>;
-  readonly kind: "level" | "memory";
+  readonly kind: "level" | "memory" | "postgres";
+  /** Other processes write this store too, so nothing read from it may be cached across requests. */
+  readonly shared: boolean;
   /** "open" while it works; "degraded: …" with the cause while it refuses writes (see write-guard.ts). */
   readonly status: () => string;
   close(): Promise<void>;
