@@ -66,7 +66,22 @@ export interface Config {
   readonly cloudHsmClustersFile: string | undefined;
   /** YAML or JSON: XksProxyUriEndpoint host name → { url, ca } of the XKS proxy secretslite really calls. */
   readonly xksProxiesFile: string | undefined;
+  /** Where records live: LevelDB under the data dir (the default), or a PostgreSQL database shared by several nodes. */
+  readonly store: StoreConfig;
+  /** --workers: processes serving one port on this machine (each its own event loop); more than 1 needs PostgreSQL. */
+  readonly workers: number;
 }
+
+export type StoreConfig =
+  | { readonly kind: "level" }
+  | {
+      readonly kind: "postgres";
+      /** postgres:// URL without a password (node-postgres reads PGPASSWORD and ~/.pgpass, or passwordFile). */
+      readonly url: string;
+      readonly passwordFile: string | undefined;
+      /** Connections per pool (one pool for locked changes, one for plain reads and writes). */
+      readonly poolSize: number;
+    };
 
 export type SyncSetting = "always" | "never";
 const SYNC_SETTINGS: readonly SyncSetting[] = ["always", "never"];
@@ -110,7 +125,11 @@ export const defaults: Config = Object.freeze({
   transientStateMs: 1000,
   cloudHsmClustersFile: undefined,
   xksProxiesFile: undefined,
+  store: Object.freeze({ kind: "level" }),
+  workers: 1,
 });
+
+const DEFAULT_STORE_POOL_SIZE = 10;
 
 export const usage = `Usage: secretslite [options]
 
@@ -148,6 +167,10 @@ Options (each also an environment variable):
   --transient-state-ms N    SECRETSLITE_TRANSIENT_STATE_MS how long a new multi-Region replica is Creating and UpdatePrimaryRegion's keys Updating (${defaults.transientStateMs})
   --cloudhsm-clusters FILE  SECRETSLITE_CLOUDHSM_CLUSTERS  YAML or JSON: CloudHSM cluster id → PKCS#11 token of AWS_CLOUDHSM custom key stores
   --xks-proxies FILE        SECRETSLITE_XKS_PROXIES        YAML or JSON: XksProxyUriEndpoint host → { url: https://localhost:PORT, ca: PEM file } of EXTERNAL_KEY_STORE proxies
+  --store URL               SECRETSLITE_STORE              postgres://USER@HOST:PORT/DB: records in PostgreSQL, shared by several nodes (default: LevelDB in the data dir)
+  --store-password-file F   SECRETSLITE_STORE_PASSWORD_FILE  file holding the PostgreSQL password (else PGPASSWORD or ~/.pgpass; never in the URL)
+  --store-pool-size N       SECRETSLITE_STORE_POOL_SIZE    PostgreSQL connections per pool, two pools per process (${DEFAULT_STORE_POOL_SIZE})
+  --workers N               SECRETSLITE_WORKERS            processes serving the one port (more than 1 needs --store postgres://…) (${defaults.workers})
   --version                 print the version
   --help                    print this text
 `;
@@ -190,6 +213,10 @@ const options = {
   "transient-state-ms": { type: "string" },
   "cloudhsm-clusters": { type: "string" },
   "xks-proxies": { type: "string" },
+  store: { type: "string" },
+  "store-password-file": { type: "string" },
+  "store-pool-size": { type: "string" },
+  workers: { type: "string" },
   version: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
@@ -331,11 +358,17 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   const sync = text("sync") ?? defaults.sync;
   if (!SYNC_SETTINGS.includes(sync as SyncSetting)) throw new ConfigError(`--sync must be always or never, not '${sync}'`);
 
+  const inMemory = flag("in-memory") ?? defaults.inMemory;
+  const store = parseStore(text("store"), absolute(text("store-password-file")), integer("store-pool-size", 1, 1000), inMemory);
+  const workers = integer("workers", 1, 256) ?? defaults.workers;
+  // LevelDB is one process's: a second would find it locked. PostgreSQL is what several processes share.
+  if (workers > 1 && store.kind !== "postgres") throw new ConfigError("--workers above 1 needs --store postgres://… (LevelDB serves one process)");
+
   return Object.freeze({
     host: text("host") ?? defaults.host,
     port: integer("port", 0, 65535) ?? defaults.port,
     dataDir: path.resolve(text("data-dir") ?? defaults.dataDir),
-    inMemory: flag("in-memory") ?? defaults.inMemory,
+    inMemory,
     defaultAccount,
     logLevel: logLevel as LogLevel,
     maxBodyBytes: integer("max-body-bytes", 1024, 1024 * 1024 * 1024) ?? defaults.maxBodyBytes,
@@ -365,7 +398,35 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     transientStateMs: integer("transient-state-ms", 0, 3_600_000) ?? defaults.transientStateMs,
     cloudHsmClustersFile: absolute(text("cloudhsm-clusters")),
     xksProxiesFile: absolute(text("xks-proxies")),
+    store,
+    workers,
   });
+}
+
+/**
+ * --store: a postgres:// or postgresql:// URL, never holding a password — a command line is visible to every user of the
+ * machine (ps) and lands in shell histories, so the password comes from --store-password-file, PGPASSWORD or ~/.pgpass.
+ */
+function parseStore(raw: string | undefined, passwordFile: string | undefined, poolSize: number | undefined, inMemory: boolean): StoreConfig {
+  if (raw === undefined || raw.trim() === "") {
+    if (passwordFile !== undefined || poolSize !== undefined) throw new ConfigError("--store-password-file and --store-pool-size go with --store postgres://…");
+    return defaults.store;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`--store must be a postgres:// URL (postgres://USER@HOST:PORT/DATABASE), not '${raw}'`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ConfigError(`--store must be a postgres:// URL (postgres://USER@HOST:PORT/DATABASE), not '${url.protocol}…'`);
+  }
+  if (url.password !== "" || url.searchParams.has("password")) {
+    throw new ConfigError("--store must not hold the password: give it in --store-password-file, PGPASSWORD or ~/.pgpass");
+  }
+  // A throwaway root key with a shared store would seal records no other node (nor the next start) can open.
+  if (inMemory) throw new ConfigError("--in-memory keeps nothing: it cannot go with --store postgres://… (drop one of them)");
+  return Object.freeze({ kind: "postgres", url: url.toString(), passwordFile, poolSize: poolSize ?? DEFAULT_STORE_POOL_SIZE });
 }
 
 /** A name as a browser puts it in Host (no port, no scheme), `*.suffix`, or `*`. */

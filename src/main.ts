@@ -1,6 +1,7 @@
 // Composition root: config → store → key store → services → server.
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { createAdminApp } from "./admin/app";
 import { createConsole, type Console } from "./console/app";
@@ -8,7 +9,7 @@ import { CallRing } from "./console/calls";
 import type { ConsoleActions } from "./console/pages/actions";
 import type { OverviewFacts, PartitionCounts } from "./console/pages/overview";
 import { AuditLog } from "./audit/audit-log";
-import type { Config } from "./config";
+import type { Config, StoreConfig } from "./config";
 import type { KeyStore } from "./crypto/key-store";
 import { specsOutsideToken } from "./crypto/key-specs";
 import { openPkcs11KeyStore } from "./crypto/pkcs11-key-store";
@@ -29,6 +30,8 @@ import { loadRotationFunctions, RotationFunctions, urlTarget } from "./services/
 import { applySeed, checkSeed, concatPlans, readSeedFile, selects, wipePartitions, type PartitionSelector, type SeedPlan } from "./seed";
 import { everything, GLOBAL, kindRange, partitionOfKey, scopeRange, type Partition } from "./storage/keys";
 import { openLevelStore, openMemoryStore } from "./storage/level-store";
+import { openPgStore } from "./storage/pg-store";
+import { checkRootKeyCanary } from "./crypto/root-key-canary";
 import { makePrivate } from "./storage/private-dir";
 import { WHOLE_KEY_SPACE, writeBackup } from "./storage/backup";
 import { checkDataDir, DataDirError, describeOpenError, removeRunFile } from "./storage/data-dir-check";
@@ -264,6 +267,20 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     auditLog = config.auditLogFile === undefined ? undefined : AuditLog.open(config.auditLogFile, (error) => logger.error("the audit log cannot be written; auditing stops", { file: config.auditLogFile, error }));
     if (config.inMemory) {
       store = await openMemoryStore({ logger, wrapBackend: options.wrapStoreBackend });
+    } else if (config.store.kind === "postgres") {
+      // The data dir holds only the token (and a self-signed certificate): records live in PostgreSQL, shared by the
+      // cluster's nodes; nothing here is LevelDB's, so the data-dir check and run file (one process's) do not apply.
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      makePrivate(config.dataDir, logger);
+      store = await openPgStore({
+        connectionString: config.store.url,
+        password: config.store.passwordFile === undefined ? undefined : readStorePassword(config.store.passwordFile, logger),
+        poolSize: config.store.poolSize,
+        logger,
+        applicationName: `secretslite ${process.pid}`,
+      }).catch((error: unknown) => {
+        throw new Error(`cannot open the PostgreSQL store ${describeStoreUrl(config.store)}: ${(error as Error).message}`, { cause: error });
+      });
     } else {
       // Before anything opens it: a damaged, locked or unwritable data dir is refused with one message (data-dir-check.ts).
       // It also writes <dataDir>/run.json before LevelDB opens: how `secretslite backup` finds this server and, left
@@ -282,6 +299,9 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     } else {
       keyStore = await openKeyStore(config, config.dataDir, logger);
     }
+    // Every node of a cluster must wrap keys under one root key: a node with another token is refused here, before it
+    // could wrap a key no other node opens (the first node to start makes the canary).
+    if (store.shared) await checkRootKeyCanary(store, keyStore, hostname(), clock.now());
     kms = await startKmsDomain(store, keyStore, clock, logger, {
       strictHsm: config.strictHsm,
       transientStateMs: config.transientStateMs,
@@ -486,3 +506,26 @@ function verifierFor(principals: Principals): SignatureVerifier {
   }
   return new SignatureVerifier(secrets, { sessions });
 }
+
+/**
+ * The PostgreSQL password from --store-password-file: the file's first line (a trailing newline, as editors and
+ * `echo` leave one, is not part of it). A file others may read is warned about, not refused: compose secrets outside
+ * Swarm ignore modes, and the PIN file (readPin) is not refused either.
+ */
+function readStorePassword(file: string, logger: Logger): string {
+  let text: string;
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) logger.warn("the PostgreSQL password file may be read by other users of this machine: chmod 600 it", { file, mode: mode.toString(8) });
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`--store-password-file: ${(error as Error).message}`, { cause: error });
+  }
+  const password = text.split(/\r?\n/, 1)[0] ?? "";
+  if (password === "") throw new Error(`--store-password-file: ${file} is empty`);
+  return password;
+}
+
+/** The store's address for messages: host, port and database, never a password (the URL holds none: config.ts). */
+const describeStoreUrl = (store: StoreConfig): string => (store.kind === "postgres" ? store.url : "LevelDB");
+

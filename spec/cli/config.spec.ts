@@ -82,6 +82,31 @@ describe("parseConfig: issue-9 options", () => {
   });
 });
 
+describe("parseConfig: issue-15 options (PostgreSQL store, workers)", () => {
+  it("reads --store as a postgres:// URL with its password file and pool size, from flags or SECRETSLITE_* variables", () => {
+    expect(parseConfig([], {})!.store).toEqual({ kind: "level" });
+    const config = parseConfig(["--store", "postgres://node@db.internal:5433/secretslite", "--store-password-file", "pw", "--store-pool-size", "4"], {})!;
+    expect(config.store).toEqual({ kind: "postgres", url: "postgres://node@db.internal:5433/secretslite", passwordFile: path.resolve("pw"), poolSize: 4 });
+    const fromEnv = parseConfig([], { SECRETSLITE_STORE: "postgresql://node@127.0.0.1/s", SECRETSLITE_WORKERS: "3" })!;
+    expect(fromEnv.store).toMatchObject({ kind: "postgres", url: "postgresql://node@127.0.0.1/s", poolSize: 10 });
+    expect(fromEnv.workers).toBe(3);
+    expect(usage).toContain("SECRETSLITE_STORE ");
+    expect(usage).toContain("SECRETSLITE_STORE_PASSWORD_FILE");
+    expect(usage).toContain("SECRETSLITE_WORKERS");
+  });
+
+  it("refuses a password in the URL, other schemes, --in-memory with a store, and workers without PostgreSQL", () => {
+    expect(() => parseConfig(["--store", "postgres://node:hunter2@db/s"], {})).toThrow(/must not hold the password/);
+    expect(() => parseConfig([], { SECRETSLITE_STORE: "postgres://node@db/s?password=hunter2" })).toThrow(/must not hold the password/);
+    expect(() => parseConfig(["--store", "mysql://node@db/s"], {})).toThrow(/must be a postgres:\/\/ URL/);
+    expect(() => parseConfig(["--store", "not a url"], {})).toThrow(/must be a postgres:\/\/ URL/);
+    expect(() => parseConfig(["--in-memory", "--store", "postgres://node@db/s"], {})).toThrow(/--in-memory keeps nothing/);
+    expect(() => parseConfig(["--store-pool-size", "5"], {})).toThrow(/go with --store/);
+    expect(() => parseConfig(["--workers", "2"], {})).toThrow(/--workers above 1 needs --store/);
+    expect(() => parseConfig(["--workers", "0", "--store", "postgres://node@db/s"], {})).toThrow(/--workers must be a whole number from 1/);
+  });
+});
+
 describe("closestOption", () => {
   it("suggests the option a typo, a missing dash or a prefix meant, and nothing for a word far from every option", () => {
     expect(closestOption("--prot")).toBe("--port");

@@ -1,6 +1,7 @@
 // The Store contract: what every implementation (memory, LevelDB, PostgreSQL) must do alike.
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
+import { ROOT_KEY_CANARY } from "../../src/crypto/root-key-canary";
 import { everything, kindRange, recordKey } from "../../src/storage/keys";
 import type { Store, StoredValue } from "../../src/storage/store";
 import { filesContaining } from "../support/files";
@@ -103,7 +104,10 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
         { type: "put", key: recordKey(scope, "kms", "kms-key", "a"), value: value(1) },
         { type: "put", key: recordKey(otherScope, "secretsmanager", "secret", "s"), value: value(2) },
       ]);
+      // Outside the records' key space, like the root-key canary (src/crypto/root-key-canary.ts): clear() keeps it.
+      await store.batch([{ type: "put", key: ROOT_KEY_CANARY, value: value(9) }]);
       await store.clear();
+      expect(await store.get(ROOT_KEY_CANARY)).toEqual({ v: 1, n: 9 });
       await store.batch([{ type: "put", key: recordKey(scope, "kms", "kms-key", "b"), value: value(3) }]);
       expect(await store.get(recordKey(scope, "kms", "kms-key", "a"))).toBeUndefined();
       expect(await store.get(recordKey(scope, "kms", "kms-key", "b"))).toEqual({ v: 1, n: 3 });

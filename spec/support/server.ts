@@ -1,5 +1,5 @@
 // Starts secretslite in-process on a free port with this worker's SoftHSM2 token, plus SDK clients for it.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
@@ -9,6 +9,7 @@ import request from "supertest";
 import { parseConfig } from "../../src/config";
 import { startSecretslite, type RunningSecretslite } from "../../src/main";
 import type { Clock } from "../../src/services/clock";
+import { sharedPostgres } from "./postgres";
 import { testSoftHsm } from "./softhsm";
 
 export const REGION = "us-east-1";
@@ -35,14 +36,36 @@ export interface TestServerOptions {
   readonly flags?: readonly string[];
   /** Reuse a data dir (a restart); a fresh temporary one otherwise. */
   readonly dataDir?: string;
+  /**
+   * --store: a postgres:// URL, or "level" for the data dir's LevelDB. Unset: LevelDB, or with SECRETSLITE_TEST_STORE=postgres
+   * (the suite's PostgreSQL job) a fresh database on the run's PostgreSQL, remembered in the data dir so a restart on it
+   * finds its records again.
+   */
+  readonly store?: string;
+}
+
+/** Which store the suite runs on: SECRETSLITE_TEST_STORE=postgres runs every server-backed spec on PostgreSQL. */
+export const TEST_STORE = process.env.SECRETSLITE_TEST_STORE === "postgres" ? "postgres" : "level";
+
+const STORE_URL_FILE = ".spec-store-url";
+
+async function storeFlags(option: string | undefined, dataDir: string): Promise<string[]> {
+  if (option === "level" || (option === undefined && TEST_STORE === "level")) return [];
+  if (option !== undefined) return ["--store", option];
+  const remembered = path.join(dataDir, STORE_URL_FILE);
+  if (existsSync(remembered)) return ["--store", readFileSync(remembered, "utf8")];
+  const url = await (await sharedPostgres()).createDatabase();
+  writeFileSync(remembered, url, { mode: 0o600 });
+  return ["--store", url];
 }
 
 /** A server on a free port with its own data dir, sharing this worker's token (one C_Initialize per process). */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const token = await testSoftHsm();
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "secretslite-spec-data-"));
+  const store = await storeFlags(options.store, dataDir);
   const config = parseConfig(
-    ["--port", "0", "--data-dir", dataDir, "--token-label", token.tokenLabel, `--pin=${token.pin}`, "--log-level", "error", ...(options.flags ?? [])],
+    ["--port", "0", "--data-dir", dataDir, "--token-label", token.tokenLabel, `--pin=${token.pin}`, "--log-level", "error", ...store, ...(options.flags ?? [])],
     {},
   );
   if (config === undefined) throw new Error("unreachable: no --help given");

@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import type { Logger } from "../logger";
+import { everything } from "./keys";
 import { migrate, RECORDS_TABLE } from "./pg-schema";
 import { StoreFault, type BatchOp, type RangeOptions, type Store, type StoredValue } from "./store";
 
@@ -241,7 +242,8 @@ export class PgStore implements Store {
 
   /** Every record; the schema version table stays. */
   async clear(): Promise<void> {
-    await this.query(`DELETE FROM ${RECORDS_TABLE}`);
+    // The records' key space only, as LevelDB's clear: keys outside it (the root-key canary) belong to the cluster.
+    await this.query(`DELETE FROM ${RECORDS_TABLE} WHERE key >= $1 AND key < $2`, [everything.gte, everything.lt]);
   }
 
   close(): Promise<void> {

@@ -400,6 +400,10 @@ export class KmsKeys {
    * under way, so a record read just before a write landed can never outlive that write's drop.
    */
   private async cachedRecord(name: string): Promise<KmsKeyRecord | undefined> {
+    // A store other processes write too (PostgreSQL) can change a key under us at any moment: no copy is kept, so the
+    // next request on any node reads what was last written (the read is one indexed row; the costly parts, compiled
+    // policies and unwrapped backing keys, stay cached by content, which a change cannot make stale).
+    if (this.store.shared) return this.store.get<KmsKeyRecord>(name);
     const cached = this.records.get(name);
     if (cached !== undefined) return cached;
     const writes = this.writes;
