@@ -150,6 +150,12 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
     csrfToken: request.csrfToken,
     href: request.hrefFor(account, request.region),
     call,
+    rotationAttempts: async (name, arn) => {
+      const rotations = services.domains()?.secrets.rotations;
+      // The scope is the ARN's own (DescribeSecret's answer): a secret read across accounts lives in its owner's.
+      const [, partition = "", , region = "", owner = ""] = arn.split(":");
+      return rotations === undefined ? [] : rotations.lastAttempts({ account: owner, region, partition }, name, arn);
+    },
     user,
     server: services.facts(),
   };
