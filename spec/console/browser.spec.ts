@@ -11,12 +11,14 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
+  GetParametersForImportCommand,
   GetPublicKeyCommand,
   KMSClient,
   ListKeysCommand,
   type KeyMetadata,
 } from "@aws-sdk/client-kms";
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -260,6 +262,38 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     expect(detail).toContain("ResourceNotFoundException");
     expect(detail).toContain(missing.requestId);
     expect(JSON.parse((await page.locator("pre.parameters").textContent()) ?? "null")).toEqual({ secretId: "browser/no-such-secret" });
+  });
+
+  it("fits every label and figure of the calls-per-operation chart inside its viewBox, the longest operation names too", async () => {
+    await sm.send(new BatchGetSecretValueCommand({ SecretIdList: [versioned.arn] }));
+    // Failing calls of a long name, enough to make the longest bar, whose figure "N (N failed)" is the widest.
+    for (let index = 0; index < 40; index++) {
+      await failure(kms.send(new GetParametersForImportCommand({ KeyId: "alias/browser-no-such-key", WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" })));
+    }
+    await open(`calls?account=${ACCOUNT}&region=${REGION}`);
+    const chart = (await page.evaluate(() => {
+      const svg = document.querySelector("svg.chart-operations");
+      const box = svg.viewBox.baseVal;
+      return {
+        viewBox: { x: box.x, y: box.y, width: box.width, height: box.height },
+        texts: [...svg.querySelectorAll("text")].map((text: { textContent: string; getBBox(): { x: number; y: number; width: number; height: number } }) => {
+          const bounds = text.getBBox();
+          return { text: text.textContent, x: bounds.x, y: bounds.y, width: bounds.width, height: bounds.height };
+        }),
+      };
+    })) as { viewBox: { x: number; y: number; width: number; height: number }; texts: Array<{ text: string; x: number; y: number; width: number; height: number }> };
+    const labels = chart.texts.map((text) => text.text);
+    expect(labels).toEqual(expect.arrayContaining(["secretsmanager:BatchGetSecretValue", "kms:GetParametersForImport", "40 (40 failed)"]));
+    expect(chart.viewBox).toMatchObject({ x: 0, y: 0 });
+    for (const text of chart.texts) {
+      expect({ text: text.text, left: text.x >= 0, right: text.x + text.width <= chart.viewBox.width, top: text.y >= 0, bottom: text.y + text.height <= chart.viewBox.height }).toEqual({
+        text: text.text,
+        left: true,
+        right: true,
+        top: true,
+        bottom: true,
+      });
+    }
   });
 
   it("resets this account and region from the Actions page: the API then lists nothing", async () => {
