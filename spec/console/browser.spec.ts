@@ -205,6 +205,12 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     expect(await rotation.textContent()).toContain(described.LastRotatedDate?.toISOString().replace(".000Z", "Z"));
     expect(await page.locator(`li.version[data-version-id="${rotated.token}"] .labels .label`).allTextContents()).toEqual(["AWSCURRENT"]);
     expect(await page.locator("p.warning").count()).toBe(0);
+    // The rotation's attempt: the driver's record, one that succeeded for the version made AWSCURRENT.
+    const attempts = rotation.locator("table.rotation-attempts tbody tr");
+    expect(await attempts.count()).toBe(1);
+    expect(await attempts.first().getAttribute("data-version-id")).toBe(rotated.token);
+    expect(await attempts.first().locator("td.outcome").textContent()).toBe("succeeded");
+    expect(await attempts.first().locator("td.attempt-error").textContent()).toBe("");
   });
 
   it("lists the keys with the spec, usage and state DescribeKey gives", async () => {
