@@ -48,6 +48,10 @@ const REGION = "us-east-1";
 const PRINCIPAL_ACCOUNT = "111122223333";
 const ADMIN = { accessKeyId: "AKIABROWSERADMIN0001", secretAccessKey: "browser-admin-secret-key-00000000000000" };
 const ROTATOR = functionArn("browser-rotate", ACCOUNT, REGION);
+/** A local command as rotation function whose setSecret cannot reach its database: each attempt fails there. */
+const FAILS_AT_SET = functionArn("browser-fails-at-set", ACCOUNT, REGION);
+const SET_FAILURE = "connection to db.internal:5432 refused";
+const FAILS_AT_SET_SCRIPT = `let input = ""; process.stdin.on("data", (c) => (input += c)).on("end", () => { if (JSON.parse(input).Step === "setSecret") { process.stderr.write(${JSON.stringify(SET_FAILURE)}); process.exit(2); } });`;
 const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "console");
 
 /** The request id of a call the SDK saw fail, and its error name. */
@@ -87,7 +91,7 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     // The built-in rotation function. (Not under --enforce-auth: builtin:password signs its calls with the secret's
     // account id as access key id, which a principals file cannot hold, so its calls would be refused there.)
     const functions = path.join(dir, "functions.json");
-    writeFileSync(functions, JSON.stringify({ [ROTATOR]: "builtin:password" }));
+    writeFileSync(functions, JSON.stringify({ [ROTATOR]: "builtin:password", [FAILS_AT_SET]: [process.execPath, "-e", FAILS_AT_SET_SCRIPT] }));
     auditFile = path.join(dir, "audit.jsonl");
     server = await startTestServer({ flags: ["--audit-log", auditFile, "--rotation-functions", functions] });
     sm = server.secretsManager();
@@ -211,6 +215,25 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     expect(await attempts.first().getAttribute("data-version-id")).toBe(rotated.token);
     expect(await attempts.first().locator("td.outcome").textContent()).toBe("succeeded");
     expect(await attempts.first().locator("td.attempt-error").textContent()).toBe("");
+  });
+
+  it("shows a stuck rotation's failed attempts with the step and the error, and the version left AWSPENDING", async () => {
+    const stuck = await sm.send(new CreateSecretCommand({ Name: "browser/stuck-rotation", SecretString: "before" }));
+    const token = (await sm.send(new RotateSecretCommand({ SecretId: stuck.ARN, RotationLambdaARN: FAILS_AT_SET }))).VersionId ?? "";
+    const rows = page.locator("section.rotation table.rotation-attempts tbody tr");
+    // Three attempts in all (AWS's retries), each settled as failed.
+    await eventually(async () => {
+      await open(`secret?id=${encodeURIComponent(stuck.ARN ?? "")}&account=${ACCOUNT}&region=${REGION}`);
+      expect(await rows.locator("td.outcome").allTextContents()).toEqual(["failed", "failed", "failed"]);
+    });
+    for (let index = 0; index < 3; index++) {
+      const row = rows.nth(index);
+      expect(await row.getAttribute("data-version-id")).toBe(token);
+      expect(await row.locator("td.failed-step").textContent()).toBe("setSecret");
+      expect(await row.locator("td.attempt-error").textContent()).toContain(SET_FAILURE);
+    }
+    expect(await page.locator("section.rotation p.warning code").textContent()).toBe(token);
+    await page.locator("section.rotation").screenshot({ path: path.join(SCREENSHOTS, "rotation-attempts.png") });
   });
 
   it("lists the keys with the spec, usage and state DescribeKey gives", async () => {
