@@ -4,6 +4,7 @@ import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, Rotate
 import request from "supertest";
 import { eventually, singleUserTemplate, startLambdaEndpoint, type LambdaEndpoint } from "../support/rotation-function";
 import { startTestServer, type TestServer } from "../support/server";
+import { keysOfKind } from "../secretsmanager/stored-records";
 
 const UI = "/_secretslite/ui";
 const SET_SECRET_ERROR = "database said no: password authentication failed for user app <script>";
@@ -13,6 +14,7 @@ let server: TestServer;
 let sm: SecretsManagerClient;
 let failing: string;
 let working: string;
+let dataDir: string;
 
 interface Row {
   readonly outcome: string;
@@ -50,6 +52,7 @@ async function attemptRows(arn: string): Promise<{ rows: Row[]; rotation: string
 beforeAll(async () => {
   lambda = await startLambdaEndpoint();
   server = await startTestServer({ flags: ["--lambda-endpoint", lambda.url] });
+  dataDir = server.dataDir;
   sm = server.secretsManager();
   const template = singleUserTemplate(sm);
   working = lambda.define("rotate-ok", template);
@@ -139,5 +142,21 @@ describe("rotation attempts on the secret page", () => {
     const second = (await sm.send(new CreateSecretCommand({ Name: "attempts/again", SecretString: "v" }))).ARN ?? "";
     expect(second).not.toBe(first);
     expect((await attemptRows(second)).rows).toEqual([]);
+  });
+
+  // Last: it restarts the server (the function handlers keep the first server's client, and are not called again).
+  it("keeps the attempts in the store: a restarted server shows them, and purging the secret removes them", async () => {
+    const arn = (await sm.send(new CreateSecretCommand({ Name: "attempts/stored", SecretString: "v" }))).ARN ?? "";
+    const token = "33333333-4444-4555-8666-777777777777";
+    await sm.send(new RotateSecretCommand({ SecretId: arn, ClientRequestToken: token, RotationLambdaARN: working }));
+    await eventually(async () => expect((await attemptRows(arn)).rows[0]).toMatchObject({ versionId: token, outcome: "succeeded" }));
+    await server.stop();
+    expect((await keysOfKind(dataDir, "secret-rotation-attempts")).filter((key) => key.endsWith("attempts/stored"))).toHaveLength(1);
+    server = await startTestServer({ dataDir, flags: ["--lambda-endpoint", lambda.url] });
+    expect((await attemptRows(arn)).rows).toEqual([expect.objectContaining({ versionId: token, outcome: "succeeded" })]);
+    await server.secretsManager().send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
+    await server.stop();
+    expect((await keysOfKind(dataDir, "secret-rotation-attempts")).filter((key) => key.endsWith("attempts/stored"))).toEqual([]);
+    server = await startTestServer({ dataDir, flags: ["--lambda-endpoint", lambda.url] });
   });
 });

@@ -38,7 +38,7 @@ type AttemptsRecord = {
   readonly attempts: readonly RotationAttempt[];
 };
 
-const attemptsKey = (scope: Scope, name: string): string => recordKey(scope, "secretsmanager", "secret-rotation-attempts", name);
+export const attemptsKey = (scope: Scope, name: string): string => recordKey(scope, "secretsmanager", "secret-rotation-attempts", name);
 
 /** The longest error kept: a function's stderr tail is already cut, this bounds what a URL target may answer. */
 const ERROR_CHARS = 2000;
