@@ -30,8 +30,8 @@ const decode = (text: string): string =>
 const strip = (text: string): string => decode(text.replace(/<[^>]*>/g, "")).trim();
 
 /** The rows of the attempts table on the secret's page, as the page answers over HTTP. */
-async function attemptRows(arn: string): Promise<{ rows: Row[]; rotation: string }> {
-  const answer = await request(server.url).get(`${UI}/secret`).query({ id: arn });
+async function attemptRows(arn: string, url = server.url): Promise<{ rows: Row[]; rotation: string }> {
+  const answer = await request(url).get(`${UI}/secret`).query({ id: arn });
   expect(answer.status).toBe(200);
   const rotation = /<section class="rotation">([\s\S]*?)<\/section>/.exec(answer.text)?.[1] ?? "";
   const table = /<table class="rotation-attempts">([\s\S]*?)<\/table>/.exec(rotation)?.[1] ?? "";
@@ -158,5 +158,42 @@ describe("rotation attempts on the secret page", () => {
     await server.stop();
     expect((await keysOfKind(dataDir, "secret-rotation-attempts")).filter((key) => key.endsWith("attempts/stored"))).toEqual([]);
     server = await startTestServer({ dataDir, flags: ["--lambda-endpoint", lambda.url] });
+  });
+});
+
+describe("rotation attempts started by the schedule, and RotateImmediately=false's test", () => {
+  /** A clock the spec moves by hand: 2026-03-01 is a Sunday. */
+  const clock = { time: Date.parse("2026-03-01T10:00:00Z"), now: () => new Date(clock.time) };
+  let scheduled: TestServer;
+  let client: SecretsManagerClient;
+  let rotator: string;
+  beforeAll(async () => {
+    scheduled = await startTestServer({ clock, flags: ["--lambda-endpoint", lambda.url] });
+    client = scheduled.secretsManager();
+    rotator = lambda.define("rotate-on-schedule", singleUserTemplate(client));
+  });
+  afterAll(() => scheduled.close());
+
+  it("marks a test-only run and a scheduled run as such", async () => {
+    const arn = (await client.send(new CreateSecretCommand({ Name: "attempts/scheduled", SecretString: "v" }))).ARN ?? "";
+    // RotateImmediately=false: only testSecret runs, against a version it then removes; the schedule starts now. The
+    // template's testSecret reads the AWSPENDING value, which no createSecret made: that test fails, and says where.
+    const tested = (await client.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: rotator, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }))).VersionId ?? "";
+    const testRow = await eventually(async () => {
+      const first = (await attemptRows(arn, scheduled.url)).rows[0];
+      expect(first).toMatchObject({ versionId: tested, outcome: "failed", failedStep: "testSecret", startedBy: "RotateSecret (test only)" });
+      return first;
+    });
+    expect(testRow?.error).toContain("ResourceNotFoundException");
+    // The window opens at midnight; the server's timer starts the rotation without any request.
+    clock.time = Date.parse("2026-03-02T00:00:00Z");
+    const rows = await eventually(async () => {
+      const current = (await attemptRows(arn, scheduled.url)).rows;
+      expect(current[0]).toMatchObject({ outcome: "succeeded", startedBy: "schedule" });
+      return current;
+    });
+    const described = await client.send(new DescribeSecretCommand({ SecretId: arn }));
+    expect(described.VersionIdsToStages?.[rows[0]?.versionId ?? ""]).toEqual(["AWSCURRENT"]);
+    expect(rows).toHaveLength(2);
   });
 });
