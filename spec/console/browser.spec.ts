@@ -11,12 +11,14 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
+  GetParametersForImportCommand,
   GetPublicKeyCommand,
   KMSClient,
   ListKeysCommand,
   type KeyMetadata,
 } from "@aws-sdk/client-kms";
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -46,6 +48,10 @@ const REGION = "us-east-1";
 const PRINCIPAL_ACCOUNT = "111122223333";
 const ADMIN = { accessKeyId: "AKIABROWSERADMIN0001", secretAccessKey: "browser-admin-secret-key-00000000000000" };
 const ROTATOR = functionArn("browser-rotate", ACCOUNT, REGION);
+/** A local command as rotation function whose setSecret cannot reach its database: each attempt fails there. */
+const FAILS_AT_SET = functionArn("browser-fails-at-set", ACCOUNT, REGION);
+const SET_FAILURE = "connection to db.internal:5432 refused";
+const FAILS_AT_SET_SCRIPT = `let input = ""; process.stdin.on("data", (c) => (input += c)).on("end", () => { if (JSON.parse(input).Step === "setSecret") { process.stderr.write(${JSON.stringify(SET_FAILURE)}); process.exit(2); } });`;
 const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "console");
 
 /** The request id of a call the SDK saw fail, and its error name. */
@@ -85,7 +91,7 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     // The built-in rotation function. (Not under --enforce-auth: builtin:password signs its calls with the secret's
     // account id as access key id, which a principals file cannot hold, so its calls would be refused there.)
     const functions = path.join(dir, "functions.json");
-    writeFileSync(functions, JSON.stringify({ [ROTATOR]: "builtin:password" }));
+    writeFileSync(functions, JSON.stringify({ [ROTATOR]: "builtin:password", [FAILS_AT_SET]: [process.execPath, "-e", FAILS_AT_SET_SCRIPT] }));
     auditFile = path.join(dir, "audit.jsonl");
     server = await startTestServer({ flags: ["--audit-log", auditFile, "--rotation-functions", functions] });
     sm = server.secretsManager();
@@ -203,6 +209,31 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     expect(await rotation.textContent()).toContain(described.LastRotatedDate?.toISOString().replace(".000Z", "Z"));
     expect(await page.locator(`li.version[data-version-id="${rotated.token}"] .labels .label`).allTextContents()).toEqual(["AWSCURRENT"]);
     expect(await page.locator("p.warning").count()).toBe(0);
+    // The rotation's attempt: the driver's record, one that succeeded for the version made AWSCURRENT.
+    const attempts = rotation.locator("table.rotation-attempts tbody tr");
+    expect(await attempts.count()).toBe(1);
+    expect(await attempts.first().getAttribute("data-version-id")).toBe(rotated.token);
+    expect(await attempts.first().locator("td.outcome").textContent()).toBe("succeeded");
+    expect(await attempts.first().locator("td.attempt-error").textContent()).toBe("");
+  });
+
+  it("shows a stuck rotation's failed attempts with the step and the error, and the version left AWSPENDING", async () => {
+    const stuck = await sm.send(new CreateSecretCommand({ Name: "browser/stuck-rotation", SecretString: "before" }));
+    const token = (await sm.send(new RotateSecretCommand({ SecretId: stuck.ARN, RotationLambdaARN: FAILS_AT_SET }))).VersionId ?? "";
+    const rows = page.locator("section.rotation table.rotation-attempts tbody tr");
+    // Three attempts in all (AWS's retries), each settled as failed.
+    await eventually(async () => {
+      await open(`secret?id=${encodeURIComponent(stuck.ARN ?? "")}&account=${ACCOUNT}&region=${REGION}`);
+      expect(await rows.locator("td.outcome").allTextContents()).toEqual(["failed", "failed", "failed"]);
+    });
+    for (let index = 0; index < 3; index++) {
+      const row = rows.nth(index);
+      expect(await row.getAttribute("data-version-id")).toBe(token);
+      expect(await row.locator("td.failed-step").textContent()).toBe("setSecret");
+      expect(await row.locator("td.attempt-error").textContent()).toContain(SET_FAILURE);
+    }
+    expect(await page.locator("section.rotation p.warning code").textContent()).toBe(token);
+    await page.locator("section.rotation").screenshot({ path: path.join(SCREENSHOTS, "rotation-attempts.png") });
   });
 
   it("lists the keys with the spec, usage and state DescribeKey gives", async () => {
@@ -260,6 +291,38 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     expect(detail).toContain("ResourceNotFoundException");
     expect(detail).toContain(missing.requestId);
     expect(JSON.parse((await page.locator("pre.parameters").textContent()) ?? "null")).toEqual({ secretId: "browser/no-such-secret" });
+  });
+
+  it("fits every label and figure of the calls-per-operation chart inside its viewBox, the longest operation names too", async () => {
+    await sm.send(new BatchGetSecretValueCommand({ SecretIdList: [versioned.arn] }));
+    // Failing calls of a long name, enough to make the longest bar, whose figure "N (N failed)" is the widest.
+    for (let index = 0; index < 40; index++) {
+      await failure(kms.send(new GetParametersForImportCommand({ KeyId: "alias/browser-no-such-key", WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" })));
+    }
+    await open(`calls?account=${ACCOUNT}&region=${REGION}`);
+    const chart = (await page.evaluate(() => {
+      const svg = document.querySelector("svg.chart-operations");
+      const box = svg.viewBox.baseVal;
+      return {
+        viewBox: { x: box.x, y: box.y, width: box.width, height: box.height },
+        texts: [...svg.querySelectorAll("text")].map((text: { textContent: string; getBBox(): { x: number; y: number; width: number; height: number } }) => {
+          const bounds = text.getBBox();
+          return { text: text.textContent, x: bounds.x, y: bounds.y, width: bounds.width, height: bounds.height };
+        }),
+      };
+    })) as { viewBox: { x: number; y: number; width: number; height: number }; texts: Array<{ text: string; x: number; y: number; width: number; height: number }> };
+    const labels = chart.texts.map((text) => text.text);
+    expect(labels).toEqual(expect.arrayContaining(["secretsmanager:BatchGetSecretValue", "kms:GetParametersForImport", "40 (40 failed)"]));
+    expect(chart.viewBox).toMatchObject({ x: 0, y: 0 });
+    for (const text of chart.texts) {
+      expect({ text: text.text, left: text.x >= 0, right: text.x + text.width <= chart.viewBox.width, top: text.y >= 0, bottom: text.y + text.height <= chart.viewBox.height }).toEqual({
+        text: text.text,
+        left: true,
+        right: true,
+        top: true,
+        bottom: true,
+      });
+    }
   });
 
   it("resets this account and region from the Actions page: the API then lists nothing", async () => {

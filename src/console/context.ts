@@ -5,7 +5,7 @@ import type { ServerParts } from "./pages";
 import type { IncomingMessage } from "node:http";
 import type { AuditLog } from "../audit/audit-log";
 import { recordCall, requestAudit } from "../audit/events";
-import { AwsError, internalFailure, unknownOperation } from "../errors";
+import { AwsError, expiredToken, internalFailure, unknownOperation } from "../errors";
 import { models, type ServiceName } from "../generated";
 import { callerOf } from "../iam/caller";
 import type { Principals } from "../iam/principals-file";
@@ -81,6 +81,9 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
     const domains = services.domains();
     if (domains === undefined) throw new AwsError("ServiceUnavailableException", "secretslite is starting: storage and the key store are not open yet.", { status: 503 });
     const now = services.clock.now();
+    // Session credentials end for the console as for the wire (sigv4.ts): a session signed in before the expiration
+    // sees ExpiredTokenException after it, and signs in again with fresh ones.
+    if (entry?.expiresAt !== undefined && now.getTime() >= entry.expiresAt) throw expiredToken();
     const auth: SigV4Auth = {
       credential: { accessKeyId, date: yyyymmdd(now), region: request.region, service },
       signedHeaders: [],
@@ -150,6 +153,12 @@ export function createConsoleView(services: ConsoleServices, request: ViewReques
     csrfToken: request.csrfToken,
     href: request.hrefFor(account, request.region),
     call,
+    rotationAttempts: async (name, arn) => {
+      const rotations = services.domains()?.secrets.rotations;
+      // The scope is the ARN's own (DescribeSecret's answer): a secret read across accounts lives in its owner's.
+      const [, partition = "", , region = "", owner = ""] = arn.split(":");
+      return rotations === undefined ? [] : rotations.lastAttempts({ account: owner, region, partition }, name, arn);
+    },
     user,
     server: services.facts(),
   };

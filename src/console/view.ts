@@ -1,5 +1,6 @@
 // What a console page is given and gives back: the API as the signed-in user, and a title and body to lay out.
 import type { ServiceName } from "../generated";
+import type { RotationAttempt } from "../services/secretsmanager/rotation-attempts";
 import type { Html } from "./html";
 
 /**
@@ -19,6 +20,12 @@ export interface ConsoleView {
   readonly csrfToken: string;
   /** Links keep the account and region: `href("/_secretslite/ui/secret", { id })`. */
   href(path: string, query?: Readonly<Record<string, string | undefined>>): string;
+  /**
+   * A secret's last rotation attempts from the rotation driver (no API operation lists them). Call it only for a
+   * secret a DescribeSecret as this user has just answered, so it shows nothing the user may not see.
+   * Absent when the server runs no rotation driver.
+   */
+  rotationAttempts?(name: string, arn: string): Promise<readonly RotationAttempt[]>;
 }
 
 /** A page's answer: the layout (layout.ts) adds the frame, navigation and the account/region switch. */

@@ -25,6 +25,7 @@ export type RecordKind =
   | "secret-by-accessed" // ListSecrets index: set + padded LastAccessedDate + name → nothing
   | "secret-schedule" // GLOBAL: a secret's due deletion, keyed by due time first
   | "secret-rotation-schedule" // GLOBAL: a secret's next rotation window, keyed by its opening time first
+  | "secret-rotation-attempts" // a secret's last rotation attempts (rotation-attempts.ts), keyed by name
   | "secret-replication"; // GLOBAL: one primary secret that has replicas, for the sweep that keeps them in step
 
 export interface Partition {

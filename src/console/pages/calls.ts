@@ -118,25 +118,37 @@ async function callDetail(view: ConsoleView, ring: CallRing, requestId: string):
 }
 
 const BAR_HEIGHT = 18;
-const LABEL_WIDTH = 260;
 const BAR_WIDTH = 360;
+const FONT_SIZE = 12;
+/**
+ * The chart's text is monospace so its width is known on the server, whatever fonts the browser has: an advance of
+ * 0.6em in the usual monospace faces, rounded up so a wider one still fits. The label column is as wide as the longest
+ * `service:operation` ("secretsmanager:BatchGetSecretValue", "kms:GetParametersForImport"), so none is cut at the left.
+ */
+const CHAR_WIDTH = Math.ceil(FONT_SIZE * 0.62 * 10) / 10;
+const GAP = 6;
+const MONOSPACE = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace";
+const textWidth = (text: string): number => Math.ceil(text.length * CHAR_WIDTH);
 
 /** Horizontal bars, one per operation: calls in full, the failed part of each bar drawn over it (class chart-errors). */
 export function operationChart(counts: ReadonlyArray<{ readonly operation: string; readonly calls: number; readonly errors: number }>): Html {
   const most = Math.max(1, ...counts.map((count) => count.calls));
+  const figures = counts.map((count) => `${count.calls}${count.errors > 0 ? ` (${count.errors} failed)` : ""}`);
+  const labelWidth = GAP + Math.max(0, ...counts.map((count) => textWidth(count.operation))) + GAP;
   const height = counts.length * BAR_HEIGHT + 4;
-  const width = LABEL_WIDTH + BAR_WIDTH + 60;
+  // The figure after the longest bar must fit too.
+  const width = labelWidth + BAR_WIDTH + GAP + Math.max(0, ...figures.map(textWidth)) + GAP;
   const bars = counts.map((count, i) => {
     const y = i * BAR_HEIGHT + 2;
     const full = Math.max(1, Math.round((count.calls / most) * BAR_WIDTH));
     const failed = Math.round((count.errors / most) * BAR_WIDTH);
     return html`<g class="bar" data-operation="${count.operation}">
   <title>${count.operation}: ${count.calls} calls, ${count.errors} failed</title>
-  <text x="${LABEL_WIDTH - 6}" y="${y + 13}" text-anchor="end">${count.operation}</text>
-  <rect class="chart-calls" x="${LABEL_WIDTH}" y="${y}" width="${full}" height="${BAR_HEIGHT - 4}" fill="#4a7bd0"></rect>
-  ${failed > 0 ? html`<rect class="chart-errors" x="${LABEL_WIDTH}" y="${y}" width="${failed}" height="${BAR_HEIGHT - 4}" fill="#d04a4a"></rect>` : ""}
-  <text x="${LABEL_WIDTH + full + 6}" y="${y + 13}">${count.calls}${count.errors > 0 ? ` (${count.errors} failed)` : ""}</text>
+  <text class="chart-label" x="${labelWidth - GAP}" y="${y + 13}" text-anchor="end">${count.operation}</text>
+  <rect class="chart-calls" x="${labelWidth}" y="${y}" width="${full}" height="${BAR_HEIGHT - 4}" fill="#4a7bd0"></rect>
+  ${failed > 0 ? html`<rect class="chart-errors" x="${labelWidth}" y="${y}" width="${failed}" height="${BAR_HEIGHT - 4}" fill="#d04a4a"></rect>` : ""}
+  <text class="chart-figure" x="${labelWidth + full + GAP}" y="${y + 13}">${figures[i]}</text>
 </g>`;
   });
-  return html`<svg class="chart chart-operations" role="img" aria-label="Calls per operation" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-size="12">${bars}</svg>`;
+  return html`<svg class="chart chart-operations" role="img" aria-label="Calls per operation" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-size="${FONT_SIZE}" font-family="${MONOSPACE}">${bars}</svg>`;
 }

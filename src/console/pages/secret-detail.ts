@@ -7,6 +7,7 @@ import type {
   ListSecretVersionIdsResponse,
   SecretVersionsListEntry,
 } from "@aws-sdk/client-secrets-manager";
+import type { RotationAttempt } from "../../services/secretsmanager/rotation-attempts";
 import { html, type Html } from "../html";
 import type { ActionHandler, ConsoleView, PageHandler } from "../view";
 import { attempt, bytesOf, dateCell, prettyJson, sectionError, tagList, UI, when } from "./page-parts";
@@ -20,7 +21,12 @@ export const secretPage: PageHandler = async (view, query) => {
   const arn = secret.ARN ?? id;
   // Versions and the policy are separate calls that may fail on their own (a secret scheduled for deletion has no
   // policy to read; --enforce-auth may allow DescribeSecret only): the rest of the page still answers.
-  const [versions, policy] = await Promise.all([attempt(() => allVersions(view, arn)), attempt(() => view.call("secretsmanager", "GetResourcePolicy", { SecretId: arn }) as Promise<GetResourcePolicyResponse>)]);
+  const [versions, policy, attempts] = await Promise.all([
+    attempt(() => allVersions(view, arn)),
+    attempt(() => view.call("secretsmanager", "GetResourcePolicy", { SecretId: arn }) as Promise<GetResourcePolicyResponse>),
+    // Asked only now that DescribeSecret answered as this user: the attempts belong to a secret they may see.
+    attempt(async () => (view.rotationAttempts === undefined || secret.Name === undefined ? [] : view.rotationAttempts(secret.Name, arn))),
+  ]);
   return {
     title: `Secret ${secret.Name ?? id}`,
     body: html`<section class="summary">
@@ -45,7 +51,7 @@ export const secretPage: PageHandler = async (view, query) => {
       </section>
       ${revealForm(view, arn, undefined, "Reveal current value")}
       <section class="versions"><h3>Versions</h3>${versions.ok ? timeline(view, arn, versions.value) : sectionError(versions.error)}</section>
-      ${rotation(secret, versions.ok ? versions.value : [])}
+      ${rotation(secret, versions.ok ? versions.value : [], attempts.ok ? attempts.value : attempts)}
       ${replication(view, secret)}
       <section class="tags"><h3>Tags</h3>${tagList(secret.Tags)}</section>
       <section class="policy"><h3>Resource policy</h3>${
@@ -99,7 +105,7 @@ function timeline(view: ConsoleView, arn: string, versions: readonly SecretVersi
   )}</ol>`;
 }
 
-function rotation(secret: DescribeSecretResponse, versions: readonly SecretVersionsListEntry[]): Html {
+function rotation(secret: DescribeSecretResponse, versions: readonly SecretVersionsListEntry[], attempts: readonly RotationAttempt[] | { readonly error: unknown }): Html {
   const rules = secret.RotationRules;
   const pending = versions.find((version) => version.VersionStages?.includes("AWSPENDING") && !version.VersionStages.includes("AWSCURRENT"));
   return html`<section class="rotation"><h3>Rotation</h3>
@@ -119,13 +125,36 @@ function rotation(secret: DescribeSecretResponse, versions: readonly SecretVersi
       <dt>Next rotation</dt><dd>${dateCell(secret.NextRotationDate)}</dd>
     </dl>
     ${
-      // The API has no record of rotation attempts (AWS keeps them in the function's logs): an AWSPENDING version that is
-      // not AWSCURRENT is the one sign DescribeSecret gives of a rotation started and not finished.
+      // An AWSPENDING version that is not AWSCURRENT is the one sign DescribeSecret gives of a rotation started and not
+      // finished; the attempts below (the driver's record, not an API's) say why.
       pending === undefined
         ? ""
         : html`<p class="warning">Version <code>${pending.VersionId}</code> is AWSPENDING: a rotation started and has not finished (or failed); the next RotateSecret retries it.</p>`
     }
+    <h4>Last attempts</h4>
+    ${"error" in attempts ? sectionError(attempts.error) : attemptsTable(attempts)}
   </section>`;
+}
+
+/**
+ * The driver's record of the last attempts (AWS shows these only in the function's logs): a failed one names the
+ * step it failed at and the function's error, which is what a stuck rotation is debugged from.
+ */
+function attemptsTable(attempts: readonly RotationAttempt[]): Html {
+  if (attempts.length === 0) return html`<p class="muted">No rotation attempts recorded.</p>`;
+  return html`<table class="rotation-attempts">
+    <thead><tr><th>Started</th><th>Ended</th><th>Outcome</th><th>Failed step</th><th>Error</th><th>Version</th><th>Started by</th></tr></thead>
+    <tbody>${attempts.map(
+      (item) => html`<tr class="attempt ${item.outcome}" data-version-id="${item.versionId}">
+        <td>${dateCell(new Date(item.startedAt))}</td>
+        <td>${item.endedAt === undefined ? html`<span class="muted">—</span>` : dateCell(new Date(item.endedAt))}</td>
+        <td class="outcome ${item.outcome}">${item.outcome}</td>
+        <td class="failed-step">${item.failedStep ?? ""}</td>
+        <td class="attempt-error">${item.error === undefined ? "" : html`<pre class="error-text">${item.error}</pre>`}</td>
+        <td><code>${item.versionId}</code></td>
+        <td>${item.scheduled ? "schedule" : "RotateSecret"}${item.testOnly ? " (test only)" : ""}${item.attempt > 1 ? html` · retry ${item.attempt - 1}` : ""}</td>
+      </tr>`,
+    )}</tbody></table>`;
 }
 
 function replication(view: ConsoleView, secret: DescribeSecretResponse): Html {

@@ -9,6 +9,7 @@ import { markedForDeletion, nameScheduledForDeletion, secretExists, secretNotFou
 import { replicationIndexOps, type Replicas } from "./replication";
 import { rotationScheduleOps } from "./rotation-schedule";
 import type { Rotations } from "./rotation";
+import { attemptsKey } from "./rotation-attempts";
 import { SecretListing } from "./secret-listing";
 import { secretIndexOps } from "./secret-index";
 import { deletionDue, findSecret, secretKey, type SecretRecord } from "./secret";
@@ -203,7 +204,8 @@ export class Secrets {
 
   /** One secret's versions are one key range (storage/keys.ts), so removing them reads no other secret. */
   private async purgeOps(scope: Scope, secret: SecretRecord): Promise<BatchOp[]> {
-    const ops: BatchOp[] = [{ type: "del", key: secretKey(scope, secret.name) }, ...derivedOps(scope, secret, undefined)];
+    // The rotation attempts go with it: their errors and version ids are the secret's history, not the name's.
+    const ops: BatchOp[] = [{ type: "del", key: secretKey(scope, secret.name) }, { type: "del", key: attemptsKey(scope, secret.name) }, ...derivedOps(scope, secret, undefined)];
     for await (const [key] of this.store.range<SecretVersionRecord>(versionsRange(scope, secret.name))) ops.push({ type: "del", key });
     return ops;
   }

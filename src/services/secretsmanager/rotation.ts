@@ -9,6 +9,7 @@ import type { Secrets } from "./domain";
 import { dueBound, dueIndexRange, entryScope, type SecretDueEntry } from "./due-index";
 import { dueAt } from "./rotation-schedule";
 import { nextRotationDate, nextWindowStart, storedSchedule } from "./rotation-rules";
+import { RotationAttempts, type RotationAttempt, type RotationOutcome } from "./rotation-attempts";
 import { RotationStepError, type RotationFunctions, type RotationStep } from "./rotation-functions";
 import { AWSCURRENT, AWSPENDING, versionWithStage, type SecretRecord } from "./secret";
 
@@ -17,6 +18,8 @@ import { AWSCURRENT, AWSPENDING, versionWithStage, type SecretRecord } from "./s
 // them itself; the operations that need them answer InternalServiceError when they are missing.
 
 const ALL_STEPS: readonly RotationStep[] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
+/** The error an attempt shows when the run stopped before its end (not an error of the function's). */
+const STOPPED = "stopped: rotation was cancelled, the secret deleted, or its AWSPENDING version moved on";
 
 /**
  * "If any rotation step fails, Secrets Manager retries the entire rotation process multiple times"
@@ -98,8 +101,10 @@ export class Rotations {
   /** Scheduled rotations that used up their attempts wait for the next window (as AWS, they are not retried at once). */
   private readonly retryAfter = new Map<string, number>();
   private readonly sweeper: Sweeper;
+  private readonly attempts: RotationAttempts;
 
   constructor(private readonly options: RotationsOptions) {
+    this.attempts = new RotationAttempts(options.store, options.clock);
     this.sweeper = new Sweeper(() => this.startDue(this.options.clock.now().getTime()), SWEEP_INTERVAL_MS, (error) =>
       this.options.logger?.error("rotation schedule sweep failed", { cause: error }),
     );
@@ -142,6 +147,11 @@ export class Rotations {
         if (this.running.get(key)?.done === done) this.running.delete(key);
       });
     this.running.set(key, { controller, done });
+  }
+
+  /** A secret's last rotation attempts, newest first (none for another secret once made under the same name). */
+  lastAttempts(scope: Scope, name: string, arn: string): Promise<readonly RotationAttempt[]> {
+    return this.attempts.list(scope, name, arn);
   }
 
   /** Everything due by the clock's now; runs never overlap a sweep in progress. */
@@ -206,10 +216,15 @@ export class Rotations {
     const { logger } = this.options;
     const rotationToken = randomUUID();
     if (job.testOnly) {
-      try {
-        if (await this.stillWanted(job)) await this.invoke(job, "testSecret", rotationToken, signal);
-      } catch (error) {
-        logger?.warn("rotation testSecret failed", { secret: job.arn, cause: error });
+      if (await this.stillWanted(job)) {
+        const recorded = await this.recordStart(job, scheduled, 1);
+        try {
+          await this.invoke(job, "testSecret", rotationToken, signal);
+          await this.recordEnd(job, recorded, "succeeded");
+        } catch (error) {
+          logger?.warn("rotation testSecret failed", { secret: job.arn, cause: error });
+          await this.recordEnd(job, recorded, "failed", "testSecret", error);
+        }
       }
       try {
         await this.removeTestedVersion(job);
@@ -220,14 +235,25 @@ export class Rotations {
       return;
     }
     for (let attempt = 1; ; attempt++) {
+      if (signal.aborted || !(await this.stillWanted(job))) return;
+      const recorded = await this.recordStart(job, scheduled, attempt);
+      let current: RotationStep = ALL_STEPS[0] ?? "createSecret";
       try {
         for (const step of ALL_STEPS) {
-          if (signal.aborted || !(await this.stillWanted(job))) return;
+          current = step;
+          if (signal.aborted || !(await this.stillWanted(job))) {
+            await this.recordEnd(job, recorded, "failed", step, new Error(STOPPED));
+            return;
+          }
           await this.invoke(job, step, rotationToken, signal);
         }
-        if (await this.settle(job)) return;
+        if (await this.settle(job)) {
+          await this.recordEnd(job, recorded, "succeeded");
+          return;
+        }
         throw new RotationStepError(`finishSecret returned, but version ${job.token} is not AWSCURRENT`);
       } catch (error) {
+        await this.recordEnd(job, recorded, "failed", current, signal.aborted ? new Error(STOPPED) : error);
         if (signal.aborted) return;
         const pause = RETRY_PAUSES_MS[attempt - 1];
         logger?.warn("rotation attempt failed", { secret: job.arn, token: job.token, attempt, cause: error });
@@ -238,6 +264,26 @@ export class Rotations {
         }
         if (!(await sleep(pause, signal))) return;
       }
+    }
+  }
+
+  /** The attempt's record; a store that refuses the write must not stop the rotation itself (undefined: not recorded). */
+  private async recordStart(job: RotationJob, scheduled: boolean, attempt: number): Promise<string | undefined> {
+    try {
+      return await this.attempts.start(job.scope, job.name, job.arn, { versionId: job.token, scheduled, attempt, testOnly: job.testOnly });
+    } catch (error) {
+      this.options.logger?.warn("recording a rotation attempt failed", { secret: job.arn, cause: error });
+      return undefined;
+    }
+  }
+
+  private async recordEnd(job: RotationJob, id: string | undefined, outcome: Exclude<RotationOutcome, "running">, step?: RotationStep, error?: unknown): Promise<void> {
+    if (id === undefined) return;
+    const failure = outcome === "failed" ? { step, error: error instanceof Error ? error.message : String(error) } : undefined;
+    try {
+      await this.attempts.finish(job.scope, job.name, job.arn, id, outcome, failure);
+    } catch (cause) {
+      this.options.logger?.warn("recording a rotation attempt's outcome failed", { secret: job.arn, cause });
     }
   }
 
