@@ -38,6 +38,13 @@ import { checkDataDir, DataDirError, describeOpenError, removeRunFile } from "./
 import type { RecoverableStore, Store } from "./storage/store";
 import { readPrincipalsFile, type Principals } from "./iam/principals-file";
 
+/**
+ * Seeding and resets take this lock: on a store several nodes share, nodes starting together would otherwise each
+ * create a seed's fixed-id key with material of their own, and the last write would orphan what the first sealed. On
+ * PostgreSQL the lock's transaction also makes a reset land whole or not at all. Outside the records' key space.
+ */
+const SEED_LOCK = "\x02secretslite-seed";
+
 /** How long KMS waits for an XKS proxy. AWS waits 250 ms (the XKS proxy API spec); a loaded test machine needs more. */
 const XKS_TIMEOUT_MS = 2000;
 
@@ -146,22 +153,26 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   };
   const resetNow = async (partition: PartitionSelector): Promise<void> => {
     if (store === undefined || keyStore === undefined || kms === undefined || secrets === undefined) throw new Error("secretslite is not started");
-    if (partition.account === undefined && partition.region === undefined) {
-      kms.usage.clear();
-      // A flush that took its batch before the clear must land before the wipe, not after it.
-      await kms.usage.flush();
-      await store.clear();
-      kms.keys.forgetCached();
-      keyStore.forgetAll();
-      // The wipe took the custom key stores' records: their tokens are logged out of too.
-      kms.customKeyStores.closeAll();
-      // Wrapped backing keys and sealed values must leave the data files, not only the index.
-      await store.compact(everything.gte, everything.lt);
-    } else {
-      await wipePartitions({ store, keyStore, kms, secrets }, partition);
-    }
-    await applySeed(seedPlan, { kms, secrets }, clock, (scope) => selects(partition, scope));
-    // Replicas the wipe sent back to InProgress are copied again before the reset answers.
+    const [held, keys, domains] = [store, keyStore, { kms, secrets }];
+    await held.withLock(SEED_LOCK, async () => {
+      if (partition.account === undefined && partition.region === undefined) {
+        domains.kms.usage.clear();
+        // A flush that took its batch before the clear must land before the wipe, not after it.
+        await domains.kms.usage.flush();
+        await held.clear();
+        domains.kms.keys.forgetCached();
+        keys.forgetAll();
+        // The wipe took the custom key stores' records: their tokens are logged out of too.
+        domains.kms.customKeyStores.closeAll();
+        // Wrapped backing keys and sealed values must leave the data files, not only the index.
+        await held.compact(everything.gte, everything.lt);
+      } else {
+        await wipePartitions({ store: held, keyStore: keys, kms: domains.kms, secrets: domains.secrets }, partition);
+      }
+      await applySeed(seedPlan, domains, clock, (scope) => selects(partition, scope));
+    });
+    // Replicas the wipe sent back to InProgress are copied again before the reset answers (after the lock: the sweep
+    // takes each secret's own).
     await secrets.replicas?.sweep();
   };
 
@@ -177,7 +188,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     health,
     version,
     nodeVersion: process.version,
-    dataLocation: config.inMemory ? "in memory" : config.dataDir,
+    dataLocation: config.inMemory ? "in memory" : config.store.kind === "postgres" ? `PostgreSQL ${config.store.url} (the token in ${config.dataDir})` : config.dataDir,
     startedAt,
     token: {
       label: config.pkcs11.tokenLabel ?? (config.inMemory ? "a SoftHSM2 token in a temporary directory" : `the SoftHSM2 token in ${path.join(config.dataDir, "token")}`),
@@ -188,8 +199,9 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   const consoleActions: ConsoleActions = {
     reset,
     applySeed: async (plan) => {
-      if (kms === undefined || secrets === undefined) throw new Error("secretslite is not started");
-      await applySeed(plan, { kms, secrets }, clock);
+      if (store === undefined || kms === undefined || secrets === undefined) throw new Error("secretslite is not started");
+      const domains = { kms, secrets };
+      await store.withLock(SEED_LOCK, () => applySeed(plan, domains, clock));
       await secrets.replicas?.sweep();
     },
   };
@@ -324,7 +336,8 @@ export async function startSecretslite(config: Config, options: StartOptions = {
     const secretsDomain: SecretsDomain = { ...secrets, rotations, replicas };
     secrets = secretsDomain;
     const beforeSeed = seedPlan.keys.length + seedPlan.aliases.length + seedPlan.secrets.length === 0 ? undefined : await countRecords(store);
-    await applySeed(seedPlan, { kms, secrets }, clock);
+    const seedDomains = { kms, secrets };
+    await store.withLock(SEED_LOCK, () => applySeed(seedPlan, seedDomains, clock));
     const counts = await countRecords(store);
     summary = startSummary(url, config, keyStore, counts, beforeSeed, auditLog === undefined ? undefined : config.auditLogFile, tls?.selfSignedCertFile ?? config.tls?.certFile);
   } catch (error) {
@@ -439,7 +452,7 @@ function startSummary(
         : `SoftHSM2 token in ${path.join(config.dataDir, "token")}`;
   return {
     url,
-    data: config.inMemory ? "in memory" : path.join(config.dataDir, "db"),
+    data: config.inMemory ? "in memory" : config.store.kind === "postgres" ? `PostgreSQL ${config.store.url}` : path.join(config.dataDir, "db"),
     token,
     pkcs11Module: modulePath,
     ...counts,

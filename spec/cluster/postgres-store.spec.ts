@@ -66,6 +66,39 @@ describe("--store postgres://…", () => {
     });
   });
 
+  it("seeds once when nodes start together: one key material, every secret readable on every node", async () => {
+    const store = await postgres.createDatabase();
+    const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-spec-cluster-seed-"));
+    try {
+      const seed = path.join(dir, "seed.yaml");
+      // A fixed key id with material from the token: nodes seeding at once would each make their own material.
+      writeFileSync(
+        seed,
+        [
+          "kms:",
+          "  keys:",
+          "    - keyId: 6f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a00",
+          "      aliases: [alias/seeded]",
+          "secretsmanager:",
+          "  secrets:",
+          ...Array.from({ length: 5 }, (_, n) => [`    - name: app/secret-${n}`, `      kmsKeyId: alias/seeded`, `      secretString: value-${n}`]).flat(),
+        ].join("\n"),
+      );
+      const nodes = await Promise.all([0, 1, 2].map(() => startTestServer({ store, flags: ["--seed", seed] })));
+      servers.push(...nodes);
+      const sealed = await nodes[0]!.kms().send(new EncryptCommand({ KeyId: "alias/seeded", Plaintext: Buffer.from("one material") }));
+      for (const node of nodes) {
+        const opened = await node.kms().send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob! }));
+        expect(Buffer.from(opened.Plaintext!).toString()).toBe("one material");
+        for (let n = 0; n < 5; n++) {
+          expect((await node.secretsManager().send(new GetSecretValueCommand({ SecretId: `app/secret-${n}` }))).SecretString).toBe(`value-${n}`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a node whose root key is not the cluster's (the root-key canary)", async () => {
     const store = await postgres.createDatabase();
     // The first node (the suite's token) makes the canary.
