@@ -17,6 +17,8 @@ export interface ClusterNode {
   readonly url: string;
   /** The process id of a process node; undefined for an in-process one. */
   readonly pid: number | undefined;
+  /** What admin routes (reset) take under --verify-signatures: an in-process node's; undefined for a process node. */
+  readonly adminToken: string | undefined;
   /** A process node's stderr (its log) so far; "" for an in-process one. */
   log(): string;
   /** A clean shutdown (SIGTERM, or close() in process); its data dir goes. */
@@ -81,6 +83,7 @@ export async function startCluster(postgres: PostgresCluster, options: ClusterOp
     const node: ClusterNode = {
       url: cli.url,
       pid: cli.child.pid,
+      adminToken: undefined,
       log: () => cli.stderr(),
       stop: async () => {
         await cli.stop();
@@ -92,7 +95,7 @@ export async function startCluster(postgres: PostgresCluster, options: ClusterOp
   };
   const startInProcess = async (): Promise<ClusterNode> => {
     const server: TestServer = await startTestServer({ store, clock: options.clock, flags: options.flags });
-    return { url: server.url, pid: undefined, log: () => "", stop: () => server.close() };
+    return { url: server.url, pid: undefined, adminToken: server.adminToken, log: () => "", stop: () => server.close() };
   };
   const add = async (): Promise<ClusterNode> => {
     const node = options.mode === "process" ? await startProcess() : await startInProcess();
