@@ -1,5 +1,6 @@
 // Caches across nodes: a change made on node A is seen by the very next request on node B (key state, description,
-// policy, deletion, rotated material, secret values, a reset), though B used the resource just before.
+// policy, deletion, rotated material, secret values, a reset), though B used the resource just before; and the
+// key usage each node batches in memory never moves a key's last use back when the nodes flush.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +12,7 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   EncryptCommand,
+  GetKeyLastUsageCommand,
   PutKeyPolicyCommand,
   RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
@@ -20,6 +22,7 @@ import {
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ADMIN_TOKEN_HEADER } from "../../src/http-access";
 import { parseCiphertext } from "../../src/services/kms/ciphertext";
+import { TestClock } from "../support/clock";
 import { startCluster, type Cluster } from "../support/cluster";
 import { errorOf } from "../support/errors";
 import { sharedPostgres, type PostgresCluster } from "../support/postgres";
@@ -128,5 +131,39 @@ describe("caches across the nodes of a cluster", () => {
     expect(await errorOf(encryptOn(B, keyId))).toMatchObject({ name: "NotFoundException" });
     expect(await errorOf(sm[B]!.send(new GetSecretValueCommand({ SecretId: "caches/before-reset" })))).toMatchObject({ name: "ResourceNotFoundException" });
     expect((await sm[C]!.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+  });
+});
+
+describe("key usage across the nodes of a cluster", () => {
+  let postgres: PostgresCluster;
+  let cluster: Cluster;
+  const clock = new TestClock(Date.parse("2026-03-01T10:00:00Z"));
+
+  beforeAll(async () => {
+    postgres = await sharedPostgres();
+    cluster = await startCluster(postgres, { nodes: 3, mode: "in-process", clock });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.close();
+    await postgres.stop();
+  });
+
+  it("never moves a key's last use back in time when a node with an older use flushes last", async () => {
+    const [a, b, c] = cluster.nodes.map((node) => cluster.kms([node])) as [KMSClient, KMSClient, KMSClient];
+    const keyId = (await a.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    const early = clock.ms;
+    await b.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("early") }));
+    clock.ms += 60_000;
+    const late = clock.ms;
+    await a.send(new DecryptCommand({ CiphertextBlob: (await a.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("late") }))).CiphertextBlob! }));
+    // Each node keeps usage in memory and flushes it at close: A (the later use) first, then B (the earlier one).
+    const [nodeA, nodeB] = [cluster.nodes[0]!, cluster.nodes[1]!];
+    await nodeA.stop();
+    await nodeB.stop();
+    cluster.nodes.splice(0, 2);
+    const seen = (await c.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage;
+    expect(seen?.Operation).toBe("Decrypt");
+    expect(seen?.Timestamp?.getTime()).toBe(late);
+    expect(late).toBeGreaterThan(early);
   });
 });
