@@ -1,5 +1,6 @@
 // Leadership: of the nodes on one database exactly one holds the leader lock (and runs the timed work); when it
 // shuts down, another takes the lock over. (spec/cluster/leadership-moves.spec.ts: a leader killed with -9.)
+import { PgLeader } from "../../src/storage/pg-leader";
 import { leaderSessions, startCluster, until, type Cluster, type ClusterNode } from "../support/cluster";
 import { sharedPostgres, type PostgresCluster } from "../support/postgres";
 
@@ -52,5 +53,36 @@ describe("leadership of a cluster on one PostgreSQL database", () => {
     cluster.nodes.splice(cluster.nodes.indexOf(leader), 1);
     await until(async () => late.log().includes(LEADS), "the late node leads");
     expect(await leaderSessions(postgres, cluster.store)).toBe(1);
+  });
+
+  it("is lost at once with the leader's connection (its session terminated), and taken by the other node", async () => {
+    const store = await postgres.createDatabase();
+    const database = new URL(store).pathname.slice(1);
+    // The follower retries ten times as often as the leader, whose first retry after losing waits a period more:
+    // the follower asks first.
+    const a = new PgLeader({ connection: { connectionString: store }, retryMs: 1_000 });
+    const b = new PgLeader({ connection: { connectionString: store }, retryMs: 100 });
+    try {
+      await a.start();
+      await b.start();
+      expect([a.leads(), b.leads()]).toEqual([true, false]);
+      // What PostgreSQL does to the session of a node that died or was cut off.
+      await postgres.sql(
+        `SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1`,
+        [database],
+      );
+      await until(async () => !a.leads(), "the leader notices its lost connection", 100, 20);
+      await until(async () => b.leads(), "the follower takes over");
+      // The node that lost it reconnects and follows: one leader.
+      await new Promise((wake) => setTimeout(wake, 2_500));
+      expect([a.leads(), b.leads()]).toEqual([false, true]);
+      expect(await leaderSessions(postgres, store)).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    expect([a.leads(), b.leads()]).toEqual([false, false]);
+    expect(await leaderSessions(postgres, store)).toBe(0);
   });
 });

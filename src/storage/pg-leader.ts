@@ -35,6 +35,8 @@ export class PgLeader {
   private timer: NodeJS.Timeout | undefined;
   private attempt: Promise<void> | undefined;
   private closed = false;
+  /** When this node last lost leadership (its connection failed): it lets one retry period pass before asking again. */
+  private lostAt = -Infinity;
   private readonly retryMs: number;
 
   constructor(private readonly options: PgLeaderOptions) {
@@ -65,7 +67,8 @@ export class PgLeader {
   private schedule(): void {
     if (this.closed) return;
     this.timer = setTimeout(() => {
-      if (!this.leading) void this.tryLead();
+      // A node whose connection just failed waits a period more, so a follower with a working one takes over first.
+      if (!this.leading && Date.now() - this.lostAt >= this.retryMs) void this.tryLead();
       this.schedule();
     }, this.retryMs);
     this.timer.unref();
@@ -114,6 +117,7 @@ export class PgLeader {
   private lose(cause: unknown): void {
     if (this.leading) {
       this.leading = false;
+      if (cause !== undefined) this.lostAt = Date.now();
       if (cause !== undefined && !this.closed) this.options.logger?.info("this node lost the cluster's leadership: its connection to PostgreSQL ended", { cause });
       else this.options.logger?.info("this node gives up the cluster's leadership");
     }
