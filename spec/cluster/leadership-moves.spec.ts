@@ -100,7 +100,7 @@ describe("leadership moving between the nodes of a cluster", () => {
     // The first node leads; it shuts down (its session ends, and the lock with it) before its next sweep.
     const leaderPid = async (): Promise<number | undefined> => {
       const result = await postgres.sql(
-        "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid WHERE a.datname = $1 AND a.application_name = 'secretslite leader' AND l.locktype = 'advisory' AND l.granted",
+        "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid WHERE a.datname = $1 AND a.application_name LIKE '% leader' AND l.locktype = 'advisory' AND l.granted",
         [database],
       );
       return (result.rows[0] as { pid: number } | undefined)?.pid;

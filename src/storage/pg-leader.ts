@@ -94,7 +94,8 @@ export class PgLeader {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ ...this.options.connection, application_name: "secretslite leader" });
+    // Told apart from the pools' connections in pg_stat_activity: "<application name> leader".
+    const client = new pg.Client({ ...this.options.connection, application_name: `${this.options.connection.application_name ?? "secretslite"} leader` });
     // On a lost connection: no query is running on this client (the lock is held, not awaited), so the error
     // or end event is the only news of it.
     client.on("error", (error) => {
