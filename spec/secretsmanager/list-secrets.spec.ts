@@ -392,6 +392,7 @@ function counting(store: Store): { store: Store; counts: Counts } {
   const wrapped: Store = {
     kind: store.kind,
     shared: store.shared,
+    leads: () => store.leads(),
     status: () => store.status(),
     get: <T extends StoredValue>(key: string) => {
       counts.gets++;

@@ -21,6 +21,9 @@ export class FaultyStore implements RecoverableStore {
   get shared(): boolean {
     return this.inner.shared;
   }
+  leads(): boolean {
+    return this.inner.leads();
+  }
 
   readonly status = (): string => this.inner.status();
 

@@ -1,9 +1,16 @@
 // Background work on a timer (schedules, replication): serialised runs, an unref'd timer, a clean close.
 import type { Store, StoredValue } from "../storage/store";
 
+/** How soon a node that became the leader runs timed work it did not lead before. */
+const LEADERSHIP_CHECK_MS = 1_000;
+
 /**
  * Runs `work` now and then on a timer that never keeps the process alive. Runs never overlap: each waits
  * for the one before, and close() waits for the last, so the store is never closed under one.
+ *
+ * In a cluster only the leader's timer runs the work (`leads`, from Store.leads): the others' timers tick idle, so
+ * the first tick after a node takes leadership over runs it. Explicit run() calls (a reset's replica sweep, a
+ * lookup's sweep of due keys) run on any node: the work re-reads each record under its lock, so it is done once.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -15,16 +22,38 @@ export class Sweeper {
     private readonly intervalMs: number,
     /** Where a failed timer run is reported; the timer keeps going. */
     private readonly onError: (error: unknown) => void,
+    /** Whether this node runs the timed work now; checked before each timer run, not during one. */
+    private readonly leads: () => boolean,
   ) {}
 
   get closed(): boolean {
     return this.stopped;
   }
 
-  /** One run first (its failure is the caller's to handle), then the timer. */
+  /**
+   * One run first when this node leads (its failure is the caller's to handle), then the timer. The timer ticks at
+   * least every second so a node that takes leadership over runs the work within a second (a dead leader's due
+   * work would otherwise wait a whole interval), then every interval while it keeps leading.
+   */
   async start(): Promise<void> {
-    await this.run();
-    this.timer = setInterval(() => this.run().catch(this.onError), this.intervalMs);
+    const tickMs = Math.min(this.intervalMs, LEADERSHIP_CHECK_MS);
+    // Counted in ticks rather than read off the wall clock: a tick a millisecond early must not skip a run.
+    const ticksPerRun = Math.ceil(this.intervalMs / tickMs);
+    let led = this.leads();
+    let ticks = 0;
+    if (led) await this.run();
+    this.timer = setInterval(
+      () => {
+        const leads = this.leads();
+        ticks++;
+        const due = leads && (!led || ticks >= ticksPerRun);
+        led = leads;
+        if (!due) return;
+        ticks = 0;
+        this.run().catch(this.onError);
+      },
+      tickMs,
+    );
     this.timer.unref();
   }
 

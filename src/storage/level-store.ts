@@ -68,6 +68,7 @@ interface Backend {
 class AbstractLevelStore implements RecoverableStore {
   private readonly locks = new ResourceLocks();
   readonly shared = false;
+  readonly leads = (): boolean => true;
 
   constructor(
     private readonly db: LevelLike,

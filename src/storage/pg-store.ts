@@ -4,6 +4,7 @@ import pg from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import type { Logger } from "../logger";
 import { everything } from "./keys";
+import { PgLeader } from "./pg-leader";
 import { migrate, RECORDS_TABLE } from "./pg-schema";
 import { StoreFault, type BatchOp, type RangeOptions, type Store, type StoredValue } from "./store";
 
@@ -19,6 +20,8 @@ export interface PgStoreOptions {
   readonly applicationName?: string;
   /** The wait before the first probe after a connection failure, doubled after each failed probe up to maxMs. */
   readonly probe?: { readonly firstMs: number; readonly maxMs: number };
+  /** How often a node that does not lead asks for leadership again (pg-leader.ts); default 1 s. */
+  readonly leaderRetryMs?: number;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -90,6 +93,7 @@ export class PgStore implements Store {
     private readonly transactions: pg.Pool,
     private readonly reads: pg.Pool,
     private readonly options: PgStoreOptions,
+    private readonly leader: PgLeader,
   ) {
     for (const pool of [transactions, reads]) {
       // An idle client whose connection dies (PostgreSQL restarted) makes the pool emit 'error': unhandled, it
@@ -103,6 +107,11 @@ export class PgStore implements Store {
     if (this.fault === undefined) return "open";
     return `degraded: ${this.fault.reason}${this.fault.recovery === undefined ? "" : `; ${this.fault.recovery}`}`;
   };
+
+  /** Whether this node holds the cluster's leader lock, so runs the schedules and sweeps. */
+  leads(): boolean {
+    return this.leader.leads();
+  }
 
   async get<T extends StoredValue>(key: string): Promise<T | undefined> {
     const result = await this.query<{ value: string }>(`SELECT value FROM ${RECORDS_TABLE} WHERE key = $1`, [key]);
@@ -250,6 +259,7 @@ export class PgStore implements Store {
     this.closed ??= (async () => {
       if (this.probeTimer !== undefined) clearTimeout(this.probeTimer);
       this.probeTimer = undefined;
+      await this.leader.close();
       await Promise.all([this.transactions.end(), this.reads.end()]);
     })();
     return this.closed;
@@ -350,5 +360,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<PgStore> {
   }
   transactions.removeListener("error", swallow);
   reads.removeListener("error", swallow);
-  return new PgStore(transactions, reads, options);
+  const leader = new PgLeader({ connection: base, retryMs: options.leaderRetryMs, logger: options.logger });
+  await leader.start();
+  return new PgStore(transactions, reads, options, leader);
 }

@@ -30,6 +30,11 @@ export interface Store {
   readonly kind: "level" | "memory" | "postgres";
   /** Other processes write this store too, so nothing read from it may be cached across requests. */
   readonly shared: boolean;
+  /**
+   * Whether this node runs the timed work (schedules, sweeps). Always true on a store of one process; on a shared
+   * store, true on one node of the cluster at a time (pg-leader.ts).
+   */
+  leads(): boolean;
   /** "open" while it works; "degraded: …" with the cause while it refuses writes (see write-guard.ts). */
   readonly status: () => string;
   close(): Promise<void>;

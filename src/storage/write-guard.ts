@@ -32,6 +32,7 @@ type Job = Work & { readonly resolve: () => void; readonly reject: (error: unkno
 class WriteGuard implements Store {
   readonly kind: Store["kind"];
   readonly shared = false;
+  readonly leads = (): boolean => true;
   private readonly probe: { readonly firstMs: number; readonly maxMs: number };
   private readonly jobs: Job[] = [];
   private draining = false;

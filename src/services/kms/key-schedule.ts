@@ -94,6 +94,7 @@ export class KeySchedule {
   ) {
     this.sweeper = new Sweeper(() => this.runDue(this.clock.now().getTime()), SWEEP_INTERVAL_MS, (error) =>
       this.logger?.error("KMS schedule sweep failed", { cause: error }),
+      () => this.store.leads(),
     );
   }
 

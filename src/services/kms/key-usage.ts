@@ -30,6 +30,13 @@ export interface KeyUsageRecord extends StoredValue {
 /** How often pending usage reaches storage; a crash loses at most this much of it. */
 const FLUSH_INTERVAL_MS = 5_000;
 
+/** The lock flushes to a shared store take, so two nodes' read-and-max writes of one record never interleave. */
+const FLUSH_LOCK = "kms-key-usage-flush";
+
+/** The later of two uses (the first when they tie). */
+const latest = (a: KeyUsageRecord | undefined, b: KeyUsageRecord | undefined): KeyUsageRecord | undefined =>
+  a === undefined ? b : b === undefined || a.at >= b.at ? a : b;
+
 export class KeyUsage {
   private pending = new Map<string, KeyUsageRecord>();
   private readonly timer: NodeJS.Timeout;
@@ -55,7 +62,10 @@ export class KeyUsage {
 
   async lastUsage(scope: Scope, keyId: string): Promise<KeyUsageRecord | undefined> {
     const key = recordKey(scope, "kms", "kms-key-usage", keyId);
-    return this.pending.get(key) ?? (await this.store.get<KeyUsageRecord>(key));
+    const pending = this.pending.get(key);
+    // Another node of a cluster may have stored a later use than this node's pending one.
+    if (pending !== undefined && !this.store.shared) return pending;
+    return latest(pending, await this.store.get<KeyUsageRecord>(key));
   }
 
   /**
@@ -68,10 +78,8 @@ export class KeyUsage {
       const batch = this.pending;
       this.pending = new Map();
       this.inFlight = true;
-      const ops: BatchOp[] = [];
-      for (const [key, value] of batch) ops.push({ type: "put", key, value });
       try {
-        await this.store.batch(ops);
+        await (this.store.shared ? this.store.withLock(FLUSH_LOCK, () => this.write(batch, true)) : this.write(batch, false));
       } catch (error) {
         // Not what a reset or a destruction forgot meanwhile: those keys' usage must not come back.
         const forgotten = this.forgotten;
@@ -83,6 +91,19 @@ export class KeyUsage {
       }
     });
     return this.flushing;
+  }
+
+  /**
+   * One batch of the records. On a shared store (several nodes, each flushing what it saw) under one lock, and each
+   * record only if later than the stored one: a node's flush must never move a key's last use back in time.
+   */
+  private async write(batch: ReadonlyMap<string, KeyUsageRecord>, readFirst: boolean): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const [key, value] of batch) {
+      const stored = readFirst ? await this.store.get<KeyUsageRecord>(key) : undefined;
+      if (stored === undefined || stored.at <= value.at) ops.push({ type: "put", key, value });
+    }
+    await this.store.batch(ops);
   }
 
   /** Forgets what is pending, or what `matches` by storage key (reset): a later flush must not bring wiped keys' usage back. */

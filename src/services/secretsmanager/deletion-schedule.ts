@@ -35,6 +35,7 @@ export class SecretDeletionSchedule {
   ) {
     this.sweeper = new Sweeper(() => this.runDue(this.clock.now().getTime()), SWEEP_INTERVAL_MS, (error) =>
       this.logger?.error("secret deletion sweep failed", { cause: error }),
+      () => this.store.leads(),
     );
   }
 

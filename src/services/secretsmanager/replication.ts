@@ -104,6 +104,7 @@ export class Replicas {
   constructor(private readonly options: ReplicasOptions) {
     this.sweeper = new Sweeper(() => this.reconcileAll(), SWEEP_INTERVAL_MS, (error) =>
       this.options.logger?.error("replication sweep failed", { cause: error }),
+      () => this.options.store.leads(),
     );
   }
 

@@ -107,6 +107,7 @@ export class Rotations {
     this.attempts = new RotationAttempts(options.store, options.clock);
     this.sweeper = new Sweeper(() => this.startDue(this.options.clock.now().getTime()), SWEEP_INTERVAL_MS, (error) =>
       this.options.logger?.error("rotation schedule sweep failed", { cause: error }),
+      () => this.options.store.leads(),
     );
   }
 
