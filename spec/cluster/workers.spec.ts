@@ -56,17 +56,29 @@ export function workerPids(primaryPid: number): number[] {
 }
 
 /** One request on a connection of its own: cluster hands out connections round-robin, so each may reach another worker. */
-export function freshRequest(url: string, method: string, route: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export function freshRequest(
+  url: string,
+  method: string,
+  route: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}${route}`, { method, agent: false, headers: { connection: "close", ...headers } }, (res) => {
-      let body = "";
-      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
     });
     req.once("error", reject);
-    req.end();
+    req.end(body);
   });
 }
+
+/** The session cookie a Set-Cookie header list holds (the last one: a sign-in's replaces the visit's). */
+const sessionCookieOf = (headers: http.IncomingHttpHeaders): string => {
+  const set = (headers["set-cookie"] ?? []).filter((line) => line.startsWith("secretslite_console="));
+  return set[set.length - 1]!.split(";")[0]!;
+};
 
 const kms = (url: string): KMSClient => new KMSClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 });
 const sm = (url: string): SecretsManagerClient => new SecretsManagerClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 });
@@ -177,5 +189,44 @@ describe("--workers N", () => {
     );
     expect(refused).toContain("exited 1 before ready");
     expect(refused).toContain("secretslite: could not start: this node's root key does not match the cluster's");
+  });
+  it("keeps a console session signed in whichever worker answers (a cookie MAC'd with a key from the shared admin token)", async () => {
+    const dataDir = newDir();
+    const file = path.join(dataDir, "credentials");
+    writeFileSync(file, `[default]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`);
+    const primary = await start(["--workers", "2", "--data-dir", dataDir, "--store", await postgres.createDatabase(), "--verify-signatures", "--credentials-file", file]);
+    const UI = "/_secretslite/ui";
+    // The login page on one connection (one worker), the sign-in on the next (the other): the visit's cookie and
+    // CSRF token, made by the first, are good on the second.
+    const login = await freshRequest(primary.url, "GET", `${UI}/login`);
+    expect(login.status).toBe(200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(login.body)![1]!;
+    const form = new URLSearchParams({ csrf, token: primary.adminToken, next: `${UI}/overview` }).toString();
+    const signIn = await freshRequest(
+      primary.url,
+      "POST",
+      `${UI}/login`,
+      { cookie: sessionCookieOf(login.headers), origin: primary.url, "content-type": "application/x-www-form-urlencoded" },
+      form,
+    );
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.location).toBe(`${UI}/overview`);
+    const signedIn = sessionCookieOf(signIn.headers);
+    // Six connections, three rounds of both workers: each serves the signed-in session (in-memory sessions would
+    // send every other one to the login page).
+    for (let i = 0; i < 6; i++) {
+      const page = await freshRequest(primary.url, "GET", `${UI}/secrets`, { cookie: signedIn });
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('name="csrf"');
+    }
+    // A cookie changed by its holder (the MAC no longer matches) is no session: sent to sign in.
+    const [name, value] = signedIn.split("=") as [string, string];
+    const [body, mac] = value.split(".") as [string, string];
+    const forged = Buffer.from(Buffer.from(body, "base64url").toString().replace('"admin"', '"open"')).toString("base64url");
+    for (let i = 0; i < 2; i++) {
+      const refused = await freshRequest(primary.url, "GET", `${UI}/secrets`, { cookie: `${name}=${forged}.${mac}` });
+      expect(refused.status).toBe(303);
+      expect(refused.headers.location).toContain(`${UI}/login`);
+    }
   });
 });
