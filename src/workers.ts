@@ -41,7 +41,8 @@ async function runPrimary(config: Config): Promise<void> {
   if (config.tls?.selfSigned === true) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     try {
-      await ensureSelfSignedCertificate(config.dataDir, logger);
+      const made = await ensureSelfSignedCertificate(config.dataDir, logger);
+      logger.info(made.created ? "TLS: made a self-signed certificate for localhost, for every worker" : "TLS: the workers use the self-signed certificate made earlier", { certFile: made.certFile });
     } catch (error) {
       process.stderr.write(`secretslite: could not start: ${(error as Error).message}\n`);
       process.exit(1);

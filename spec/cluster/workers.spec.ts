@@ -1,8 +1,9 @@
 // `--workers N`: one primary, N worker processes on one port and one PostgreSQL store: the token made once on a fresh
 // data dir, one admin token for all, a dead worker restarted, a clean stop, a failed start stopping everything.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { DecryptCommand, EncryptCommand, KMSClient, CreateKeyCommand } from "@aws-sdk/client-kms";
@@ -228,5 +229,28 @@ describe("--workers N", () => {
       expect(refused.status).toBe(303);
       expect(refused.headers.location).toContain(`${UI}/login`);
     }
+  });
+  it("makes the --tls self-signed certificate once, in the primary, and every worker serves it", async () => {
+    const dataDir = newDir();
+    // At info, the certificate's making and each reuse are logged.
+    const primary = await start(["--workers", "3", "--data-dir", dataDir, "--store", await postgres.createDatabase(), "--tls", "--log-level", "info"]);
+    expect(primary.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(primary.stderr().match(/made a self-signed certificate/g)).toHaveLength(1);
+    expect(primary.stderr().match(/using the self-signed certificate made earlier/g)).toHaveLength(3);
+    const ca = readFileSync(path.join(dataDir, "tls", "cert.pem"));
+    const fingerprints = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      fingerprints.add(
+        await new Promise<string>((resolve, reject) => {
+          const req = https.request(`${primary.url}/_secretslite/health`, { agent: false, ca, headers: { connection: "close" } }, (res) => {
+            resolve((res.socket as import("node:tls").TLSSocket).getPeerCertificate().fingerprint256);
+            res.resume();
+          });
+          req.once("error", reject);
+          req.end();
+        }),
+      );
+    }
+    expect(fingerprints.size).toBe(1);
   });
 });
