@@ -50,21 +50,27 @@ async function runPrimary(config: Config): Promise<void> {
   }
 
   const supervisor = new Supervisor(config.workers, adminToken, logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`secretslite: ${signal}, closing ${config.workers} workers\n`);
+    supervisor.stop().then((clean) => process.exit(clean ? 0 : 1));
+  };
+  // Before the start: a signal while the workers open the token stops them cleanly too (each finishes its start, then
+  // closes), rather than leaving them to notice their primary is gone.
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   let ready: { url: string; tlsCertificate: string | undefined };
   try {
     ready = await supervisor.start();
   } catch (error) {
+    if (stopping) return;
     await supervisor.stop();
     process.stderr.write(`secretslite: could not start: ${(error as Error).message}\n`);
     process.exit(1);
   }
-
-  const stop = (signal: NodeJS.Signals): void => {
-    process.stderr.write(`secretslite: ${signal}, closing ${config.workers} workers\n`);
-    supervisor.stop().then((clean) => process.exit(clean ? 0 : 1));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  if (stopping) return;
 
   // The same lines, in the same order, as one process prints (src/cli.ts): scripts wait for the first.
   process.stdout.write(`secretslite listening on ${ready.url}\n`);

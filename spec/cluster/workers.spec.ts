@@ -253,4 +253,20 @@ describe("--workers N", () => {
     }
     expect(fingerprints.size).toBe(1);
   });
+  it("stops cleanly (exit 0, no worker left) on a SIGTERM while the workers are still starting", async () => {
+    const child = spawn(process.execPath, [BIN, "--port", "0", "--log-level", "warn", "--workers", "3", "--data-dir", newDir(), "--store", await postgres.createDatabase()], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // Forked, so the primary's handlers are in place; a fresh data dir's token takes the workers a while to make.
+    await waitFor(() => workerPids(child.pid!).length === 3, "the forks");
+    const workers = workerPids(child.pid!);
+    process.kill(child.pid!, "SIGTERM");
+    expect(await exit).toBe(0);
+    expect(stdout).not.toContain("secretslite listening on");
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+  });
 });
