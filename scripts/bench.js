@@ -5,11 +5,14 @@
 // server can reach here. Each server runs in its own child process. The load comes from wrk when it is on PATH
 // (a C event loop: it leaves the cores to the server), else from autocannon in this Node process; each row
 // names the generator that produced it. moto_server, when on PATH, runs the same operations for comparison.
-// Usage: npm run bench [-- --seconds 5 --profile --scale --sync --console --operations PutSecretValue,CreateSecret]
+// Usage: npm run bench [-- --seconds 5 --profile --scale --sync --console --stores --operations PutSecretValue,CreateSecret]
 //   --generator wrk|autocannon forces one generator; --compare also runs the two generators side by side: bare
 //   node:http and secretslite under each, back to back, and what each generator lets the server reach.
 //   Each row also shows each server's CPU µs per request (Linux /proc); scripts/bench/profile-summary.js reads
 //   what --profile writes.
+//   --stores runs only the store-scaling section (scripts/bench/stores.js): GetSecretValue and Encrypt at c=32 on one
+//   node on LevelDB, one on PostgreSQL (a throwaway cluster) and --workers 2 on PostgreSQL, with each process's CPU
+//   per request and the machine's load; the full run includes it ("store scaling" in --operations names it).
 //   --console runs only the console section: each console page (overview, secrets list pages, a secret, keys, a key,
 //   calls) with --console-secrets secrets (default 10,000) and 50 KMS keys, --console-loads sequential loads each
 //   (default 30), median and p95 beside the bare node:http floor; the full run ends with it ("console pages" in
@@ -35,6 +38,7 @@ const aws4 = require("aws4");
 const { findWrk, runWrk } = require("./bench/wrk");
 const { findMoto, startMoto } = require("./bench/moto");
 const { consolePages } = require("./bench/console");
+const { storeScaling } = require("./bench/stores");
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +51,7 @@ const { values } = parseArgs({
     generator: { type: "string" },
     compare: { type: "boolean", default: false },
     console: { type: "boolean", default: false },
+    stores: { type: "boolean", default: false },
     "console-secrets": { type: "string", default: "10000" },
     "console-loads": { type: "string", default: "30" },
   },
@@ -252,10 +257,15 @@ const generatorFor = (server, request) => (request.template !== undefined && ser
 const TICK_US = 1e6 / 100; // USER_HZ: 100 on every Linux the bench runs on (getconf CLK_TCK).
 function cpuMicros(server) {
   try {
-    const stat = readFileSync(`/proc/${server.child.pid}/stat`, "utf8");
-    // Fields after the command (which may hold spaces), from the closing parenthesis: utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+    // A --workers server's processes are summed: the primary and its workers (scripts/bench/stores.js sets pids).
+    let total = 0;
+    for (const pid of server.pids?.() ?? [server.child.pid]) {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after the command (which may hold spaces), from the closing parenthesis: utime and stime are 14 and 15.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * TICK_US;
+    }
+    return total;
   } catch {
     return undefined;
   }
@@ -619,6 +629,17 @@ async function main() {
   });
   const rows = [];
   let moto;
+  const scaling = () => storeScaling(work, { startSecretslite, stopProcess, signed, call, load, bare, floor, fmt, fmtCpu });
+  if (values.stores) {
+    try {
+      await scaling();
+    } finally {
+      await stopProcess(bare);
+      await stopProcess(floor);
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     // moto_server gets the same operations, with its own key, ciphertext and secrets made through its API.
     let motoRequests = new Map();
@@ -717,6 +738,7 @@ async function main() {
       console.log(`100,000 / 1,000 secrets: ${(large.rps / small.rps).toFixed(2)}× the throughput`);
     }
     if (values.sync) await syncCost(work);
+    if (ONLY === undefined || ONLY.has("store scaling")) await scaling();
     if (ONLY === undefined || ONLY.has("console pages")) await consoleSection(work, bare);
   } finally {
     if (moto !== undefined) await stopProcess(moto);

@@ -6,6 +6,7 @@ import { cloneToken, TokenCloneError } from "./crypto/token-clone";
 import { backupDataDir } from "./storage/backup";
 import { DataDirError } from "./storage/data-dir-check";
 import { repairDataDir } from "./storage/repair";
+import { runWorkers } from "./workers";
 import { xksProxyCommand, xksProxyUsage } from "./xks/command";
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -42,6 +43,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   // Files this process creates, LevelDB's from native code included, are for its user alone (the data dir's
   // modes: src/storage/private-dir.ts). Safe here: this process is secretslite's own.
   process.umask(0o077);
+  if (config.workers > 1) {
+    // The primary forks and supervises; each worker runs this same command line into src/workers.ts, which starts it.
+    await runWorkers(config);
+    return;
+  }
   let running;
   try {
     running = await startSecretslite(config);

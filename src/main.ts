@@ -56,6 +56,8 @@ export interface StartOptions {
   readonly seed?: unknown;
   /** Tests wrap the storage backend to inject faults (spec/support/faulty-store.ts); the write guard goes around it. */
   readonly wrapStoreBackend?: (backend: RecoverableStore) => RecoverableStore;
+  /** The admin token to accept instead of a new one: --workers' primary makes one for all its workers (src/workers.ts). */
+  readonly adminToken?: string;
 }
 
 export interface RunningSecretslite {
@@ -177,7 +179,7 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   };
 
   let summary: StartSummary | undefined;
-  const adminToken = randomBytes(32).toString("base64url");
+  const adminToken = options.adminToken ?? randomBytes(32).toString("base64url");
   const health = (): ReturnType<Parameters<typeof createAdminApp>[0]["health"]> =>
     !seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() };
   const startedAt = clock.now();

@@ -105,7 +105,7 @@ describe("console without sign-in (signatures unchecked)", () => {
     expect(answer.headers["referrer-policy"]).toBe("same-origin");
     expect(answer.headers["x-frame-options"]).toBe("DENY");
     expect(answer.headers["cache-control"]).toBe("no-store");
-    expect(answer.headers["set-cookie"]?.[0]).toMatch(/^secretslite_console=[A-Za-z0-9_-]{43}; Path=\/_secretslite\/ui; HttpOnly; SameSite=Strict$/);
+    expect(answer.headers["set-cookie"]?.[0]).toMatch(/^secretslite_console=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Path=\/_secretslite\/ui; HttpOnly; SameSite=Strict$/);
   });
 
   it("serves the assets from the package with their types and nosniff", async () => {

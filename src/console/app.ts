@@ -11,7 +11,7 @@ import { createConsoleView, type ConsoleServices } from "./context";
 import { html, type Html } from "./html";
 import { bare, layout, type Frame } from "./layout";
 import { consoleTables } from "./pages";
-import { clearedCookie, CONSOLE_PATH, sameSecret, sessionCookie, Sessions, type Session } from "./session";
+import { clearedCookie, CONSOLE_PATH, sameSecret, Sessions, type Session } from "./session";
 import type { ConsolePage, ConsoleUser, ConsoleViewWithFacts } from "./view";
 
 /**
@@ -85,7 +85,8 @@ export interface Console {
 
 export function createConsole(services: ConsoleServices): Console {
   const { pages, actions, streams } = consoleTables(services.server);
-  const sessions = new Sessions();
+  // Keyed by the admin token, which all --workers share: a session opened on one worker is good on every other.
+  const sessions = new Sessions(services.adminToken);
   const needsLogin = services.verifySignatures;
   const assets = new Map<string, Buffer>();
   const dir = assetsDir();
@@ -120,9 +121,15 @@ export function createConsole(services: ConsoleServices): Console {
   /** The request's session, made (and its cookie set) when it has none; signed in at once when no login is needed. */
   const sessionOf = (req: Request, res: Response): Session => {
     const existing = sessions.of(req);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      // The idle limit counts from lastSeen, which only the cookie holds: moved forward, it must be sent back.
+      const refreshed = sessions.refreshed(existing);
+      if (refreshed === undefined) return existing;
+      res.append("Set-Cookie", sessions.cookie(refreshed, services.secure));
+      return refreshed;
+    }
     const session = sessions.create(needsLogin ? undefined : { kind: "open" });
-    res.append("Set-Cookie", sessionCookie(session, services.secure));
+    res.append("Set-Cookie", sessions.cookie(session, services.secure));
     return session;
   };
 
@@ -234,10 +241,10 @@ export function createConsole(services: ConsoleServices): Console {
       sendPage(res, 401, bare(loginPage(services, session, next, refused)));
       return;
     }
-    // A new session id at sign-in: an id planted before it (session fixation) never becomes a signed-in one.
-    sessions.end(session);
+    // A new session (a new CSRF token) at sign-in: a cookie planted before it (session fixation) never becomes a
+    // signed-in one; this answer's Set-Cookie replaces it.
     const fresh = sessions.create(services.enforceAuth ? { kind: "principal", accessKeyId: (form.accessKeyId ?? "").trim() } : { kind: "admin" });
-    res.append("Set-Cookie", sessionCookie(fresh, services.secure));
+    res.append("Set-Cookie", sessions.cookie(fresh, services.secure));
     res.redirect(303, next);
   });
 
@@ -249,7 +256,7 @@ export function createConsole(services: ConsoleServices): Console {
       sendPage(res, 403, bare(errorPage("Refused", problem)));
       return;
     }
-    sessions.end(session);
+    // Cleared, not revoked: src/console/session.ts says why the cookie is stateless.
     res.append("Set-Cookie", clearedCookie(services.secure));
     res.redirect(303, needsLogin ? `${CONSOLE_PATH}/login` : `${CONSOLE_PATH}/overview`);
   });
