@@ -181,7 +181,9 @@ export async function startSecretslite(config: Config, options: StartOptions = {
   let summary: StartSummary | undefined;
   const adminToken = options.adminToken ?? randomBytes(32).toString("base64url");
   const health = (): ReturnType<Parameters<typeof createAdminApp>[0]["health"]> =>
-    !seeded || store === undefined || keyStore === undefined ? undefined : { storage: store.status(), keyStore: keyStore.health() };
+    !seeded || store === undefined || keyStore === undefined
+      ? undefined
+      : { storage: store.status(), keyStore: keyStore.health(), ...(store.shared ? { leader: store.leads() } : {}) };
   const startedAt = clock.now();
   const version = packageVersion();
   // The last calls, whatever the audit-log setting: the console's Calls page and its live list (src/console/calls.ts).

@@ -44,8 +44,10 @@ describe("--store postgres://…", () => {
     expect((await second.secretsManager().send(new GetSecretValueCommand({ SecretId: "team/db" }))).SecretString).toBe("s3cret");
     const opened = await second.kms().send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob! }));
     expect(Buffer.from(opened.Plaintext!).toString()).toBe("kept");
-    const health = (await (await fetch(`${second.url}/_secretslite/health`)).json()) as { storage: string };
+    const health = (await (await fetch(`${second.url}/_secretslite/health`)).json()) as { storage: string; leader?: boolean };
     expect(health.storage).toBe("open");
+    // The only node: it holds the cluster's leadership (timed work), and health says so.
+    expect(health.leader).toBe(true);
   });
 
   it("serves two nodes at once: a change on one is seen by the next request on the other", async () => {

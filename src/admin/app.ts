@@ -10,7 +10,8 @@ export interface ResetPartition {
 
 export interface AdminState {
   /** undefined until storage and the key store are open and the seed is applied. */
-  readonly health: () => { storage: string; keyStore: { ok: boolean; kind: string; detail: string } } | undefined;
+  /** `leader`: on a store several nodes share, whether this node runs the cluster's timed work now (absent otherwise). */
+  readonly health: () => { storage: string; keyStore: { ok: boolean; kind: string; detail: string }; leader?: boolean } | undefined;
   /** Wipes (a partition, or everything) and applies the seed again. */
   readonly reset: (partition?: ResetPartition) => Promise<void>;
   readonly version: string;
@@ -44,6 +45,7 @@ export function createAdminApp(state: AdminState): Express {
       services: ["kms", "secretsmanager"],
       storage: health?.storage ?? "opening",
       keyStore: health?.keyStore ?? { ok: false, kind: "pkcs11", detail: "opening" },
+      ...(health?.leader === undefined ? {} : { leader: health.leader }),
       ...(state.startup?.() === undefined ? {} : { startup: state.startup() }),
     });
   });
