@@ -7,6 +7,7 @@ import { holdsDatabase, listDbFiles } from "./level-format";
 import { compactionBounds, everything } from "./keys";
 import type { BatchOp, RangeOptions, RecoverableStore, Store, StoredValue } from "./store";
 import { guardWrites, type WriteGuardOptions } from "./write-guard";
+import { ResourceLocks } from "./resource-locks";
 
 export interface LevelStoreOptions extends WriteGuardOptions {
   /**
@@ -34,27 +35,6 @@ interface LevelLike {
   }): AsyncIterable<[string, StoredValue]> & { close(): Promise<void> };
   clear(range: { gte: string; lt: string }): Promise<void>;
   readonly status: string;
-}
-
-/** A chain of pending changes per resource: each waits for the one before it. */
-class ResourceLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<R>(resource: string, change: () => Promise<R>): Promise<R> {
-    const previous = this.tails.get(resource) ?? Promise.resolve();
-    const result = previous.then(change, change);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(resource, tail);
-    try {
-      return await result;
-    } finally {
-      // Only the last waiter removes the entry, so the map never grows with idle resources.
-      if (this.tails.get(resource) === tail) this.tails.delete(resource);
-    }
-  }
 }
 
 interface Backend {

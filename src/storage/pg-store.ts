@@ -7,6 +7,7 @@ import { everything } from "./keys";
 import { PgLeader } from "./pg-leader";
 import { migrate, RECORDS_TABLE } from "./pg-schema";
 import { StoreFault, type BatchOp, type RangeOptions, type Store, type StoredValue } from "./store";
+import { ResourceLocks } from "./resource-locks";
 
 export interface PgStoreOptions {
   /** postgres://user@host:port/database; a password in it works, but the command line must not carry one. */
@@ -37,26 +38,6 @@ interface LockContext {
   done: boolean;
   /** Orders nested changes of one resource within this transaction (PostgreSQL lets a session re-take its lock). */
   readonly nested: ResourceLocks;
-}
-
-/** A chain of pending changes per resource: each waits for the one before it (as in level-store.ts). */
-class ResourceLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<R>(resource: string, change: () => Promise<R>): Promise<R> {
-    const previous = this.tails.get(resource) ?? Promise.resolve();
-    const result = previous.then(change, change);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(resource, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.tails.get(resource) === tail) this.tails.delete(resource);
-    }
-  }
 }
 
 /**
