@@ -3,7 +3,7 @@
 import { CreateSecretCommand, DeleteSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { RECORDS_TABLE } from "../../src/storage/pg-schema";
 import { TestClock } from "../support/clock";
-import { leaderSessions, startCluster, until, type Cluster } from "../support/cluster";
+import { leaderSessions, recordDeletes, startCluster, until, type Cluster } from "../support/cluster";
 import { sharedPostgres, type PostgresCluster } from "../support/postgres";
 
 const LEADS = "this node now leads the cluster";
@@ -82,13 +82,7 @@ describe("leadership moving between the nodes of a cluster", () => {
     const clock = new TestClock(Date.parse("2026-03-01T10:00:00Z"));
     cluster = await startCluster(postgres, { nodes: 3, mode: "in-process", clock });
     const database = new URL(cluster.store).pathname.slice(1);
-    await postgres.sql(
-      `CREATE TABLE spec_deleted (key text NOT NULL);
-       CREATE FUNCTION spec_count_delete() RETURNS trigger AS $$ BEGIN INSERT INTO spec_deleted VALUES (OLD.key); RETURN OLD; END $$ LANGUAGE plpgsql;
-       CREATE TRIGGER spec_count_delete AFTER DELETE ON ${RECORDS_TABLE} FOR EACH ROW EXECUTE FUNCTION spec_count_delete();`,
-      [],
-      database,
-    );
+    const deletions = await recordDeletes(postgres, cluster.store);
     const sm = cluster.secretsManager();
     await sm.send(new CreateSecretCommand({ Name: "moves/expiring", SecretString: "x" }));
     await sm.send(new DeleteSecretCommand({ SecretId: "moves/expiring", RecoveryWindowInDays: 7 }));
@@ -119,7 +113,7 @@ describe("leadership moving between the nodes of a cluster", () => {
       (await postgres.sql(`SELECT count(*)::int AS n FROM ${RECORDS_TABLE} WHERE strpos(key, 'moves/expiring') > 0`, [], database)).rows[0].n as number;
     // A node that takes leadership over sweeps within a second (sweeper.ts), not a minute later.
     await until(async () => (await left()) === 0, "the due secret purged by the new leader's sweep");
-    const deleted = (await postgres.sql("SELECT key, count(*)::int AS n FROM spec_deleted WHERE strpos(key, 'moves/expiring') > 0 GROUP BY key", [], database)).rows as Array<{ key: string; n: number }>;
+    const deleted = await deletions("moves/expiring");
     expect(deleted.length).toBeGreaterThanOrEqual(2);
     expect(deleted.filter((row) => row.n !== 1)).toEqual([]);
     expect(await leaderSessions(postgres, cluster.store)).toBe(1);
