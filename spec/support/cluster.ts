@@ -8,7 +8,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { LEADER_LOCK_KEY } from "../../src/storage/pg-leader";
 import { RECORDS_TABLE } from "../../src/storage/pg-schema";
 import { startCli, type RunningCli } from "./cli-process";
-import type { PostgresCluster } from "./postgres";
+import { sharedPostgres, type PostgresCluster } from "./postgres";
 import { credentials, REGION, startTestServer, type TestServer, type TestServerOptions } from "./server";
 import { testSoftHsm } from "./softhsm";
 
@@ -163,6 +163,43 @@ export async function until(check: () => Promise<boolean>, what: string, tries =
     await new Promise((wake) => setTimeout(wake, pauseMs));
   }
   throw new Error(`still not so: ${what}`);
+}
+
+export interface ClusterPerTest {
+  /** The worker's shared PostgreSQL (set in beforeAll). */
+  readonly postgres: PostgresCluster;
+  /** A cluster on a fresh database of it, closed after the test that started it. */
+  start(options: ClusterOptions): Promise<Cluster>;
+}
+
+/**
+ * Registers a describe block's hooks for tests that each start a cluster of their own: the worker's shared PostgreSQL
+ * for the block, and each test's cluster closed after it (pass or fail), so a failed test leaves no node running.
+ */
+export function clusterPerTest(): ClusterPerTest {
+  let postgres: PostgresCluster | undefined;
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    postgres = await sharedPostgres();
+  });
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  afterAll(async () => {
+    await postgres?.stop();
+  });
+  return {
+    get postgres(): PostgresCluster {
+      if (postgres === undefined) throw new Error("clusterPerTest: PostgreSQL is started in beforeAll");
+      return postgres;
+    },
+    start: async (options) => {
+      if (postgres === undefined) throw new Error("clusterPerTest: PostgreSQL is started in beforeAll");
+      cluster = await startCluster(postgres, options);
+      return cluster;
+    },
+  };
 }
 
 /**
