@@ -6,7 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { commandUsage } from "../../src/cli";
 import { parseConfig, usage } from "../../src/config";
 import { envPairs, execForm, parseDockerfile } from "../package/dockerfile";
-import { composeSchemaErrors } from "../support/compose-schema";
+import { composeSchemaErrors, type ComposeFile as Compose, type ComposeService as Service } from "../support/compose-schema";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "examples", "cluster");
@@ -21,23 +21,6 @@ const imageEnv = new Map(runtime.instructions.filter((i) => i.keyword === "ENV")
 const imagePort = imageEnv.get("SECRETSLITE_PORT")!;
 const imageDataDir = imageEnv.get("SECRETSLITE_DATA_DIR")!;
 
-interface Service {
-  build?: string;
-  image?: string;
-  command?: string[];
-  ports?: string[];
-  volumes?: string[];
-  secrets?: string[];
-  profiles?: string[];
-  environment?: Record<string, string>;
-  healthcheck?: { test: string[] };
-  depends_on?: Record<string, { condition: string }>;
-}
-interface Compose {
-  services: Record<string, Service>;
-  secrets?: Record<string, { file?: string }>;
-  volumes?: Record<string, unknown>;
-}
 const compose = parseYaml(composeText) as Compose;
 const service = (name: string): Service => {
   const found = compose.services[name];

@@ -5,7 +5,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseConfig, usage } from "../../src/config";
 import { execForm, parseDockerfile } from "./dockerfile";
-import { composeSchemaErrors } from "../support/compose-schema";
+import { composeSchemaErrors, type ComposeFile } from "../support/compose-schema";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLES = path.join(ROOT, "docs", "examples");
@@ -20,17 +20,7 @@ const exposedPort = runtime.instructions.find((i) => i.keyword === "EXPOSE")!.re
 const knownVariable = (name: string): boolean => usage.includes(` ${name}`);
 
 describe("docs/examples/docker-compose.yml", () => {
-  interface Service {
-    build?: string;
-    image?: string;
-    command?: string[];
-    ports?: string[];
-    volumes?: string[];
-    environment?: Record<string, string>;
-    healthcheck?: { test: string[] };
-    depends_on?: Record<string, { condition: string }>;
-  }
-  const compose = parseYaml(readFileSync(COMPOSE_FILE, "utf8")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+  const compose = parseYaml(readFileSync(COMPOSE_FILE, "utf8")) as ComposeFile;
   const secretslite = compose.services.secretslite!;
   const app = compose.services.app!;
 

@@ -29,3 +29,24 @@ const validateCompose = ajv.compile(withoutLabels(JSON.parse(readFileSync(requir
 /** What the compose-spec schema finds wrong with a parsed Compose document ("instancePath message" each); [] when valid. */
 export const composeSchemaErrors = (document: unknown): string[] =>
   validateCompose(document) ? [] : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
+
+/** The parts of a Compose service the specs read (each optional, as in Compose). */
+export interface ComposeService {
+  build?: string;
+  image?: string;
+  command?: string[];
+  ports?: string[];
+  volumes?: string[];
+  secrets?: string[];
+  profiles?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+/** A parsed Compose file, as far as the specs read it. */
+export interface ComposeFile {
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, { file?: string }>;
+  volumes?: Record<string, unknown>;
+}
