@@ -1,6 +1,6 @@
-// A throwaway PostgreSQL cluster for the bench and the reliability scripts, as spec/support/postgres.ts makes them
-// for specs (that file is TypeScript, which these plain Node scripts cannot load): initdb in a temp dir, a free port,
-// the socket inside the temp dir, never the package's default cluster on 5432; as `postgres` when run as root.
+// A throwaway PostgreSQL cluster for the bench and the reliability scripts: initdb in a temp dir, a free port, the
+// socket inside the temp dir, never the package's default cluster on 5432; as `postgres` when run as root. Plain
+// Node, so these scripts can load it; spec/support/postgres.ts requires its helpers rather than keep copies.
 "use strict";
 const { execFileSync } = require("node:child_process");
 const { randomBytes } = require("node:crypto");
@@ -24,6 +24,7 @@ function postgresBin(name) {
   throw new Error(`PostgreSQL's ${name} not found under ${base}/<version>/bin: run SECRETSLITE_SETUP_FOR=test scripts/setup.sh`);
 }
 
+/** As `postgres` when root (initdb and postgres refuse root), as this user otherwise. */
 function runAsOwner(file, args, dir) {
   const [command, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", file, ...args]] : [file, args];
   return execFileSync(command, argv, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -40,20 +41,28 @@ function freePort() {
   });
 }
 
-/** Starts a fresh cluster: { port, dir, url(db), createDatabase(), pids() (the server's processes), stop() }. */
-async function startPostgres() {
+/** initdb in a fresh temp dir (owned by `postgres` when root), its socket dir beside the data; the temp dir's path. */
+function initCluster() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-pg-"));
   if (isRoot()) {
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
     chownSync(dir, uid, gid);
   }
-  const data = path.join(dir, "data");
-  runAsOwner(postgresBin("initdb"), ["-D", data, "-E", "UTF8", "--locale=C", "-A", "trust", "-U", "postgres"], dir);
+  runAsOwner(postgresBin("initdb"), ["-D", path.join(dir, "data"), "-E", "UTF8", "--locale=C", "-A", "trust", "-U", "postgres"], dir);
   runAsOwner("mkdir", [path.join(dir, "sock")], dir);
+  return dir;
+}
+
+/** The server options pg_ctl passes on: the port, the socket in the cluster's dir, loopback only, fsync on. */
+const serverOptions = (port, dir) => `-p ${port} -k ${path.join(dir, "sock")} -c listen_addresses=127.0.0.1 -c fsync=on`;
+
+/** Starts a fresh cluster: { port, dir, url(db), createDatabase(), postmasterPid(), stop() }. */
+async function startPostgres() {
+  const dir = initCluster();
+  const data = path.join(dir, "data");
   const port = await freePort();
-  const options = `-p ${port} -k ${path.join(dir, "sock")} -c listen_addresses=127.0.0.1 -c fsync=on`;
-  runAsOwner(postgresBin("pg_ctl"), ["-D", data, "-l", path.join(dir, "postgres.log"), "-o", options, "-w", "start"], dir);
+  runAsOwner(postgresBin("pg_ctl"), ["-D", data, "-l", path.join(dir, "postgres.log"), "-o", serverOptions(port, dir), "-w", "start"], dir);
   const url = (database) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     port,
@@ -85,4 +94,4 @@ async function startPostgres() {
   };
 }
 
-module.exports = { startPostgres };
+module.exports = { startPostgres, postgresBin, runAsOwner, freePort, initCluster, serverOptions };

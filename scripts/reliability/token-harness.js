@@ -249,4 +249,5 @@ async function countWrites(dataDir, paths) {
   return Number(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?write$/m.exec(text)?.[1] ?? 0);
 }
 
-module.exports = { requireStrace, start, writeData, readData, check, populate, tokenFiles, injectedRun, copyDir, countWrites };
+// BIN, sdk and credentials also serve workers-kill.js: the same checkout, SDK and test credentials.
+module.exports = { BIN, sdk, credentials, requireStrace, start, writeData, readData, check, populate, tokenFiles, injectedRun, copyDir, countWrites };

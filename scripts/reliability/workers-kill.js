@@ -9,12 +9,10 @@ const { randomBytes } = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 
-const ROOT = path.join(__dirname, "..", "..");
-const BIN = path.join(ROOT, "bin", "secretslite.js");
-const sdk = (name) => require(path.join(ROOT, "node_modules", "@aws-sdk", name));
+// The checkout's bin, its SDK v3 clients and the test credentials, as the token crash checks use them.
+const { BIN, sdk, credentials } = require("./token-harness");
 const { KMSClient, CreateKeyCommand, EncryptCommand, DecryptCommand } = sdk("client-kms");
 const { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } = sdk("client-secrets-manager");
-const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 const START_TIMEOUT_MS = 90_000;
 
 /** A client per call: cluster hands connections out round-robin, so the calls spread over the workers. */

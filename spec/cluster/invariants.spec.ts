@@ -19,9 +19,8 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { RECORDS_TABLE } from "../../src/storage/pg-schema";
 import { TestClock } from "../support/clock";
-import { startCluster, type Cluster } from "../support/cluster";
+import { recordDeletes, startCluster, type Cluster } from "../support/cluster";
 import { sharedPostgres, type PostgresCluster } from "../support/postgres";
 import { eventually, singleUserTemplate, startLambdaEndpoint, type LambdaEndpoint } from "../support/rotation-function";
 
@@ -142,33 +141,20 @@ describe("a cluster of three nodes on one database", () => {
     let sm: SecretsManagerClient;
     let kms: KMSClient;
     let lambda: LambdaEndpoint;
+    let deletions: (fragment: string) => Promise<Array<{ key: string; n: number }>>;
 
     beforeAll(async () => {
       lambda = await startLambdaEndpoint();
       cluster = await startCluster(postgres, { nodes: 3, mode: "in-process", clock, flags: ["--lambda-endpoint", lambda.url] });
       sm = cluster.secretsManager();
       kms = cluster.kms();
-      // Every DELETE of a record, so a purge done twice (a record deleted, written back by a stale node, deleted
-      // again) shows as a key deleted more than once.
-      const database = new URL(cluster.store).pathname.slice(1);
-      await postgres.sql(
-        `CREATE TABLE spec_deleted (key text NOT NULL);
-         CREATE FUNCTION spec_count_delete() RETURNS trigger AS $$ BEGIN INSERT INTO spec_deleted VALUES (OLD.key); RETURN OLD; END $$ LANGUAGE plpgsql;
-         CREATE TRIGGER spec_count_delete AFTER DELETE ON ${RECORDS_TABLE} FOR EACH ROW EXECUTE FUNCTION spec_count_delete();`,
-        [],
-        database,
-      );
+      // Every DELETE of a record from here on: a purge done twice shows as a key deleted more than once.
+      deletions = await recordDeletes(postgres, cluster.store);
     }, 60_000);
     afterAll(async () => {
       await cluster.close();
       await lambda.close();
     });
-
-    const deletions = async (fragment: string): Promise<Array<{ key: string; n: number }>> => {
-      const database = new URL(cluster.store).pathname.slice(1);
-      const result = await postgres.sql("SELECT key, count(*)::int AS n FROM spec_deleted WHERE strpos(key, $1) > 0 GROUP BY key", [fragment], database);
-      return result.rows as Array<{ key: string; n: number }>;
-    };
 
     it("purges a secret whose recovery window ended once, though every node looks it up at once", async () => {
       const created = await sm.send(new CreateSecretCommand({ Name: "cluster/expiring", SecretString: "x" }));

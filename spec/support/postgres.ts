@@ -1,10 +1,7 @@
 // Throwaway PostgreSQL clusters for specs: initdb in a temp dir, a free port, the socket inside the temp dir.
 // Never the package's default cluster (5432). initdb and postgres refuse root: as root they run as `postgres`.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 
@@ -34,41 +31,25 @@ export interface PostgresCluster {
 /** Where the run's shared cluster is described (set by postgres-global-setup.js for the e2e project). */
 export const SHARED_ENV = "SECRETSLITE_TEST_POSTGRES";
 
-const isRoot = (): boolean => process.getuid?.() === 0;
+// The helpers the bench and reliability scripts use (plain Node, so they cannot load this file), not copies of them.
+interface PostgresHelpers {
+  postgresBin(name: string): string;
+  runAsOwner(file: string, args: string[], dir: string): string;
+  freePort(): Promise<number>;
+  initCluster(): string;
+  serverOptions(port: number, dir: string): string;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helpers = require("../../scripts/bench/postgres") as PostgresHelpers;
+const { runAsOwner } = helpers;
 
 /** Debian puts the binaries under /usr/lib/postgresql/<version>/bin, off PATH; the newest version wins. */
-export function postgresBin(name: string): string {
-  const base = "/usr/lib/postgresql";
-  const versions = existsSync(base) ? readdirSync(base).filter((entry) => /^\d+$/.test(entry)) : [];
-  versions.sort((a, b) => Number(b) - Number(a));
-  for (const version of versions) {
-    const file = path.join(base, version, "bin", name);
-    if (existsSync(file)) return file;
-  }
-  throw new Error(`PostgreSQL's ${name} not found under ${base}/<version>/bin: run SECRETSLITE_SETUP_FOR=test scripts/setup.sh`);
-}
-
-/** As `postgres` when root (initdb and postgres refuse root), as this user otherwise. */
-function runAsOwner(file: string, args: string[], dir: string): string {
-  const [command, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", file, ...args]] : [file, args];
-  return execFileSync(command, argv, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const postgresBin = (name: string): string => helpers.postgresBin(name);
 
 function clusterAt(port: number, dir: string, owned: boolean): PostgresCluster {
   const data = path.join(dir, "data");
   const pgCtl = (...args: string[]): string => runAsOwner(postgresBin("pg_ctl"), ["-D", data, ...args], dir);
-  const options = `-p ${port} -k ${path.join(dir, "sock")} -c listen_addresses=127.0.0.1 -c fsync=on`;
+  const options = helpers.serverOptions(port, dir);
   const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
   const sql = async (text: string, params: unknown[] = [], database = "postgres"): Promise<pg.QueryResult> => {
     const client = new pg.Client({ connectionString: url(database) });
@@ -134,15 +115,8 @@ function clusterAt(port: number, dir: string, owned: boolean): PostgresCluster {
 
 /** initdb in a fresh temp dir (owned by `postgres` when root) and start it on a free port. */
 export async function startPostgres(): Promise<PostgresCluster> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "secretslite-pg-"));
-  if (isRoot()) {
-    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
-    chownSync(dir, uid, gid);
-  }
-  runAsOwner(postgresBin("initdb"), ["-D", path.join(dir, "data"), "-E", "UTF8", "--locale=C", "-A", "trust", "-U", "postgres"], dir);
-  runAsOwner("mkdir", [path.join(dir, "sock")], dir);
-  const cluster = clusterAt(await freePort(), dir, true);
+  const dir = helpers.initCluster();
+  const cluster = clusterAt(await helpers.freePort(), dir, true);
   await cluster.start();
   return cluster;
 }
