@@ -1,6 +1,4 @@
 // GetKeyLastUsage, and the usage tracking behind it: in memory per request, flushed in batches and at close.
-import { readdirSync, statSync } from "node:fs";
-import path from "node:path";
 import {
   CreateKeyCommand,
   DecryptCommand,
@@ -9,12 +7,7 @@ import {
   GetKeyLastUsageCommand,
 } from "@aws-sdk/client-kms";
 import { CreateSecretCommand, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { startTestServer } from "../support/server";
-
-const logBytes = (dataDir: string): number =>
-  readdirSync(path.join(dataDir, "db"))
-    .filter((name) => name.endsWith(".log"))
-    .reduce((total, name) => total + statSync(path.join(dataDir, "db", name)).size, 0);
+import { startTestServer, storeWrites } from "../support/server";
 
 describe("behaviour", () => {
   it("reports no usage for a new key, then the last successful operation, across a restart", async () => {
@@ -37,10 +30,10 @@ describe("behaviour", () => {
     await expect(kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { wrong: "context" } }))).rejects.toThrow();
     expect((await kms.send(new GetKeyLastUsageCommand({ KeyId: key.KeyId }))).KeyLastUsage?.Operation).toBe("Encrypt");
 
-    const sizeBefore = logBytes(server.dataDir);
+    const writesBefore = await storeWrites(server.dataDir);
     for (let i = 0; i < 5; i++) await kms.send(new DecryptCommand({ CiphertextBlob }));
     // Tracking usage wrote nothing per request.
-    expect(logBytes(server.dataDir)).toBe(sizeBefore);
+    expect(await storeWrites(server.dataDir)).toBe(writesBefore);
 
     await server.stop();
     server = await startTestServer({ dataDir: server.dataDir });

@@ -1,5 +1,4 @@
 // Multi-Region keys: ReplicateKey, UpdatePrimaryRegion, shared and independent properties, deletion, restarts, clients.
-import path from "node:path";
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -22,11 +21,10 @@ import {
 } from "@aws-sdk/client-kms";
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
-import { openLevelStore } from "../../src/storage/level-store";
 import request from "supertest";
 import { AwsCli, CLI_TEST_TIMEOUT_MS, clisThatKnow } from "../support/aws-cli";
 import { TestClock } from "../support/clock";
-import { ACCOUNT, startTestServer, type TestServer } from "../support/server";
+import { ACCOUNT, openServerStore, startTestServer, type TestServer } from "../support/server";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2031, 5, 1, 8);
@@ -335,7 +333,7 @@ describe("restart", () => {
     const dataDir = server.dataDir;
     await start(dataDir);
     await server.stop();
-    const store = await openLevelStore(path.join(dataDir, "db"));
+    const store = await openServerStore(dataDir);
     try {
       const record = await store.get<KmsKeyRecord>(recordKey({ account: ACCOUNT, region: WEST }, "kms", "kms-key", keyId));
       expect(record).toMatchObject({ keyState: "Enabled" });

@@ -1,5 +1,4 @@
 // Key rotation: automatic (on schedule, by the test clock) and on demand, ListKeyRotations, and who may rotate what.
-import path from "node:path";
 import {
   CancelKeyDeletionCommand,
   CreateKeyCommand,
@@ -20,9 +19,8 @@ import {
 } from "@aws-sdk/client-kms";
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
-import { openLevelStore } from "../../src/storage/level-store";
 import { TestClock } from "../support/clock";
-import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
+import { ACCOUNT, openServerStore, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2031, 5, 1, 8);
@@ -157,7 +155,7 @@ describe("behaviour", () => {
       server = await startTestServer({ clock, dataDir: server.dataDir });
       // Stopped before any request: only the start-up sweep can have rotated it.
       await server.stop();
-      const store = await openLevelStore(path.join(server.dataDir, "db"));
+      const store = await openServerStore(server.dataDir);
       const record = await store.get<KmsKeyRecord>(recordKey({ account: ACCOUNT, region: REGION }, "kms", "kms-key", key.KeyId!));
       await store.close();
       expect(record?.backingKeys.map((backingKey) => backingKey.rotationType)).toEqual([undefined, "AUTOMATIC"]);

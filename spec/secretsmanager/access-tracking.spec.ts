@@ -1,6 +1,4 @@
 // Reads do not write, except LastAccessedDate: at most one write per secret and version per UTC day.
-import { readdirSync, statSync } from "node:fs";
-import path from "node:path";
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -9,22 +7,17 @@ import {
   PutSecretValueCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { recordKey } from "../../src/storage/keys";
-import { openLevelStore } from "../../src/storage/level-store";
 import type { SecretRecord } from "../../src/services/secretsmanager/secret";
-import { ACCOUNT, REGION, startTestServer } from "../support/server";
+import { ACCOUNT, openServerStore, REGION, startTestServer, storeWrites } from "../support/server";
 
 /** A clock the test moves by hand. */
 const clock = { time: Date.parse("2026-03-01T10:00:00Z"), now: () => new Date(clock.time) };
 const HOUR = 3600 * 1000;
 
-/** LevelDB appends every write to its log before answering, so a log that does not grow saw no write. */
-const logBytes = (dataDir: string): number =>
-  readdirSync(path.join(dataDir, "db"))
-    .filter((name) => name.endsWith(".log"))
-    .reduce((total, name) => total + statSync(path.join(dataDir, "db", name)).size, 0);
+// A store whose storeWrites (LevelDB's log bytes, PostgreSQL's newest row version) does not grow saw no write.
 
 async function storedSecret(dataDir: string, name: string): Promise<SecretRecord> {
-  const store = await openLevelStore(path.join(dataDir, "db"));
+  const store = await openServerStore(dataDir);
   try {
     const secret = await store.get<SecretRecord>(recordKey({ account: ACCOUNT, region: REGION }, "secretsmanager", "secret", name));
     if (secret === undefined) throw new Error(`no secret ${name}`);
@@ -40,18 +33,18 @@ describe("behaviour", () => {
     const sm = server.secretsManager();
     const created = await sm.send(new CreateSecretCommand({ Name: "tracked", SecretString: "v" }));
 
-    const beforeFirstRead = logBytes(server.dataDir);
+    const beforeFirstRead = await storeWrites(server.dataDir);
     await sm.send(new GetSecretValueCommand({ SecretId: "tracked" }));
-    const afterFirstRead = logBytes(server.dataDir);
+    const afterFirstRead = await storeWrites(server.dataDir);
     expect(afterFirstRead).toBeGreaterThan(beforeFirstRead);
 
     clock.time += 6 * HOUR;
     for (let i = 0; i < 5; i++) await sm.send(new GetSecretValueCommand({ SecretId: "tracked" }));
-    expect(logBytes(server.dataDir)).toBe(afterFirstRead);
+    expect(await storeWrites(server.dataDir)).toBe(afterFirstRead);
 
     clock.time += 24 * HOUR;
     await sm.send(new GetSecretValueCommand({ SecretId: "tracked" }));
-    expect(logBytes(server.dataDir)).toBeGreaterThan(afterFirstRead);
+    expect(await storeWrites(server.dataDir)).toBeGreaterThan(afterFirstRead);
 
     await server.stop();
     const stored = await storedSecret(server.dataDir, "tracked");
@@ -72,10 +65,10 @@ describe("behaviour", () => {
     clock.time += 24 * HOUR;
     await sm.send(new GetSecretValueCommand({ SecretId: "tracked/versions", VersionStage: "OTHER" }));
 
-    const logged = logBytes(server.dataDir);
+    const logged = await storeWrites(server.dataDir);
     const described = await sm.send(new DescribeSecretCommand({ SecretId: "tracked/versions" }));
     const listed = await sm.send(new ListSecretVersionIdsCommand({ SecretId: "tracked/versions" }));
-    expect(logBytes(server.dataDir)).toBe(logged);
+    expect(await storeWrites(server.dataDir)).toBe(logged);
 
     const day = (ms: number): Date => new Date(Date.UTC(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), new Date(ms).getUTCDate()));
     expect(described.LastAccessedDate).toEqual(day(clock.time));

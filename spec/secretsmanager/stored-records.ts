@@ -1,17 +1,15 @@
-// Direct access to a stopped server's LevelDB for the Secrets Manager specs: read or patch records, list keys.
-import path from "node:path";
+// Direct access to a stopped server's store (LevelDB, or PostgreSQL in the PostgreSQL job) for the Secrets Manager specs: read or patch records, list keys.
 import type { SecretRecord } from "../../src/services/secretsmanager/secret";
 import type { SecretVersionRecord } from "../../src/services/secretsmanager/versions";
 import { GLOBAL, recordKey, secretVersionId, type RecordKind } from "../../src/storage/keys";
-import { openLevelStore } from "../../src/storage/level-store";
 import type { Store } from "../../src/storage/store";
-import { ACCOUNT, REGION } from "../support/server";
+import { ACCOUNT, openServerStore, REGION } from "../support/server";
 
 const scope = { account: ACCOUNT, region: REGION };
 
 /** Opens the data dir's store as the server does (another configuration would rewrite the tables). */
 export async function withStore<T>(dataDir: string, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(path.join(dataDir, "db"));
+  const store = await openServerStore(dataDir);
   try {
     return await use(store);
   } finally {

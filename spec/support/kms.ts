@@ -1,8 +1,7 @@
 // What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token, a stopped server's records, custom key store states.
-import path from "node:path";
 import { CreateGrantCommand, DescribeCustomKeyStoresCommand, GetKeyLastUsageCommand, type ConnectionStateType, type KMSClient } from "@aws-sdk/client-kms";
-import { openLevelStore } from "../../src/storage/level-store";
-import { rawRequest, startTestServer, type TestServer } from "./server";
+import type { Store } from "../../src/storage/store";
+import { openServerStore, rawRequest, startTestServer, type TestServer } from "./server";
 
 export interface KmsSpecServer {
   readonly server: TestServer;
@@ -49,9 +48,9 @@ export const DRY_RUN = { name: "DryRunOperationException", message: "The request
 export const grantToken = async (kms: KMSClient, keyId: string): Promise<string> =>
   (await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: "arn:aws:iam::000000000000:role/grantee", Operations: ["DescribeKey"] }))).GrantToken!;
 
-/** Reads records of a stopped server's data dir, opened exactly as the server opens it. */
-export async function readStore<T>(dataDir: string, read: (store: Awaited<ReturnType<typeof openLevelStore>>) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(path.join(dataDir, "db"));
+/** Reads records of a stopped server's store (its data dir's LevelDB, or its PostgreSQL database), opened as the server opens it. */
+export async function readStore<T>(dataDir: string, read: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openServerStore(dataDir);
   try {
     return await read(store);
   } finally {

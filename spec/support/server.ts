@@ -1,14 +1,19 @@
 // Starts secretslite in-process on a free port with this worker's SoftHSM2 token, plus SDK clients for it.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import aws4 from "aws4";
+import pg from "pg";
 import request from "supertest";
 import { parseConfig } from "../../src/config";
 import { startSecretslite, type RunningSecretslite } from "../../src/main";
 import type { Clock } from "../../src/services/clock";
+import { openLevelStore } from "../../src/storage/level-store";
+import { RECORDS_TABLE } from "../../src/storage/pg-schema";
+import { openPgStore } from "../../src/storage/pg-store";
+import type { Store } from "../../src/storage/store";
 import { sharedPostgres } from "./postgres";
 import { testSoftHsm } from "./softhsm";
 
@@ -57,6 +62,39 @@ async function storeFlags(option: string | undefined, dataDir: string): Promise<
   const url = await (await sharedPostgres()).createDatabase();
   writeFileSync(remembered, url, { mode: 0o600 });
   return ["--store", url];
+}
+
+/**
+ * The store a stopped test server on `dataDir` kept its records in, opened as that server opened it: the PostgreSQL
+ * database remembered in the data dir, or the data dir's LevelDB. For specs that read or patch records directly.
+ */
+export async function openServerStore(dataDir: string): Promise<Store> {
+  const remembered = path.join(dataDir, STORE_URL_FILE);
+  if (existsSync(remembered)) return openPgStore({ connectionString: readFileSync(remembered, "utf8"), poolSize: 2 });
+  return openLevelStore(path.join(dataDir, "db"));
+}
+
+/**
+ * A number that grows with every write to the store of a (running or stopped) test server on `dataDir`, and with
+ * nothing else: LevelDB appends each write to its log before answering, so the log's bytes; on PostgreSQL every
+ * inserted or updated row carries its transaction's id (xmin), newer than every row before it, so the newest one.
+ */
+export async function storeWrites(dataDir: string): Promise<number> {
+  const remembered = path.join(dataDir, STORE_URL_FILE);
+  if (!existsSync(remembered)) {
+    const db = path.join(dataDir, "db");
+    return readdirSync(db)
+      .filter((name) => name.endsWith(".log"))
+      .reduce((total, name) => total + statSync(path.join(db, name)).size, 0);
+  }
+  const client = new pg.Client({ connectionString: readFileSync(remembered, "utf8") });
+  await client.connect();
+  try {
+    const result = await client.query<{ newest: string | null }>(`SELECT max(xmin::text::bigint) AS newest FROM ${RECORDS_TABLE}`);
+    return Number(result.rows[0]?.newest ?? 0);
+  } finally {
+    await client.end();
+  }
 }
 
 /** A server on a free port with its own data dir, sharing this worker's token (one C_Initialize per process). */

@@ -51,6 +51,19 @@ const isConnectionFailure = (error: unknown): boolean => {
   return code.startsWith("08") || code.startsWith("57") || code.startsWith("53");
 };
 
+/**
+ * PostgreSQL's text cannot hold U+0000, which LevelDB keys may: the services bound ranges with `key + "\0"` (the
+ * first key past `key`), backups read from "\0", and a lookup may carry whatever id a caller sent. Keys, bounds and
+ * lock names are therefore stored with U+0000 as U+0001 U+0001 and U+0001 as U+0001 U+0002. The code is prefix-free
+ * and keeps each character's rank (U+0001 U+0001 < U+0001 U+0002 < U+0002 < …), so byte order, and every range, means
+ * what it does on LevelDB. Keys without either character (every key a service writes from a validated id, the
+ * root-key canary's U+0002) are stored as they are.
+ */
+const ESCAPED = /[\u0000\u0001]/g;
+const UNESCAPED = /\u0001([\u0001\u0002])/g;
+const toStoredKey = (key: string): string => key.replace(ESCAPED, (char) => (char === "\u0000" ? "\u0001\u0001" : "\u0001\u0002"));
+const fromStoredKey = (key: string): string => key.replace(UNESCAPED, (_match, code: string) => (code === "\u0001" ? "\u0000" : "\u0001"));
+
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)) || String((error as { code?: unknown })?.code);
 
 /**
@@ -95,7 +108,7 @@ export class PgStore implements Store {
   }
 
   async get<T extends StoredValue>(key: string): Promise<T | undefined> {
-    const result = await this.query<{ value: string }>(`SELECT value FROM ${RECORDS_TABLE} WHERE key = $1`, [key]);
+    const result = await this.query<{ value: string }>(`SELECT value FROM ${RECORDS_TABLE} WHERE key = $1`, [toStoredKey(key)]);
     const row = result.rows[0];
     return row === undefined ? undefined : (JSON.parse(row.value) as T);
   }
@@ -113,9 +126,9 @@ export class PgStore implements Store {
     const keys: string[] = [];
     const values: string[] = [];
     for (const op of last.values()) {
-      if (op.type === "del") deleted.push(op.key);
+      if (op.type === "del") deleted.push(toStoredKey(op.key));
       else {
-        keys.push(op.key);
+        keys.push(toStoredKey(op.key));
         values.push(JSON.stringify(op.value));
       }
     }
@@ -142,7 +155,7 @@ export class PgStore implements Store {
     const past = reverse ? "<" : ">";
     while (remaining > 0) {
       const pageSize = Math.min(PAGE_SIZE, remaining);
-      const params: unknown[] = [options.gte, options.lt, pageSize];
+      const params: unknown[] = [toStoredKey(options.gte), toStoredKey(options.lt), pageSize];
       const continuing = after === undefined ? "" : ` AND key ${past} $4`;
       if (after !== undefined) params.push(after);
       const result = await this.query<{ key: string; value?: string }>(
@@ -150,10 +163,11 @@ export class PgStore implements Store {
         params,
       );
       for (const row of result.rows) {
-        yield [row.key, (withValues ? JSON.parse(row.value!) : undefined) as T];
+        yield [fromStoredKey(row.key), (withValues ? JSON.parse(row.value!) : undefined) as T];
       }
       remaining -= result.rows.length;
       if (result.rows.length < pageSize) return;
+      // Still in stored form: it is only ever a parameter of the next page's query.
       after = result.rows[result.rows.length - 1]!.key;
     }
   }
@@ -175,7 +189,7 @@ export class PgStore implements Store {
     const outer = this.context.getStore();
     if (outer !== undefined && !outer.done) {
       return outer.nested.run(resource, async () => {
-        await this.run(outer.client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [resource]);
+        await this.run(outer.client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [toStoredKey(resource)]);
         return change();
       });
     }
@@ -195,7 +209,7 @@ export class PgStore implements Store {
     let broken: Error | undefined;
     try {
       await this.run(client, "BEGIN");
-      await this.run(client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [resource]);
+      await this.run(client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [toStoredKey(resource)]);
       let result: R;
       try {
         result = await this.context.run(context, change);
@@ -233,7 +247,7 @@ export class PgStore implements Store {
   /** Every record; the schema version table stays. */
   async clear(): Promise<void> {
     // The records' key space only, as LevelDB's clear: keys outside it (the root-key canary) belong to the cluster.
-    await this.query(`DELETE FROM ${RECORDS_TABLE} WHERE key >= $1 AND key < $2`, [everything.gte, everything.lt]);
+    await this.query(`DELETE FROM ${RECORDS_TABLE} WHERE key >= $1 AND key < $2`, [toStoredKey(everything.gte), toStoredKey(everything.lt)]);
   }
 
   close(): Promise<void> {
