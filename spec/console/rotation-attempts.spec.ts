@@ -3,7 +3,8 @@
 import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, RotateSecretCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
 import { eventually, singleUserTemplate, startLambdaEndpoint, type LambdaEndpoint } from "../support/rotation-function";
-import { startTestServer, type TestServer } from "../support/server";
+import { ACCOUNT, openServerStore, REGION, startTestServer, TEST_STORE, type TestServer } from "../support/server";
+import { attemptsKey } from "../../src/services/secretsmanager/rotation-attempts";
 import { keysOfKind } from "../secretsmanager/stored-records";
 
 const UI = "/_secretslite/ui";
@@ -195,5 +196,31 @@ describe("rotation attempts started by the schedule, and RotateImmediately=false
     const described = await client.send(new DescribeSecretCommand({ SecretId: arn }));
     expect(described.VersionIdsToStages?.[rows[0]?.versionId ?? ""]).toEqual(["AWSCURRENT"]);
     expect(rows).toHaveLength(2);
+  });
+});
+
+describe("an attempt whose driver died", () => {
+  it("is shown as interrupted after a restart: recorded as running, but no process runs it any more", async () => {
+    const own = await startTestServer();
+    const client = own.secretsManager();
+    const secret = await client.send(new CreateSecretCommand({ Name: "attempts/killed", SecretString: "v" }));
+    await own.stop();
+    // What a kill -9 in the middle of a run leaves: the attempt's start was recorded, its end never was.
+    const store = await openServerStore(own.dataDir);
+    const scope = { account: ACCOUNT, region: REGION, partition: "aws" };
+    // On LevelDB one process owns the store, so an attempt it does not run is dead at once; on a shared store another node
+    // may be running it, so only one older than the longest run (four steps of 15 minutes) is.
+    const startedAt = TEST_STORE === "postgres" ? Date.now() - 61 * 60_000 : Date.now();
+    const attempt = { id: "a1", versionId: "44444444-5555-4666-8777-888888888888", scheduled: false, testOnly: false, attempt: 1, startedAt, outcome: "running" };
+    await store.batch([{ type: "put", key: attemptsKey(scope, "attempts/killed"), value: { v: 1, arn: secret.ARN ?? "", attempts: [attempt] } }]);
+    await store.close();
+    const restarted = await startTestServer({ dataDir: own.dataDir });
+    try {
+      expect((await attemptRows(secret.ARN ?? "", restarted.url)).rows).toEqual([
+        expect.objectContaining({ versionId: attempt.versionId, outcome: "interrupted", ended: "—" }),
+      ]);
+    } finally {
+      await restarted.close();
+    }
   });
 });

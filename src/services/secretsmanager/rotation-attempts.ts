@@ -10,7 +10,8 @@ import type { RotationStep } from "./rotation-functions";
 /** AWS keeps no such list (its console points at the function's logs): five is enough to see a retry pattern. */
 export const ATTEMPTS_KEPT = 5;
 
-export type RotationOutcome = "running" | "succeeded" | "failed";
+/** "interrupted": recorded as running, but no driver runs it any more (its process stopped or was killed mid-run). */
+export type RotationOutcome = "running" | "succeeded" | "failed" | "interrupted";
 
 export interface RotationAttempt {
   readonly id: string;
@@ -58,7 +59,7 @@ export class RotationAttempts {
   }
 
   /** Settles a running attempt; one pushed out by five newer ones is left out. */
-  async finish(scope: Scope, name: string, arn: string, id: string, outcome: Exclude<RotationOutcome, "running">, failure?: { step: RotationStep | undefined; error: string }): Promise<void> {
+  async finish(scope: Scope, name: string, arn: string, id: string, outcome: "succeeded" | "failed", failure?: { step: RotationStep | undefined; error: string }): Promise<void> {
     const endedAt = this.clock.now().getTime();
     await this.change(scope, name, arn, (attempts) =>
       attempts.map((attempt) =>

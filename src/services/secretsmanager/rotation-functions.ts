@@ -80,7 +80,7 @@ export function urlTarget(raw: string, where: string): RotationFunctionTarget {
 }
 
 /** AWS's own limit on a function's run (Lambda's 15-minute maximum timeout). */
-const INVOKE_TIMEOUT_MS = 15 * 60_000;
+export const INVOKE_TIMEOUT_MS = 15 * 60_000;
 /** RotateSecret waits this long to learn whether the function can be reached. */
 const CHECK_TIMEOUT_MS = 5_000;
 /** Kept of a command's stderr for the log: the end of it names the failure. */

@@ -9,8 +9,8 @@ import type { Secrets } from "./domain";
 import { dueBound, dueIndexRange, entryScope, type SecretDueEntry } from "./due-index";
 import { dueAt } from "./rotation-schedule";
 import { nextRotationDate, nextWindowStart, storedSchedule } from "./rotation-rules";
-import { RotationAttempts, type RotationAttempt, type RotationOutcome } from "./rotation-attempts";
-import { RotationStepError, type RotationFunctions, type RotationStep } from "./rotation-functions";
+import { RotationAttempts, type RotationAttempt } from "./rotation-attempts";
+import { INVOKE_TIMEOUT_MS, RotationStepError, type RotationFunctions, type RotationStep } from "./rotation-functions";
 import { AWSCURRENT, AWSPENDING, versionWithStage, type SecretRecord } from "./secret";
 
 // The rotation driver and the replicas are built in main.ts (they need the clock, the logger, the server's URL and
@@ -29,6 +29,8 @@ const STOPPED = "stopped: rotation was cancelled, the secret deleted, or its AWS
 const RETRY_PAUSES_MS: readonly number[] = [250, 1000];
 /** How often the schedule is read: windows are hours long, and a test clock's jump shows within a second. */
 const SWEEP_INTERVAL_MS = 1000;
+/** The longest a run can take: four function steps, each cut at the longest invoke (rotation-functions.ts). */
+const RUN_LIMIT_MS = 4 * INVOKE_TIMEOUT_MS;
 
 export interface RotationJob {
   readonly scope: Scope;
@@ -150,9 +152,20 @@ export class Rotations {
     this.running.set(key, { controller, done });
   }
 
-  /** A secret's last rotation attempts, newest first (none for another secret once made under the same name). */
-  lastAttempts(scope: Scope, name: string, arn: string): Promise<readonly RotationAttempt[]> {
-    return this.attempts.list(scope, name, arn);
+  /**
+   * A secret's last rotation attempts, newest first (none for another secret once made under the same name). One still
+   * marked running that no driver runs any more is shown as interrupted: on a store of this process alone, one this
+   * process does not run now (its driver died with an earlier process); on a shared store, where another node may be
+   * running it, one older than four steps at the longest invoke time.
+   */
+  async lastAttempts(scope: Scope, name: string, arn: string): Promise<readonly RotationAttempt[]> {
+    const attempts = await this.attempts.list(scope, name, arn);
+    const nowMs = this.options.clock.now().getTime();
+    const runningHere = this.running.has(jobKey(scope, name));
+    const newestRunning = attempts.find((attempt) => attempt.outcome === "running");
+    const alive = (attempt: RotationAttempt): boolean =>
+      this.options.store.shared ? nowMs - attempt.startedAt < RUN_LIMIT_MS : runningHere && attempt === newestRunning;
+    return attempts.map((attempt) => (attempt.outcome !== "running" || alive(attempt) ? attempt : { ...attempt, outcome: "interrupted" }));
   }
 
   /** Everything due by the clock's now; runs never overlap a sweep in progress. */
@@ -278,7 +291,7 @@ export class Rotations {
     }
   }
 
-  private async recordEnd(job: RotationJob, id: string | undefined, outcome: Exclude<RotationOutcome, "running">, step?: RotationStep, error?: unknown): Promise<void> {
+  private async recordEnd(job: RotationJob, id: string | undefined, outcome: "succeeded" | "failed", step?: RotationStep, error?: unknown): Promise<void> {
     if (id === undefined) return;
     const failure = outcome === "failed" ? { step, error: error instanceof Error ? error.message : String(error) } : undefined;
     try {
