@@ -1,4 +1,5 @@
-// ScheduleKeyDeletion, CancelKeyDeletion and destruction: the window, the states, and the key's material leaving the disk.
+// ScheduleKeyDeletion, CancelKeyDeletion and destruction: the window, the states, the schedule. The key's material
+// leaving LevelDB's files, and destruction at start: spec/kms/at-rest-deletion.spec.ts.
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
@@ -8,33 +9,20 @@ import {
   EnableKeyCommand,
   EnableKeyRotationCommand,
   EncryptCommand,
-  GetKeyLastUsageCommand,
   GetKeyRotationStatusCommand,
-  ListAliasesCommand,
   ListKeysCommand,
   ScheduleKeyDeletionCommand,
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import request from "supertest";
-import type { KmsKeyRecord } from "../../src/services/kms/key-record";
-import { GLOBAL, kindRange, recordKey } from "../../src/storage/keys";
+import { GLOBAL, kindRange } from "../../src/storage/keys";
 import type { StoredValue } from "../../src/storage/store";
-import { filesContaining } from "../support/files";
 import { readStore } from "../support/kms";
 import { TestClock } from "../support/clock";
 import { ACCOUNT, rawRequest, REGION, startTestServer, type TestServer } from "../support/server";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2031, 0, 1, 12);
-
-const scope = { account: ACCOUNT, region: REGION };
-
-/** Every form the wrapped backing key could take in a file: raw bytes, base64, hex. */
-const forms = (bytes: Buffer): Buffer[] => [bytes, Buffer.from(bytes.toString("base64")), Buffer.from(bytes.toString("hex"))];
-const findAnywhere = (dir: string, bytes: Buffer): string[] => forms(bytes).flatMap((form) => filesContaining(dir, form));
-
-const keyRecord = (dataDir: string, keyId: string): Promise<KmsKeyRecord | undefined> =>
-  readStore(dataDir, (store) => store.get<KmsKeyRecord>(recordKey(scope, "kms", "kms-key", keyId)));
 
 const scheduleEntries = (dataDir: string): Promise<StoredValue[]> =>
   readStore(dataDir, async (store) => {
@@ -143,86 +131,6 @@ describe("behaviour", () => {
       name: "AccessDeniedException",
       message: expect.stringContaining(`is not authorized to perform: kms:ScheduleKeyDeletion on resource: ${managed.Arn}`),
     });
-  });
-
-  it("destroys the key, its material, its aliases and its usage when the window ends, and compacts them off the disk", async () => {
-    const key = await createKey();
-    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("gone soon") }));
-    await kms.send(new CreateAliasCommand({ AliasName: "alias/doomed", TargetKeyId: key.KeyId }));
-    const bystander = await createKey();
-    await kms.send(new CreateAliasCommand({ AliasName: "alias/bystander", TargetKeyId: bystander.KeyId }));
-
-    // The wrapped backing key, read as the server stores it, is in the data files before destruction.
-    await server.stop();
-    const wrapped = Buffer.from((await keyRecord(server.dataDir, key.KeyId!))!.backingKeys[0]!.wrapped, "base64");
-    expect(wrapped).toHaveLength(40);
-    expect(findAnywhere(server.dataDir, wrapped)).not.toEqual([]);
-    server = await startTestServer({ clock, dataDir: server.dataDir });
-    kms = server.kms();
-
-    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 7 }));
-    clock.ms += 7 * DAY - 1;
-    await expect(kms.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({ name: "KMSInvalidStateException" });
-    expect((await kms.send(new DescribeKeyCommand({ KeyId: "alias/doomed" }))).KeyMetadata!.KeyId).toBe(key.KeyId);
-
-    // Due: the next lookup finds no key, with no sweep needed first.
-    clock.ms += 1;
-    await expect(kms.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({
-      name: "AccessDeniedException",
-      message:
-        "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
-      $metadata: { httpStatusCode: 400 },
-    });
-    await expect(kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({
-      name: "NotFoundException",
-      message: `Key '${key.Arn}' does not exist`,
-    });
-    await expect(kms.send(new GetKeyLastUsageCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({ name: "NotFoundException" });
-    await expect(kms.send(new DescribeKeyCommand({ KeyId: "alias/doomed" }))).rejects.toMatchObject({
-      name: "NotFoundException",
-      message: `Alias arn:aws:kms:${REGION}:${ACCOUNT}:alias/doomed is not found.`,
-    });
-    const keyIds = (await kms.send(new ListKeysCommand({}))).Keys!.map((entry) => entry.KeyId);
-    expect(keyIds).not.toContain(key.KeyId);
-    expect(keyIds).toContain(bystander.KeyId);
-    const aliasNames = (await kms.send(new ListAliasesCommand({}))).Aliases!.map((alias) => alias.AliasName);
-    expect(aliasNames).not.toContain("alias/doomed");
-    expect(aliasNames).toContain("alias/bystander");
-
-    await server.stop();
-    expect(findAnywhere(server.dataDir, wrapped)).toEqual([]);
-    expect(await keyRecord(server.dataDir, key.KeyId!)).toBeUndefined();
-    await readStore(server.dataDir, async (store) => {
-      expect(await store.get(recordKey(scope, "kms", "kms-key-usage", key.KeyId!))).toBeUndefined();
-      expect(await store.get(recordKey(scope, "kms", "kms-alias", "alias/doomed"))).toBeUndefined();
-      expect(await store.get(recordKey(scope, "kms", "kms-alias", "alias/bystander"))).toBeDefined();
-    });
-    expect((await scheduleEntries(server.dataDir)).filter((entry) => entry["keyId"] === key.KeyId)).toEqual([]);
-    server = await startTestServer({ clock, dataDir: server.dataDir });
-  });
-
-  it("destroys at start a key whose deletion fell due while the server was down", async () => {
-    const key = await createKey();
-    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("x") }));
-    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 7 }));
-    const kept = await createKey();
-    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: kept.KeyId, PendingWindowInDays: 30 }));
-    await server.stop();
-    const wrapped = Buffer.from((await keyRecord(server.dataDir, key.KeyId!))!.backingKeys[0]!.wrapped, "base64");
-    expect(await scheduleEntries(server.dataDir)).toHaveLength(2);
-
-    clock.ms += 8 * DAY;
-    server = await startTestServer({ clock, dataDir: server.dataDir });
-    // Stopped again before any request: only the start-up sweep can have destroyed it.
-    await server.stop();
-    expect(await keyRecord(server.dataDir, key.KeyId!)).toBeUndefined();
-    expect(findAnywhere(server.dataDir, wrapped)).toEqual([]);
-    expect((await keyRecord(server.dataDir, kept.KeyId!))?.keyState).toBe("PendingDeletion");
-    expect(await scheduleEntries(server.dataDir)).toEqual([expect.objectContaining({ kind: "destroy", keyId: kept.KeyId })]);
-
-    server = await startTestServer({ clock, dataDir: server.dataDir });
-    kms = server.kms();
-    await expect(kms.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({ name: "AccessDeniedException" });
   });
 
   it("lets reset wipe the schedule with everything else", async () => {

@@ -1,6 +1,7 @@
 // Bring your own key: CreateKey Origin EXTERNAL, GetParametersForImport, ImportKeyMaterial, expiry, DeleteImportedKeyMaterial, new material pending rotation.
+// Material expiring at ValidTo, and its wrapped form leaving LevelDB's files: spec/kms/at-rest-deletion.spec.ts.
 import { execFileSync } from "node:child_process";
-import { createCipheriv, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, verify, constants } from "node:crypto";
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,25 +26,11 @@ import {
 import type { KmsKeyRecord } from "../../src/services/kms/key-record";
 import { recordKey } from "../../src/storage/keys";
 import { TestClock } from "../support/clock";
-import { filesContaining } from "../support/files";
-import { readStore } from "../support/kms";
+import { readStore, wrapMaterial, type WrappingAlgorithm } from "../support/kms";
 import { ACCOUNT, REGION, startTestServer, type TestServer } from "../support/server";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2031, 0, 1, 12);
-
-type WrappingAlgorithm = "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "RSA_AES_KEY_WRAP_SHA_1" | "RSA_AES_KEY_WRAP_SHA_256";
-
-/** What a user does with the downloaded public key, in Node: OAEP directly, or OAEP of an AES key then RFC 5649 key wrap. */
-function wrapMaterial(publicKey: Uint8Array, algorithm: WrappingAlgorithm, material: Buffer): Buffer {
-  const key = createPublicKey({ key: Buffer.from(publicKey), format: "der", type: "spki" });
-  const oaep = (data: Buffer) =>
-    publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: algorithm.endsWith("SHA_1") ? "sha1" : "sha256" }, data);
-  if (algorithm.startsWith("RSAES_OAEP")) return oaep(material);
-  const aesKey = randomBytes(32);
-  const cipher = createCipheriv("id-aes256-wrap-pad", aesKey, Buffer.from("A65959A6", "hex"));
-  return Buffer.concat([oaep(aesKey), cipher.update(material), cipher.final()]);
-}
 
 describe("behaviour", () => {
   let clock: TestClock;
@@ -392,66 +379,6 @@ describe("behaviour", () => {
 });
 
 describe("expiry", () => {
-  it("destroys material at ValidTo (and at start when it fell due while stopped); the same material brings the key back", async () => {
-    const clock = new TestClock(START);
-    let server = await startTestServer({ clock });
-    try {
-      let kms = server.kms();
-      const material = randomBytes(32);
-      const importWithValidTo = async (keyId: string, validTo: Date) => {
-        const { ImportToken, PublicKey } = await kms.send(
-          new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: "RSAES_OAEP_SHA_1", WrappingKeySpec: "RSA_2048" }),
-        );
-        await kms.send(
-          new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken, EncryptedKeyMaterial: wrapMaterial(PublicKey!, "RSAES_OAEP_SHA_1", material), ValidTo: validTo }),
-        );
-      };
-      const key = (await kms.send(new CreateKeyCommand({ Origin: "EXTERNAL" }))).KeyMetadata!;
-      // A wrapping key and token issued before a restart still import after it: they are stored, wrapped.
-      const issued = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
-      await server.stop();
-      server = await startTestServer({ clock, dataDir: server.dataDir });
-      kms = server.kms();
-      await kms.send(
-        new ImportKeyMaterialCommand({
-          KeyId: key.KeyId,
-          ImportToken: issued.ImportToken,
-          EncryptedKeyMaterial: wrapMaterial(issued.PublicKey!, "RSAES_OAEP_SHA_256", material),
-          ValidTo: new Date(clock.ms + DAY),
-        }),
-      );
-      const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("until tomorrow") }));
-      clock.ms += DAY - 1;
-      expect((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata).toMatchObject({ KeyState: "Enabled", ValidTo: new Date(clock.ms + 1) });
-      clock.ms += 1;
-      expect((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata).toMatchObject({ KeyState: "PendingImport" });
-      await expect(kms.send(new DecryptCommand({ CiphertextBlob }))).rejects.toMatchObject({ name: "KMSInvalidStateException" });
-      await importWithValidTo(key.KeyId!, new Date(clock.ms + DAY));
-      expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob }))).Plaintext!).toString()).toBe("until tomorrow");
-
-      // Due while the server is down: carried out by the sweep at start, before any lookup.
-      await server.stop();
-      const storedKey = () => readStore(server.dataDir, (store) => store.get<KmsKeyRecord>(recordKey({ account: ACCOUNT, region: REGION }, "kms", "kms-key", key.KeyId!)));
-      const wrapped = Buffer.from((await storedKey())!.backingKeys[0]!.wrapped, "base64");
-      expect(wrapped).toHaveLength(40);
-      // The material itself is never on disk; its wrapped form is, until it expires.
-      const forms = (bytes: Buffer) => [bytes, Buffer.from(bytes.toString("base64")), Buffer.from(bytes.toString("hex"))];
-      expect(forms(material).flatMap((form) => filesContaining(server.dataDir, form))).toEqual([]);
-      expect(forms(wrapped).flatMap((form) => filesContaining(server.dataDir, form))).not.toEqual([]);
-      clock.ms += 2 * DAY;
-      server = await startTestServer({ clock, dataDir: server.dataDir });
-      await server.stop();
-      expect(await storedKey()).toMatchObject({ keyState: "PendingImport", backingKeys: [{ wrapped: "", deleted: true }] });
-      expect(forms(wrapped).flatMap((form) => filesContaining(server.dataDir, form))).toEqual([]);
-      server = await startTestServer({ clock, dataDir: server.dataDir });
-      kms = server.kms();
-      const described = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!;
-      expect(described).toMatchObject({ KeyState: "PendingImport" });
-      expect(described.ValidTo).toBeUndefined();
-    } finally {
-      await server.close();
-    }
-  });
   it("drops a wrapping key once every token it issued has expired; its tokens are then expired, not invalid", async () => {
     const clock = new TestClock(START);
     let server = await startTestServer({ clock });

@@ -1,5 +1,6 @@
-// What KMS operation specs share: a server and SDK client per file, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token, a stopped server's records, custom key store states.
+// What KMS operation specs share: a server and SDK client per file, key material wrapped for import, raw JSON-1.1 calls, a key's last usage, the DryRun answer, a grant token, a stopped server's records, custom key store states.
 import { CreateGrantCommand, DescribeCustomKeyStoresCommand, GetKeyLastUsageCommand, type ConnectionStateType, type KMSClient } from "@aws-sdk/client-kms";
+import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import type { Store } from "../../src/storage/store";
 import { openServerStore, rawRequest, startTestServer, type TestServer } from "./server";
 
@@ -27,6 +28,20 @@ export function useKmsServer(): KmsSpecServer {
     },
   };
 }
+
+export type WrappingAlgorithm = "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "RSA_AES_KEY_WRAP_SHA_1" | "RSA_AES_KEY_WRAP_SHA_256";
+
+/** What a user does with the downloaded public key, in Node: OAEP directly, or OAEP of an AES key then RFC 5649 key wrap. */
+export function wrapMaterial(publicKey: Uint8Array, algorithm: WrappingAlgorithm, material: Buffer): Buffer {
+  const key = createPublicKey({ key: Buffer.from(publicKey), format: "der", type: "spki" });
+  const oaep = (data: Buffer) =>
+    publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: algorithm.endsWith("SHA_1") ? "sha1" : "sha256" }, data);
+  if (algorithm.startsWith("RSAES_OAEP")) return oaep(material);
+  const aesKey = randomBytes(32);
+  const cipher = createCipheriv("id-aes256-wrap-pad", aesKey, Buffer.from("A65959A6", "hex"));
+  return Buffer.concat([oaep(aesKey), cipher.update(material), cipher.final()]);
+}
+
 
 /** A raw JSON-1.1 KMS call, SigV4-signed: the status and the decoded body. */
 export async function rawKms(
