@@ -6,6 +6,7 @@
 import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { filesContaining } from "../support/files";
 import { startTestServer, type TestServer } from "../support/server";
+import { restarts } from "../support/restarts";
 import { keysOfKind, readSecret, readVersion } from "./stored-records";
 
 const clock = { time: Date.parse("2026-06-01T09:00:00Z"), now: () => new Date(clock.time) };
@@ -20,20 +21,14 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function restart(): Promise<void> {
-  server = await startTestServer({ clock, dataDir: server.dataDir, store: "level" });
-  sm = server.secretsManager();
-}
-
-/** Runs `look` on the stopped server's files, then starts it again on them (even when `look` fails). */
-async function whileStopped<T>(look: () => Promise<T>): Promise<T> {
-  await server.stop();
-  try {
-    return await look();
-  } finally {
-    await restart();
-  }
-}
+const { restart, whileStopped } = restarts(
+  () => server,
+  () => ({ clock, store: "level" }),
+  (next: TestServer) => {
+    server = next;
+    sm = next.secretsManager();
+  },
+);
 
 let counter = 0;
 const uniqueName = (base = "deletion/spec") => `${base}-${++counter}`;

@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import request from "supertest";
 import { rawRequest, startTestServer, type TestServer } from "../support/server";
+import { restarts } from "../support/restarts";
 import { membersOf, outputMembers } from "./model";
 import { keysOfKind, patchSecret } from "./stored-records";
 
@@ -29,20 +30,14 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function restart(): Promise<void> {
-  server = await startTestServer({ clock, dataDir: server.dataDir });
-  sm = server.secretsManager();
-}
-
-/** Runs `look` on the stopped server's files, then starts it again on them (even when `look` fails). */
-async function whileStopped<T>(look: () => Promise<T>): Promise<T> {
-  await server.stop();
-  try {
-    return await look();
-  } finally {
-    await restart();
-  }
-}
+const { whileStopped } = restarts(
+  () => server,
+  () => ({ clock }),
+  (next: TestServer) => {
+    server = next;
+    sm = next.secretsManager();
+  },
+);
 
 let counter = 0;
 const uniqueName = (base = "deletion/spec") => `${base}-${++counter}`;
