@@ -103,7 +103,12 @@ describe("each view in Chromium against the API's answers (signatures unchecked:
     versioned = { arn: created.ARN ?? "", first: created.VersionId ?? "", second: second.VersionId ?? "", custom: custom.VersionId ?? "" };
     const toRotate = await sm.send(new CreateSecretCommand({ Name: "browser/rotated", SecretString: "before-rotation" }));
     const token = (await sm.send(new RotateSecretCommand({ SecretId: toRotate.ARN, RotationLambdaARN: ROTATOR, RotationRules: { AutomaticallyAfterDays: 30 } }))).VersionId ?? "";
-    await eventually(async () => expect((await sm.send(new DescribeSecretCommand({ SecretId: toRotate.ARN }))).VersionIdsToStages?.[token]).toEqual(["AWSCURRENT"]));
+    // Over once the driver recorded it (LastRotatedDate, written after finishSecret moved the label).
+    await eventually(async () => {
+      const described = await sm.send(new DescribeSecretCommand({ SecretId: toRotate.ARN }));
+      expect(described.VersionIdsToStages?.[token]).toEqual(["AWSCURRENT"]);
+      expect(described.LastRotatedDate).toBeInstanceOf(Date);
+    });
     rotated = { arn: toRotate.ARN ?? "", token };
     await sm.send(new CreateSecretCommand({ Name: "browser/visible-only-here", SecretString: "v", Tags: [{ Key: "team", Value: "console" }] }));
 

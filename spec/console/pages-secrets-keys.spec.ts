@@ -234,8 +234,13 @@ describe("a secret's page", () => {
   it("shows a rotation by the built-in function: enabled, rules, function, last and next date, and the labels it moved", async () => {
     const rotated = (await sm.send(new CreateSecretCommand({ Name: "app/rotated", SecretString: "before-rotation" }))).ARN ?? "";
     const token = (await sm.send(new RotateSecretCommand({ SecretId: rotated, RotationLambdaARN: BUILTIN, RotationRules: { AutomaticallyAfterDays: 30 } }))).VersionId ?? "";
-    await eventually(async () => expect((await sm.send(new DescribeSecretCommand({ SecretId: rotated }))).VersionIdsToStages?.[token]).toEqual(["AWSCURRENT"]));
-    const described = await sm.send(new DescribeSecretCommand({ SecretId: rotated }));
+    // Done once the driver has recorded the rotation (LastRotatedDate), a write after finishSecret moved the label.
+    const described = await eventually(async () => {
+      const answer = await sm.send(new DescribeSecretCommand({ SecretId: rotated }));
+      expect(answer.VersionIdsToStages?.[token]).toEqual(["AWSCURRENT"]);
+      expect(answer.LastRotatedDate).toBeInstanceOf(Date);
+      return answer;
+    });
     const page = await secretPage(consoleView(), { id: rotated });
     const rotation = /<section class="rotation">([\s\S]*?)<\/section>/.exec(page.body.text)?.[1] ?? "";
     expect(rotation).toContain("<dt>Enabled</dt><dd>yes</dd>");
