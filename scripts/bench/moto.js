@@ -3,7 +3,7 @@
 "use strict";
 const { execFileSync, spawn } = require("node:child_process");
 const http = require("node:http");
-const net = require("node:net");
+const { freePort } = require("./ports");
 
 /** moto_server's path when it is on PATH, else undefined. */
 function findMoto() {
@@ -12,18 +12,6 @@ function findMoto() {
   } catch {
     return undefined;
   }
-}
-
-/** A loopback port free now (moto_server needs one named: it cannot report the port it bound). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Answers true once anything answers HTTP on the port. */

@@ -5,7 +5,7 @@
 const { execFileSync } = require("node:child_process");
 const { randomBytes } = require("node:crypto");
 const { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } = require("node:fs");
-const net = require("node:net");
+const { freePort } = require("./ports");
 const os = require("node:os");
 const path = require("node:path");
 const pg = require("pg");
@@ -28,17 +28,6 @@ function postgresBin(name) {
 function runAsOwner(file, args, dir) {
   const [command, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", file, ...args]] : [file, args];
   return execFileSync(command, argv, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** initdb in a fresh temp dir (owned by `postgres` when root), its socket dir beside the data; the temp dir's path. */
